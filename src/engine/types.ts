@@ -1,0 +1,25 @@
+import type { Params } from '../model/mlp.js';
+
+/**
+ * What one engine evaluation returns at θ (SPEC §4, §5). The trainer, the optimizers and the
+ * metrics only see this, so they do not know which engine ran.
+ */
+export interface Evaluation {
+  /** Network outputs f(θ; x_i), [n, C] row-major. */
+  logits: Float64Array;
+  /** Natural log of the mean training loss, exact at any loss. */
+  logLoss: number;
+  /** Sample margins q_i (SPEC §5). */
+  margins: Float64Array;
+  /** Gradient direction G per layer, max|G| = 1 over all layers; the gradient is e^gradLogScale · G. */
+  grad: Params | null;
+  /** log-scale s of the gradient; −∞ when the gradient is exactly 0. */
+  gradLogScale: number;
+}
+
+export interface Engine {
+  /** Human-readable identity for provenance (e.g. "f64-cpu"). */
+  readonly name: string;
+  /** Evaluate loss, margins and (if wantGrad) the log-scaled gradient at θ. */
+  evaluate(params: Params, wantGrad: boolean): Evaluation;
+}

@@ -1,0 +1,101 @@
+import type { LayerShape, Params } from '../model/mlp.js';
+import { nuclearNormOf, spectralNormOf } from '../numerics/linalg.js';
+
+/** SPEC §5: the four norms whose normalized margins are logged. */
+export const NORM_NAMES = ['l2', 'linf', 'spectral', 'hybrid'] as const;
+export type NormName = (typeof NORM_NAMES)[number];
+
+/** SPEC §5: Muon layers default to every layer but the output layer. */
+export function resolveMuonLayers(muonLayers: readonly number[] | null, depth: number): boolean[] {
+  const isMuon = new Array<boolean>(depth).fill(false);
+  if (muonLayers === null) for (let l = 0; l < depth - 1; l++) isMuon[l] = true;
+  else for (const l of muonLayers) isMuon[l] = true;
+  return isMuon;
+}
+
+function maxAbs(w: Float64Array): number {
+  let m = 0;
+  for (let k = 0; k < w.length; k++) {
+    const a = Math.abs(w[k]!);
+    if (a > m) m = a;
+  }
+  return m;
+}
+
+function sumAbs(w: Float64Array): number {
+  let s = 0;
+  for (let k = 0; k < w.length; k++) s += Math.abs(w[k]!);
+  return s;
+}
+
+/** SPEC §5 `l2`: Euclidean norm of all parameters flattened together. */
+export function l2Norm(params: Params): number {
+  let sq = 0;
+  for (const w of params) for (let k = 0; k < w.length; k++) sq += w[k]! * w[k]!;
+  return Math.sqrt(sq);
+}
+
+/** SPEC §5 `linf`: largest |entry| of any layer. */
+export function linfNorm(params: Params): number {
+  return Math.max(...params.map(maxAbs));
+}
+
+/** SPEC §5 `spectral`: max over layers of σ_max(W_l). */
+export function spectralNorm(params: Params, shapes: LayerShape[]): number {
+  return Math.max(...params.map((w, l) => spectralNormOf(w, shapes[l]!.out, shapes[l]!.in)));
+}
+
+/** SPEC §5 `hybrid`: max(max over Muon layers of σ_max, max over the others of max|W_l|). */
+export function hybridNorm(params: Params, shapes: LayerShape[], isMuon: boolean[]): number {
+  return Math.max(
+    ...params.map((w, l) => (isMuon[l] ? spectralNormOf(w, shapes[l]!.out, shapes[l]!.in) : maxAbs(w))),
+  );
+}
+
+/** SPEC §5: all four norms of θ. */
+export function allNorms(params: Params, shapes: LayerShape[], isMuon: boolean[]): Record<NormName, number> {
+  const sigma = params.map((w, l) => spectralNormOf(w, shapes[l]!.out, shapes[l]!.in));
+  const linf = params.map(maxAbs);
+  return {
+    l2: l2Norm(params),
+    linf: Math.max(...linf),
+    spectral: Math.max(...sigma),
+    hybrid: Math.max(...params.map((_, l) => (isMuon[l] ? sigma[l]! : linf[l]!))),
+  };
+}
+
+/** SPEC §5: the norm N(θ) by name. */
+export function normOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[]): number {
+  switch (name) {
+    case 'l2':
+      return l2Norm(params);
+    case 'linf':
+      return linfNorm(params);
+    case 'spectral':
+      return spectralNorm(params, shapes);
+    case 'hybrid':
+      return hybridNorm(params, shapes, isMuon);
+  }
+}
+
+/**
+ * SPEC §5 dual norms: ℓ2 → ℓ2; ℓ∞ → ℓ1; spectral → Σ_l ‖W_l‖_* (nuclear); hybrid → Σ nuclear over
+ * Muon layers + Σ ℓ1 over the others. The dual of a max over layers is the sum of the layer duals.
+ */
+export function dualNormOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[]): number {
+  const nuclear = (l: number) => nuclearNormOf(params[l]!, shapes[l]!.out, shapes[l]!.in);
+  let total = 0;
+  switch (name) {
+    case 'l2':
+      return l2Norm(params);
+    case 'linf':
+      for (const w of params) total += sumAbs(w);
+      return total;
+    case 'spectral':
+      for (let l = 0; l < params.length; l++) total += nuclear(l);
+      return total;
+    case 'hybrid':
+      for (let l = 0; l < params.length; l++) total += isMuon[l] ? nuclear(l) : sumAbs(params[l]!);
+      return total;
+  }
+}

@@ -1,0 +1,144 @@
+import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
+
+/**
+ * Small dense linear algebra on row-major Float64Arrays. Decompositions come from ml-matrix
+ * (symmetric tridiagonal QL for eigen, Golub–Kahan for SVD); this file only moves data in and
+ * out and forms Gram matrices, which are the hot part.
+ */
+
+/**
+ * Gram matrix of the rows, A Aᵀ. A: [r, c] row-major → [r, r]. Four dot products share each load
+ * of row a (register blocking): this is the hot loop of the Muon step.
+ */
+export function gramOfRows(A: Float64Array, r: number, c: number): Float64Array {
+  const G = new Float64Array(r * r);
+  for (let a = 0; a < r; a++) {
+    const ra = a * c;
+    let b = a;
+    for (; b + 3 < r; b += 4) {
+      const r0 = b * c;
+      const r1 = r0 + c;
+      const r2 = r1 + c;
+      const r3 = r2 + c;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = 0; j < c; j++) {
+        const x = A[ra + j]!;
+        s0 += x * A[r0 + j]!;
+        s1 += x * A[r1 + j]!;
+        s2 += x * A[r2 + j]!;
+        s3 += x * A[r3 + j]!;
+      }
+      G[a * r + b] = G[b * r + a] = s0;
+      G[a * r + b + 1] = G[(b + 1) * r + a] = s1;
+      G[a * r + b + 2] = G[(b + 2) * r + a] = s2;
+      G[a * r + b + 3] = G[(b + 3) * r + a] = s3;
+    }
+    for (; b < r; b++) {
+      const rb = b * c;
+      let s = 0;
+      for (let j = 0; j < c; j++) s += A[ra + j]! * A[rb + j]!;
+      G[a * r + b] = G[b * r + a] = s;
+    }
+  }
+  return G;
+}
+
+/** P B for P: [r, k], B: [k, c] → [r, c]; four rows of B per pass over the output row. */
+export function matmul(P: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
+  const Q = new Float64Array(r * c);
+  for (let a = 0; a < r; a++) {
+    const qa = a * c;
+    let b = 0;
+    for (; b + 3 < k; b += 4) {
+      const p0 = P[a * k + b]!;
+      const p1 = P[a * k + b + 1]!;
+      const p2 = P[a * k + b + 2]!;
+      const p3 = P[a * k + b + 3]!;
+      const m0 = b * c;
+      const m1 = m0 + c;
+      const m2 = m1 + c;
+      const m3 = m2 + c;
+      for (let j = 0; j < c; j++) Q[qa + j]! += p0 * B[m0 + j]! + p1 * B[m1 + j]! + p2 * B[m2 + j]! + p3 * B[m3 + j]!;
+    }
+    for (; b < k; b++) {
+      const p = P[a * k + b]!;
+      const mb = b * c;
+      for (let j = 0; j < c; j++) Q[qa + j]! += p * B[mb + j]!;
+    }
+  }
+  return Q;
+}
+
+/** Transpose of a row-major [r, c] matrix → [c, r]. */
+export function transpose(A: Float64Array, r: number, c: number): Float64Array {
+  const T = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) T[j * r + i] = A[i * c + j]!;
+  return T;
+}
+
+export function toMatrix(A: Float64Array, r: number, c: number): Matrix {
+  const M = new Matrix(r, c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) M.set(i, j, A[i * c + j]!);
+  return M;
+}
+
+export function fromMatrix(M: Matrix): Float64Array {
+  const r = M.rows;
+  const c = M.columns;
+  const A = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) A[i * c + j] = M.get(i, j);
+  return A;
+}
+
+/** Eigen-decomposition of a symmetric [k, k] matrix: eigenvalues and eigenvectors as columns of V. */
+export function symmetricEigen(S: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
+  const evd = new EigenvalueDecomposition(toMatrix(S, k, k), { assumeSymmetric: true });
+  return { values: Float64Array.from(evd.realEigenvalues), vectors: fromMatrix(evd.eigenvectorMatrix) };
+}
+
+/** Thin SVD A = U diag(s) Vᵀ of a row-major [r, c] matrix (any shape). U: [r, k], V: [c, k], k = min(r, c). */
+export function thinSvd(A: Float64Array, r: number, c: number): { U: Float64Array; s: Float64Array; V: Float64Array; k: number } {
+  const tall = r >= c;
+  // ml-matrix's Golub–Kahan wants rows ≥ columns; factor Aᵀ instead and swap U and V.
+  const M = tall ? toMatrix(A, r, c) : toMatrix(transpose(A, r, c), c, r);
+  const svd = new SingularValueDecomposition(M, { autoTranspose: false });
+  const left = fromMatrix(svd.leftSingularVectors);
+  const right = fromMatrix(svd.rightSingularVectors);
+  const k = Math.min(r, c);
+  const s = Float64Array.from(svd.diagonal.slice(0, k));
+  const U = tall ? takeColumns(left, r, svd.leftSingularVectors.columns, k) : takeColumns(right, r, svd.rightSingularVectors.columns, k);
+  const V = tall ? takeColumns(right, c, svd.rightSingularVectors.columns, k) : takeColumns(left, c, svd.leftSingularVectors.columns, k);
+  return { U, s, V, k };
+}
+
+function takeColumns(A: Float64Array, rows: number, cols: number, k: number): Float64Array {
+  if (cols === k) return A;
+  const out = new Float64Array(rows * k);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) out[i * k + j] = A[i * cols + j]!;
+  return out;
+}
+
+/**
+ * Largest singular value σ_max(A), exact to float64: √ of the top eigenvalue of the smaller Gram
+ * matrix. The top eigenvalue of a Gram matrix is perfectly conditioned (relative error ~ machine
+ * epsilon), unlike the small ones, so squaring costs nothing here.
+ */
+export function spectralNormOf(A: Float64Array, r: number, c: number): number {
+  const G = r <= c ? gramOfRows(A, r, c) : gramOfRows(transpose(A, r, c), c, r);
+  const k = Math.min(r, c);
+  const { values } = symmetricEigen(G, k);
+  let top = 0;
+  for (const v of values) if (v > top) top = v;
+  return Math.sqrt(top);
+}
+
+/** Nuclear norm ‖A‖_* = Σ σ_i, from the SVD (small singular values matter here, so no Gram). */
+export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
+  const { s } = thinSvd(A, r, c);
+  let sum = 0;
+  for (const v of s) sum += v;
+  return sum;
+}

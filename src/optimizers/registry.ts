@@ -1,0 +1,115 @@
+import type { OptimizerName } from '../config/types.js';
+import type { NormName } from '../metrics/norms.js';
+import type { LayerShape, Params } from '../model/mlp.js';
+import { adamDirection, l2Direction, polarDirection, signDirection, type PolarMethod } from './directions.js';
+import { cosineOf, emaInto, rmsEmaInto, zeroScaled, type Scaled } from './scaled.js';
+
+/** How one layer's step is made from its momentum buffer (SPEC §6). */
+export type LayerRule = 'l2' | 'sign' | 'adam' | 'polar';
+
+export interface OptimizerDef {
+  /** The norm whose max-margin problem this optimizer's implicit bias solves (SPEC §1). */
+  family: NormName;
+  /** Rule for a layer, given whether it is a Muon layer (SPEC §5). */
+  rule: (isMuonLayer: boolean) => LayerRule;
+}
+
+/** SPEC §1 table: the one place that says what each optimizer does. */
+export const OPTIMIZERS: Record<OptimizerName, OptimizerDef> = {
+  ngd: { family: 'l2', rule: () => 'l2' },
+  signum: { family: 'linf', rule: () => 'sign' },
+  adam: { family: 'linf', rule: () => 'adam' },
+  muon: { family: 'spectral', rule: () => 'polar' },
+  muon_signum: { family: 'hybrid', rule: (muon) => (muon ? 'polar' : 'sign') },
+  muon_adam: { family: 'hybrid', rule: (muon) => (muon ? 'polar' : 'adam') },
+};
+
+export interface OptimizerSettings {
+  name: OptimizerName;
+  /** Momentum β (β1 for Adam); 0 = no momentum. */
+  beta: number;
+  /** Adam's β2 (kept when β1 = 0). */
+  beta2: number;
+  polar: PolarMethod;
+  isMuon: boolean[];
+  shapes: LayerShape[];
+}
+
+export interface StepResult {
+  /** D(m_t), per layer. */
+  direction: Params;
+  /** cos(m_t, g_t): how far the buffer the step uses is from the current gradient (SPEC §8); NaN unless asked for. */
+  cosMomentumGrad: number;
+}
+
+/**
+ * The only stateful piece: holds m (and √v for Adam-type rules) in scaled form and the step count;
+ * every rule is a pure function of those (STYLE: pure update + small state holder).
+ */
+export class Optimizer {
+  readonly def: OptimizerDef;
+  private readonly rules: LayerRule[];
+  private readonly m: Scaled;
+  private readonly rms: Scaled | null;
+  private readonly direction: Params;
+  private t = 0;
+
+  constructor(private readonly s: OptimizerSettings) {
+    this.def = OPTIMIZERS[s.name];
+    this.rules = s.shapes.map((_, l) => this.def.rule(s.isMuon[l]!));
+    this.m = zeroScaled(s.shapes);
+    this.rms = this.rules.includes('adam') ? zeroScaled(s.shapes) : null;
+    this.direction = s.shapes.map((sh) => new Float64Array(sh.out * sh.in));
+  }
+
+  /** Current momentum buffer m = e^logScale · values (read-only view, for tests and diagnostics). */
+  get momentum(): Readonly<Scaled> {
+    return this.m;
+  }
+
+  /** Current √v buffer, if the optimizer has one. */
+  get rootSecondMoment(): Readonly<Scaled> | null {
+    return this.rms;
+  }
+
+  /** Feed g_t = e^gradLogScale · grad; returns D(m_t) (SPEC §6). The returned arrays are reused. */
+  step(grad: Params, gradLogScale: number, wantCosine = false): StepResult {
+    this.t += 1;
+    emaInto(this.m, this.s.beta, grad, gradLogScale);
+    if (this.rms) rmsEmaInto(this.rms, this.s.beta2, grad, gradLogScale);
+    const m = this.m.values;
+    const l2Layers: number[] = [];
+    this.rules.forEach((rule, l) => {
+      const out = this.direction[l]!;
+      switch (rule) {
+        case 'l2':
+          l2Layers.push(l);
+          break;
+        case 'sign':
+          signDirection(m[l]!, out);
+          break;
+        case 'adam':
+          adamDirection(
+            m[l]!,
+            this.m.logScale,
+            this.rms!.values[l]!,
+            this.rms!.logScale,
+            1 - this.s.beta ** this.t,
+            1 - this.s.beta2 ** this.t,
+            out,
+          );
+          break;
+        case 'polar':
+          polarDirection(m[l]!, this.s.shapes[l]!.out, this.s.shapes[l]!.in, this.s.polar, out);
+          break;
+      }
+    });
+    if (l2Layers.length > 0) {
+      l2Direction(
+        l2Layers.map((l) => m[l]!),
+        l2Layers.map((l) => this.direction[l]!),
+      );
+    }
+    return { direction: this.direction, cosMomentumGrad: wantCosine ? cosineOf(m, grad) : NaN };
+  }
+}

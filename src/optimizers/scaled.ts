@@ -1,0 +1,115 @@
+import type { Params } from '../model/mlp.js';
+
+/**
+ * SPEC §4: a list of tensors stored as e^logScale · values with max|values| kept in [1/2, 2] (or all
+ * zero and logScale = −∞). Gradients shrink with the loss to 1e-200 and below; momentum mixes gradients of
+ * different steps, so its buffers must carry their scale in the log too or they underflow.
+ */
+export interface Scaled {
+  logScale: number;
+  values: Params;
+}
+
+export function zeroScaled(shapes: { out: number; in: number }[]): Scaled {
+  return { logScale: -Infinity, values: shapes.map((s) => new Float64Array(s.out * s.in)) };
+}
+
+/** log(x) with log(0) = −∞, for β = 0 and the like. */
+function safeLog(x: number): number {
+  return x > 0 ? Math.log(x) : -Infinity;
+}
+
+/**
+ * Keep max|values| near 1: rescale (moving the factor into logScale) when the max left [1/2, 2].
+ * The update passes already know the max, so in the common case this costs nothing; the band
+ * loses at most one bit of the ~2098 bits of exponent range the representation relies on.
+ */
+function settle(buf: Scaled, refLogScale: number, maxAbs: number): void {
+  if (maxAbs === 0) {
+    buf.logScale = -Infinity;
+    return;
+  }
+  buf.logScale = refLogScale;
+  if (maxAbs >= 0.5 && maxAbs <= 2) return;
+  const inv = 1 / maxAbs;
+  for (const v of buf.values) for (let k = 0; k < v.length; k++) v[k]! *= inv;
+  buf.logScale = refLogScale + Math.log(maxAbs);
+}
+
+/**
+ * SPEC §6: the momentum EMA m ← β m + (1 − β) g, in scaled form: both terms are brought to the
+ * larger of their two log-scales before adding, so neither underflows against the other.
+ */
+export function emaInto(buf: Scaled, beta: number, grad: Params, gradLogScale: number): void {
+  const a = buf.logScale + safeLog(beta);
+  const b = gradLogScale + safeLog(1 - beta);
+  const ref = Math.max(a, b);
+  if (ref === -Infinity) return;
+  const ca = a === -Infinity ? 0 : Math.exp(a - ref);
+  const cb = b === -Infinity ? 0 : Math.exp(b - ref);
+  let maxAbs = 0;
+  for (let l = 0; l < buf.values.length; l++) {
+    const m = buf.values[l]!;
+    const g = grad[l]!;
+    for (let k = 0; k < m.length; k++) {
+      const v = ca * m[k]! + cb * g[k]!;
+      m[k] = v;
+      const a = v < 0 ? -v : v;
+      if (a > maxAbs) maxAbs = a;
+    }
+  }
+  settle(buf, ref, maxAbs);
+}
+
+/**
+ * SPEC §6: Adam's second moment v ← β2 v + (1 − β2) g², kept as its square root r = √v in scaled
+ * form. r has the dynamic range of m and g (v has twice it, and would underflow where m does not),
+ * and the update is a per-coordinate hypot: √(β2 r² + (1 − β2) g²), computed without squaring
+ * either term so that nothing below 1e-154 is lost. It is a log-scale representation of v
+ * (log v_k = 2 logScale + 2 log r̂_k) that costs one division and one square root per coordinate
+ * instead of the exp/log pair a per-coordinate log v would.
+ */
+export function rmsEmaInto(buf: Scaled, beta2: number, grad: Params, gradLogScale: number): void {
+  const a = buf.logScale + 0.5 * safeLog(beta2);
+  const b = gradLogScale + 0.5 * safeLog(1 - beta2);
+  const ref = Math.max(a, b);
+  if (ref === -Infinity) return;
+  const ca = a === -Infinity ? 0 : Math.exp(a - ref);
+  const cb = b === -Infinity ? 0 : Math.exp(b - ref);
+  let maxAbs = 0;
+  for (let l = 0; l < buf.values.length; l++) {
+    const r = buf.values[l]!;
+    const g = grad[l]!;
+    for (let k = 0; k < r.length; k++) {
+      const x = ca * r[k]!;
+      const y = cb * Math.abs(g[k]!);
+      const big = x > y ? x : y;
+      if (big === 0) {
+        r[k] = 0;
+        continue;
+      }
+      const q = (x > y ? y : x) / big;
+      const v = big * Math.sqrt(1 + q * q);
+      r[k] = v;
+      if (v > maxAbs) maxAbs = v;
+    }
+  }
+  settle(buf, ref, maxAbs);
+}
+
+/** cos(a, b) over all layers; scale-free, so it works on the normalized values directly. */
+export function cosineOf(a: Params, b: Params): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let l = 0; l < a.length; l++) {
+    const x = a[l]!;
+    const y = b[l]!;
+    for (let k = 0; k < x.length; k++) {
+      dot += x[k]! * y[k]!;
+      na += x[k]! * x[k]!;
+      nb += y[k]! * y[k]!;
+    }
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
