@@ -32,7 +32,7 @@ export const DEFAULTS: Config = {
       decay: 0.75, // a in η_t = η_0 / (t + 1)^a, 0 < a ≤ 1
     },
     muon_layers: null, // 0-based layers the Muon-type rules treat as matrices; null = all but the output layer
-    polar: 'exact', // polar factor U Vᵀ: 'exact' (SVD) or 'newton_schulz' (5-step approximation, not exact)
+    polar: 'exact', // polar factor U Vᵀ: 'exact' (Gram eigendecomposition, SVD fallback), 'svd' (SVD every step, slow) or 'newton_schulz' (5-step approximation, not exact)
     seeds: [0], // init seeds; one run per (activation, optimizer, β, seed)
     init_from: null, // weights file ({"layers": [...]}) to start from instead of the seeded init
   },

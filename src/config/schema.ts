@@ -60,7 +60,7 @@ const TrainSchema = z
       .array(nonNegInt)
       .refine((a) => new Set(a).size === a.length, { error: 'expected distinct values' })
       .nullable(),
-    polar: z.enum(['exact', 'newton_schulz']),
+    polar: z.enum(['exact', 'svd', 'newton_schulz']),
     seeds: distinctList(nonNegInt),
     init_from: z.string().min(1).nullable(),
   })

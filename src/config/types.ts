@@ -48,7 +48,8 @@ export interface TrainConfig {
   lr: LrConfig;
   /** Layer indices (0-based) treated as matrices by the Muon-type rules; null = all but the output layer. */
   muon_layers: number[] | null;
-  polar: 'exact' | 'newton_schulz';
+  /** Polar factor: 'exact' (Gram eigendecomposition, SVD where it cannot resolve), 'svd' (always), 'newton_schulz' (approximate). */
+  polar: 'exact' | 'svd' | 'newton_schulz';
   seeds: number[];
   /** Weights file ({"layers": [...]}) to start every run from, instead of the seeded init. */
   init_from: string | null;

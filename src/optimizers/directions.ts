@@ -47,9 +47,11 @@ export function adamDirection(
   }
 }
 
-export type PolarMethod = 'exact' | 'newton_schulz';
+export type PolarMethod = 'exact' | 'svd' | 'newton_schulz';
 
 /** Spectral rule (spectral descent / Muon): D = U Vᵀ of the layer's m [r, c]. */
 export function polarDirection(m: Float64Array, r: number, c: number, method: PolarMethod, out: Float64Array): void {
-  out.set(method === 'exact' ? polarFactorExact(m, r, c).Q : polarFactorNewtonSchulz(m, r, c));
+  out.set(
+    method === 'newton_schulz' ? polarFactorNewtonSchulz(m, r, c) : polarFactorExact(m, r, c, method === 'svd' ? 'svd' : 'gram').Q,
+  );
 }

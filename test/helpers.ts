@@ -1,0 +1,48 @@
+import type { Activation } from '../src/config/types.js';
+import { F64Engine } from '../src/engine/f64.js';
+import { initParams, layerShapes, type LayerShape, type Params } from '../src/model/mlp.js';
+import { Rng } from '../src/rng.js';
+
+/** A small random problem: n samples of d non-negative, partly zero features (like pixels). */
+export function toyData(n: number, d: number, numClasses: number, seed: number) {
+  const rng = new Rng(seed);
+  const X = new Float64Array(n * d);
+  for (let k = 0; k < X.length; k++) X[k] = rng.uniform() < 0.4 ? 0 : rng.uniform();
+  const y = Int32Array.from({ length: n }, () => rng.int(0, numClasses - 1));
+  return { X, y, n, d, numClasses };
+}
+
+export function toyNet(activation: Activation, depth: number, seed = 1, d = 12, width = 6, classes = 4) {
+  const shapes = layerShapes({ inputDim: d, width, outputDim: classes, depth, activation });
+  const params = initParams(shapes, 1, seed);
+  return { shapes, params };
+}
+
+/** Textbook forward pass, written as plainly as possible: the oracle for the engine. */
+export function denseForward(params: Params, shapes: LayerShape[], X: Float64Array, n: number, activation: Activation): Float64Array[] {
+  const sigma = (z: number) => (z > 0 ? (activation === 'relu' ? z : z * z) : 0);
+  const out: Float64Array[] = [];
+  for (let i = 0; i < n; i++) {
+    let h = Array.from(X.subarray(i * shapes[0]!.in, (i + 1) * shapes[0]!.in));
+    shapes.forEach((s, l) => {
+      const z = new Array<number>(s.out).fill(0);
+      for (let k = 0; k < s.out; k++) for (let j = 0; j < s.in; j++) z[k]! += params[l]![k * s.in + j]! * h[j]!;
+      h = l === shapes.length - 1 ? z : z.map(sigma);
+    });
+    out.push(Float64Array.from(h));
+  }
+  return out;
+}
+
+export function scaleParams(params: Params, c: number): Params {
+  return params.map((w) => w.map((v) => v * c));
+}
+
+export function engineFor(data: ReturnType<typeof toyData>, shapes: LayerShape[], activation: Activation) {
+  return new F64Engine(data, shapes, activation);
+}
+
+export function assertClose(actual: number, expected: number, rel: number, what = ''): void {
+  const err = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);
+  if (!(err <= rel)) throw new Error(`${what}: ${actual} vs ${expected} (relative error ${err} > ${rel})`);
+}
