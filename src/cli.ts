@@ -9,9 +9,16 @@ export async function main(argv: string[]): Promise<number> {
     .description('Implicit bias of Adam and Muon on homogeneous networks (Gronich & Vardi, arXiv 2602.16340): MNIST runs in float64')
     .version(PACKAGE_VERSION)
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text.trimEnd() + '\n') })
-    .showHelpAfterError('(run with --help for usage)');
-  program.addCommand(runCommand().exitOverride());
+    .configureOutput({ outputError: (text, write) => write(`margin-bench: ${text.trim()}\n`) })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  margin-bench run configs/figure1.yaml       # the paper's Figure-1 grid on the embedded digits
+  margin-bench run configs/smoke.yaml         # a few seconds
+  margin-bench run --help                     # every option of run, with defaults`,
+    );
+  program.addCommand(runCommand().copyInheritedSettings(program));
   process.exitCode = 0;
   try {
     await program.parseAsync(argv);

@@ -6,7 +6,7 @@ import { F64Engine } from '../engine/f64.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { readWeights, writeWeights } from '../io/weights.js';
-import { initParams, layerShapes } from '../model/mlp.js';
+import { initParams, layerShapes, type LayerShape, type Params } from '../model/mlp.js';
 import { gitCommit, versions } from '../provenance.js';
 import { LOG_COLUMNS, runId, trainRun, type LogRow, type RunFailure, type RunSpec } from '../train/train.js';
 
@@ -35,8 +35,21 @@ export interface RunSummary {
 }
 
 export interface RunOptions {
+  /** Initial weights (from train.init_from, already checked); otherwise the seeded init. */
+  init?: Params | null;
   saveWeights?: boolean;
   onStep?: (done: number, total: number) => void;
+}
+
+/** Layer shapes of the config's model on this data (they do not depend on the activation). */
+export function shapesFor(config: Readonly<Config>, data: Dataset): LayerShape[] {
+  return layerShapes({
+    inputDim: data.d,
+    width: config.model.width,
+    outputDim: data.numClasses,
+    depth: config.model.depth,
+    activation: 'relu',
+  });
 }
 
 /**
@@ -52,16 +65,12 @@ export function executeRun(
   options: RunOptions = {},
 ): RunSummary {
   const startedAt = new Date();
-  const shapes = layerShapes({
-    inputDim: data.d,
-    width: config.model.width,
-    outputDim: data.numClasses,
-    depth: config.model.depth,
-    activation: spec.activation,
-  });
-  const init = config.train.init_from
-    ? readWeights(config.train.init_from, shapes)
-    : initParams(shapes, config.model.init_scale, spec.seed);
+  const shapes = shapesFor(config, data);
+  const init =
+    options.init ??
+    (config.train.init_from
+      ? readWeights(config.train.init_from, shapes)
+      : initParams(shapes, config.model.init_scale, spec.seed));
   const engine = new F64Engine(data, shapes, spec.activation);
   const result = trainRun(config, spec, engine, shapes, init, { onStep: options.onStep });
 

@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { loadDataset } from '../data/dataset.js';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { readWeights } from '../io/weights.js';
 import { createProgress } from '../report/progress.js';
 import { runId } from '../train/train.js';
 import { gridOf } from './grid.js';
-import { executeRun, type RunSummary } from './runOne.js';
+import { executeRun, shapesFor, type RunSummary } from './runOne.js';
 
 export interface SweepOptions {
   saveWeights?: boolean;
@@ -19,7 +20,9 @@ export interface SweepOptions {
  * of one seed start from the same initial weights.
  */
 export function runSweep(config: Readonly<Config>, outDir: string, options: SweepOptions = {}): RunSummary[] {
+  // Everything that can be wrong with the input is checked before the first write.
   const data = loadDataset(config.data);
+  const init = config.train.init_from ? readWeights(config.train.init_from, shapesFor(config, data)) : null;
   const specs = gridOf(config);
   writeJsonAtomic(join(outDir, 'sweep.json'), {
     config,
@@ -33,6 +36,7 @@ export function runSweep(config: Readonly<Config>, outDir: string, options: Swee
       const id = runId(spec);
       progress?.runStarted(id, config.train.steps);
       const summary = executeRun(config, spec, data, outDir, {
+        init,
         saveWeights: options.saveWeights,
         onStep: progress ? (done) => progress.step(done) : undefined,
       });

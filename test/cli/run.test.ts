@@ -159,7 +159,7 @@ test('usage errors exit 2 with one line naming the culprit, and write nothing', 
     { name: 'unknown optimizer in --only', args: [SMOKE, '--only', 'adam,sgd'], line: ['--only', '"sgd"'] },
     { name: 'bad --seeds', args: [SMOKE, '--seeds', 'x'], line: ['--seeds x'] },
     // commander's own parse error: one line, no help hint (the hint is not set on the run command).
-    { name: 'unknown flag', args: [SMOKE, '--frobnicate'], line: /^error: unknown option '--frobnicate'$/ },
+    { name: 'unknown flag', args: [SMOKE, '--frobnicate'], line: /^margin-bench: error: unknown option '--frobnicate'$/ },
     {
       name: 'init_from missing',
       args: [SMOKE, ...small, '--set', `train.init_from=${missingWeights}`],
