@@ -37,16 +37,25 @@ function settle(buf: Scaled, refLogScale: number, maxAbs: number): void {
 }
 
 /**
+ * The two terms of buf ← e^logA · buf + e^logB · new, brought to the larger log-scale `ref` so
+ * that neither underflows against the other: buf ← ca · buf + cb · new, result at scale e^ref.
+ */
+function commonScale(logA: number, logB: number): { ref: number; ca: number; cb: number } {
+  const ref = Math.max(logA, logB);
+  return {
+    ref,
+    ca: logA === -Infinity ? 0 : Math.exp(logA - ref),
+    cb: logB === -Infinity ? 0 : Math.exp(logB - ref),
+  };
+}
+
+/**
  * SPEC §6: the momentum EMA m ← β m + (1 − β) g, in scaled form: both terms are brought to the
  * larger of their two log-scales before adding, so neither underflows against the other.
  */
 export function emaInto(buf: Scaled, beta: number, grad: Params, gradLogScale: number): void {
-  const a = buf.logScale + safeLog(beta);
-  const b = gradLogScale + safeLog(1 - beta);
-  const ref = Math.max(a, b);
+  const { ref, ca, cb } = commonScale(buf.logScale + safeLog(beta), gradLogScale + safeLog(1 - beta));
   if (ref === -Infinity) return;
-  const ca = a === -Infinity ? 0 : Math.exp(a - ref);
-  const cb = b === -Infinity ? 0 : Math.exp(b - ref);
   let maxAbs = 0;
   for (let l = 0; l < buf.values.length; l++) {
     const m = buf.values[l]!;
@@ -70,12 +79,8 @@ export function emaInto(buf: Scaled, beta: number, grad: Params, gradLogScale: n
  * instead of the exp/log pair a per-coordinate log v would.
  */
 export function rmsEmaInto(buf: Scaled, beta2: number, grad: Params, gradLogScale: number): void {
-  const a = buf.logScale + 0.5 * safeLog(beta2);
-  const b = gradLogScale + 0.5 * safeLog(1 - beta2);
-  const ref = Math.max(a, b);
+  const { ref, ca, cb } = commonScale(buf.logScale + 0.5 * safeLog(beta2), gradLogScale + 0.5 * safeLog(1 - beta2));
   if (ref === -Infinity) return;
-  const ca = a === -Infinity ? 0 : Math.exp(a - ref);
-  const cb = b === -Infinity ? 0 : Math.exp(b - ref);
   let maxAbs = 0;
   for (let l = 0; l < buf.values.length; l++) {
     const r = buf.values[l]!;
