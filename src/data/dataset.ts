@@ -16,10 +16,10 @@ export interface DigitPool {
 /** The rows a run trains on. */
 export interface Dataset {
   X: Float64Array; // [n, d] row-major
-  y: Int32Array; // [n] labels 0..C-1 in the order of `classes`
+  y: Int32Array; // [n] labels 0..C-1 in the order of `classes`; parity task: ±1
   n: number;
   d: number; // 784
-  numClasses: number;
+  numClasses: number; // output width: the number of classes, or 1 for the parity task
   indices: number[]; // global indices actually used, in row order
   digits: Int32Array; // [n] original digit 0..9 per row
   classes: number[];
@@ -33,7 +33,8 @@ export function loadPool(cfg: DataConfig): DigitPool {
 
 /**
  * The training set, SPEC §2: `cfg.indices` if given, else `n_per_class` digits of each class
- * drawn with `data_seed`; label = position of the digit in `cfg.classes`. Pixels stay as read,
+ * drawn with `data_seed`; label = position of the digit in `cfg.classes` (task 'digits'), or
+ * y = +1 for an odd digit and −1 for an even one (task 'parity', SPEC §2 binary variant). Pixels stay as read,
  * in [0, 1]: no centering, since a shift would break homogeneity. Pass `pool` to reuse a loaded source.
  */
 export function loadDataset(cfg: DataConfig, pool?: DigitPool): Dataset {
@@ -54,17 +55,18 @@ export function loadDataset(cfg: DataConfig, pool?: DigitPool): Dataset {
   indices.forEach((g, row) => {
     X.set(pool.images.subarray(g * d, (g + 1) * d), row * d);
     digits[row] = pool.digits[g]!;
-    y[row] = classes.indexOf(pool.digits[g]!);
+    y[row] = cfg.task === 'parity' ? (pool.digits[g]! % 2 === 1 ? 1 : -1) : classes.indexOf(pool.digits[g]!);
   });
-  return { X, y, n, d, numClasses: classes.length, indices, digits, classes, source: pool.source };
+  const numClasses = cfg.task === 'parity' ? 1 : classes.length;
+  return { X, y, n, d, numClasses, indices, digits, classes, source: pool.source };
 }
 
 /**
  * SPEC §2 subset: one Rng(seed) stream; for each class in `classes` order, shuffle that class's
  * global indices (ascending before the shuffle), keep the first `nPerClass`, sort them. Rows
- * come out grouped by class.
+ * come out grouped by class. `'all'` keeps every digit of the class, in index order.
  */
-export function drawIndices(digits: Int32Array, classes: number[], nPerClass: number, seed: number): number[] {
+export function drawIndices(digits: Int32Array, classes: number[], nPerClass: number | 'all', seed: number): number[] {
   const rng = new Rng(seed);
   const drawn: number[] = [];
   for (const c of classes) {
@@ -72,6 +74,10 @@ export function drawIndices(digits: Int32Array, classes: number[], nPerClass: nu
     digits.forEach((digit, g) => {
       if (digit === c) ofClass.push(g);
     });
+    if (nPerClass === 'all') {
+      drawn.push(...ofClass);
+      continue;
+    }
     if (ofClass.length < nPerClass) {
       throw new UsageError(`data.n_per_class: ${nPerClass} digits of class ${c} requested, the source has only ${ofClass.length}`);
     }
@@ -88,7 +94,8 @@ function checkClasses(classes: number[]): number[] {
   return [...classes];
 }
 
-function checkNPerClass(nPerClass: number | null): number {
+function checkNPerClass(nPerClass: number | 'all' | null): number | 'all' {
+  if (nPerClass === 'all') return nPerClass;
   if (nPerClass === null || !Number.isInteger(nPerClass) || nPerClass < 1) {
     throw new UsageError(`data.n_per_class: expected a positive integer (or set data.indices), found ${nPerClass}`);
   }

@@ -1,7 +1,7 @@
 import type { Activation } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LayerShape, Params } from '../model/mlp.js';
-import { crossEntropyLogDomain } from '../numerics/logLoss.js';
+import { crossEntropyLogDomain, logisticLogDomain } from '../numerics/logLoss.js';
 import type { Engine, Evaluation } from './types.js';
 
 /**
@@ -142,7 +142,11 @@ export class F64Engine implements Engine {
       denseForward(this.acts[l - 1]!, params[l]!, this.shapes[l]!, n, l === L - 1 ? this.logits : this.acts[l]!);
     }
     const dLogits = wantGrad ? this.dOut[L - 1]! : null;
-    const loss = crossEntropyLogDomain(this.logits, this.labels, this.numClasses, dLogits);
+    // One output: the binary task (labels ±1, logistic loss); otherwise softmax cross-entropy.
+    const loss =
+      this.numClasses === 1
+        ? logisticLogDomain(this.logits, this.labels, dLogits)
+        : crossEntropyLogDomain(this.logits, this.labels, this.numClasses, dLogits);
     const result: Evaluation = {
       logits: this.logits,
       logLoss: loss.logLoss,

@@ -137,8 +137,13 @@ export function spectralNormOf(A: Float64Array, r: number, c: number): number {
 
 /** Nuclear norm ‖A‖_* = Σ σ_i, from the SVD (small singular values matter here, so no Gram). */
 export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
-  const { s } = thinSvd(A, r, c);
+  const M = r >= c ? toMatrix(A, r, c) : toMatrix(transpose(A, r, c), c, r);
+  const svd = new SingularValueDecomposition(M, {
+    autoTranspose: false,
+    computeLeftSingularVectors: false,
+    computeRightSingularVectors: false,
+  });
   let sum = 0;
-  for (const v of s) sum += v;
+  for (const v of svd.diagonal) sum += v;
   return sum;
 }

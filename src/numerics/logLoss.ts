@@ -107,3 +107,38 @@ export function crossEntropyLogDomain(
 export function toLog10(logLoss: number): number {
   return logLoss / LN10;
 }
+
+/**
+ * SPEC §4 binary form: mean logistic loss log(1 + e^{−y f}) over outputs f [n] and labels y = ±1,
+ * in the log domain. With q_i = y_i f_i (the sample margin, SPEC §5):
+ *   loss_i = softplus(−q_i),   ∂loss_i/∂f_i = −y_i σ(−q_i) = −y_i exp(−q_i − softplus(−q_i)),
+ * so the gradient keeps its direction at any loss, as in the multiclass case.
+ */
+export function logisticLogDomain(
+  outputs: Float64Array,
+  labels: Int32Array,
+  gradOut: Float64Array | null,
+): LogLossResult & { gradLogScale: number } {
+  const n = labels.length;
+  const margins = new Float64Array(n);
+  const minusQ = new Float64Array(n);
+  const logLossPerSample = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    margins[i] = labels[i]! * outputs[i]!;
+    minusQ[i] = -margins[i]!;
+    logLossPerSample[i] = logSoftplus(minusQ[i]!);
+  }
+  const logLoss = logSumExpOf(logLossPerSample, n) - Math.log(n);
+  let gradLogScale = -Infinity;
+  if (gradOut) {
+    let s = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const l = minusQ[i]! - softplus(minusQ[i]!);
+      gradOut[i] = l;
+      if (l > s) s = l;
+    }
+    for (let i = 0; i < n; i++) gradOut[i] = -labels[i]! * Math.exp(gradOut[i]! - s);
+    gradLogScale = s - Math.log(n);
+  }
+  return { logLoss, logOddsAgainst: minusQ, margins, gradLogScale };
+}
