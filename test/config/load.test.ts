@@ -41,7 +41,7 @@ test('reads YAML and JSON files', () => {
   assert.deepEqual(loadConfig(json), fromYaml);
   assert.equal(fromYaml.name, 'fig1');
   assert.equal(fromYaml.train.steps, 500);
-  assert.deepEqual(fromYaml.train.lr, { rel: null, eta0: 0.01, decay: 0.75 });
+  assert.deepEqual(fromYaml.train.lr, { ...DEFAULTS.train.lr, rel: null, eta0: 0.01 });
   assert.deepEqual(fromYaml.model, { ...DEFAULTS.model, activations: ['sqrelu'] });
 });
 
@@ -93,13 +93,32 @@ test('wrong types and values name the key, what was expected and what was found'
 
 test('lr: rel and eta0 exclude each other', () => {
   const eta = resolveConfig({ train: { lr: { eta0: 0.01 } } }, 'f.yaml');
-  assert.deepEqual(eta.train.lr, { rel: null, eta0: 0.01, decay: 0.75 }); // the default rel is dropped
+  assert.deepEqual(eta.train.lr, { ...DEFAULTS.train.lr, rel: null, eta0: 0.01, decay: 0.75 }); // the default rel is dropped
   const back = resolveConfig({ train: { lr: { eta0: 0.01 } } }, 'f.yaml', ['train.lr.rel=0.2']);
-  assert.deepEqual(back.train.lr, { rel: 0.2, eta0: null, decay: 0.75 }); // and vice versa
+  assert.deepEqual(back.train.lr, { ...DEFAULTS.train.lr, rel: 0.2, eta0: null, decay: 0.75 }); // and vice versa
   assertUsage(() => resolveConfig({ train: { lr: { rel: 0.1, eta0: 0.01 } } }, 'f.yaml'), 'f.yaml: train.lr:', 'not both');
   assertUsage(() => resolveConfig({}, 'f.yaml', ['train.lr={rel: 0.1, eta0: 0.01}']), '--set train.lr={rel: 0.1, eta0: 0.01}: train.lr:');
   assertUsage(() => resolveConfig({ train: { lr: { rel: null } } }, 'f.yaml'), 'f.yaml: train.lr: expected exactly one of rel / eta0');
   assertUsage(() => resolveConfig({ train: { lr: { decay: 0 } } }, 'f.yaml'), 'f.yaml: train.lr.decay:');
+});
+
+test('lr.schedule: polynomial by default, so { rel, decay } and { eta0, decay } mean what they did', () => {
+  assert.equal(DEFAULTS.train.lr.schedule, 'polynomial');
+  for (const lr of [{ rel: 0.2, decay: 0.5 }, { eta0: 0.01, decay: 0.5 }]) {
+    const cfg = resolveConfig({ train: { lr } }, 'f.yaml');
+    assert.equal(cfg.train.lr.schedule, 'polynomial');
+    assert.equal(cfg.train.lr.decay, 0.5);
+  }
+  const lb = resolveConfig({ train: { lr: { schedule: 'loss_based', nats_per_step: 0.02, loss_below: 0.05 } } }, 'f.yaml');
+  assert.deepEqual(lb.train.lr, { ...DEFAULTS.train.lr, schedule: 'loss_based', nats_per_step: 0.02, loss_below: 0.05 });
+  assert.equal(resolveConfig({}, 'f.yaml', ['train.lr.schedule=loss_based', 'train.lr.max_growth=1.1']).train.lr.max_growth, 1.1);
+  assertUsage(() => resolveConfig({ train: { lr: { schedule: 'cosine' } } }, 'f.yaml'), 'f.yaml: train.lr.schedule:', '"loss_based"', 'found "cosine"');
+  assertUsage(() => resolveConfig({ train: { lr: { loss_below: 1 } } }, 'f.yaml'), 'f.yaml: train.lr.loss_below:', 'found 1');
+  assertUsage(() => resolveConfig({ train: { lr: { max_growth: 1 } } }, 'f.yaml'), 'f.yaml: train.lr.max_growth:', 'found 1');
+  assertUsage(() => resolveConfig({ train: { lr: { backoff: 1 } } }, 'f.yaml'), 'f.yaml: train.lr.backoff:', 'found 1');
+  assertUsage(() => resolveConfig({ train: { lr: { nats_per_step: 0 } } }, 'f.yaml'), 'f.yaml: train.lr.nats_per_step:', 'found 0');
+  assertUsage(() => resolveConfig({ train: { lr: { max_factor: -1 } } }, 'f.yaml'), 'f.yaml: train.lr.max_factor:', 'found -1');
+  assertUsage(() => resolveConfig({ train: { lr: { natsperstep: 0.1 } } }, 'f.yaml'), 'f.yaml: unknown key "train.lr.natsperstep"');
 });
 
 test('data: indices and n_per_class exclude each other', () => {
