@@ -2,17 +2,24 @@
 // `npm run bench`: speed and memory of the float64 engine on the SPEC §9 setup (100 digits, depth 2,
 // width 50). Prints figures; asserts nothing (machines are shared and noisy: medians are quoted).
 //
-//   npm run bench                  per-step medians for the six optimizers + peak memory of one run
+//   npm run bench                  per-step medians for the six optimizers + peak memory of one run,
+//                                  then the paper grid (configs/figure1.yaml) at --jobs 2, 2 of its 10 seeds
 //   npm run bench -- --repeats 9   more repeats
+//   npm run bench -- --grid-seeds 10            the whole 240-run grid (no extrapolation)
+//   npm run bench -- --grid-only --jobs 4       only the grid section, on 4 worker threads
 //
 // Runs the compiled library in dist/ (what `npx margin-bench` runs), built by `npm run bench`.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveConfig } from '../dist/config/load.js';
+import { loadConfig, resolveConfig } from '../dist/config/load.js';
 import { loadDataset } from '../dist/data/dataset.js';
 import { F64Engine } from '../dist/engine/f64.js';
 import { initParams, layerShapes } from '../dist/model/mlp.js';
+import { runSweep } from '../dist/sweep/sweep.js';
 import { trainRun } from '../dist/train/train.js';
 
 const OPTIMIZERS = ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam'];
@@ -45,6 +52,14 @@ if (args[0] === '--child') {
   process.exit(0);
 }
 
+const machine = `${new Date().toISOString().slice(0, 10)}, node ${process.versions.node}, ` +
+  `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+if (args.includes('--grid-only')) {
+  console.log(`margin-bench bench — ${machine}`);
+  await gridSection();
+  process.exit(0);
+}
+
 const repeats = Number(flag('--repeats', 5));
 const steps = Number(flag('--steps', 500));
 console.log(`margin-bench bench — ${new Date().toISOString().slice(0, 10)}, node ${process.versions.node}, ` +
@@ -71,4 +86,52 @@ for (const optimizer of ['ngd', 'muon']) {
   }
   const { msPerStep, maxRssMB } = JSON.parse(child.stdout);
   console.log(`${optimizer.padEnd(12)} ${msPerStep.toFixed(3)} ms/step, peak RSS ${maxRssMB.toFixed(0)} MB`);
+}
+
+await gridSection();
+
+/**
+ * The paper's grid (configs/figure1.yaml: 2 activations × 6 optimizers × 2 β × 10 seeds, 4000
+ * steps) through the sweep library, as `margin-bench run --jobs N` runs it: wall time, ms/step per
+ * optimizer inside the sweep (workers busy side by side), and memory after each run (flat = no
+ * growth per run). By default 2 of the 10 seeds (48 runs, every optimizer × activation × β),
+ * with the whole grid's time extrapolated and labelled so.
+ */
+async function gridSection() {
+  const jobs = Number(flag('--jobs', 2));
+  const gridSeeds = Number(flag('--grid-seeds', 2));
+  const seeds = Array.from({ length: gridSeeds }, (_, i) => i);
+  const config = loadConfig(fileURLToPath(new URL('../configs/figure1.yaml', import.meta.url)), [`train.seeds=[${seeds.join(',')}]`]);
+  const fullRuns = 240;
+  const out = mkdtempSync(join(tmpdir(), 'margin-bench-grid-'));
+  const rss = [];
+  console.log(`\nThe paper grid (configs/figure1.yaml, 4000 steps/run) at --jobs ${jobs}, seeds 0-${gridSeeds - 1} of 0-9`);
+  try {
+    const result = await runSweep(config, out, {
+      jobs,
+      progress: false,
+      onRunDone: (_summary, { rssBytes }) => rss.push(rssBytes / 2 ** 20),
+    });
+    const runs = result.ran.length;
+    const wall = result.wallTimeS;
+    const fmt = (s) => `${Math.floor(s / 60)} min ${(s % 60).toFixed(0).padStart(2, '0')} s`;
+    console.log(`${runs} runs (${result.failed.length} failed) on ${result.jobs} worker threads: wall time ${fmt(wall)} (${wall.toFixed(1)} s)`);
+    if (runs === fullRuns) console.log(`the whole ${fullRuns}-run grid: ${fmt(wall)} (measured)`);
+    else console.log(`the whole ${fullRuns}-run grid: ${fmt((wall * fullRuns) / runs)} (EXTRAPOLATED ×${(fullRuns / runs).toFixed(2)} from ${runs} runs, not measured)`);
+
+    // PyTorch float64, one thread per run, same setup (issue #4's figures, measured on a 2-core machine).
+    const pytorch = { ngd: 0.7, signum: 0.8, adam: 1.5, muon: 2.3, muon_signum: 2.3, muon_adam: 2.3 };
+    console.log(`\nms/step inside the sweep (median over its runs; ${result.jobs} runs side by side)   PyTorch float64, 1 thread (issue #4)`);
+    for (const optimizer of OPTIMIZERS) {
+      const xs = result.summaries.filter((s) => s.run.optimizer === optimizer && s.status === 'ok').map((s) => s.ms_per_step);
+      if (xs.length === 0) continue;
+      console.log(`${optimizer.padEnd(12)} ${median(xs).toFixed(3).padStart(8)} (${Math.min(...xs).toFixed(2)}…${Math.max(...xs).toFixed(2)}, ${xs.length} runs)   ${pytorch[optimizer].toFixed(1)}`);
+    }
+    const at = (f) => rss[Math.min(rss.length - 1, Math.max(0, Math.round(f * rss.length) - 1))];
+    console.log(`\nprocess RSS (main + ${result.jobs} workers) after run 1: ${at(0).toFixed(0)} MB, ` +
+      `after 25%: ${at(0.25).toFixed(0)} MB, 50%: ${at(0.5).toFixed(0)} MB, 100%: ${at(1).toFixed(0)} MB; ` +
+      `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }

@@ -1,10 +1,12 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatMarginTables, marginTables } from '../report/finalTable.js';
 import { parseOnly, parseSeeds } from '../sweep/grid.js';
-import { runSweep } from '../sweep/sweep.js';
+import { parseShard, shardFromEnv } from '../sweep/shard.js';
+import { runSweep, type SweepResult } from '../sweep/sweep.js';
 
 interface RunFlags {
   out?: string;
@@ -13,12 +15,25 @@ interface RunFlags {
   set: string[];
   saveWeights: boolean;
   progress: boolean;
+  jobs?: string;
+  shard?: string;
+  force: boolean;
+}
+
+/** Exit code of an interrupted sweep (128 + SIGINT, what shells report for Ctrl-C). */
+export const EXIT_INTERRUPTED = 130;
+
+/** `--jobs 4` → 4; anything but a positive integer is a usage error. */
+export function parseJobs(text: string): number {
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--jobs ${text}: expected a positive integer (worker threads)`);
+  return n;
 }
 
 /** `margin-bench run <config>`: train the config's grid and print the final-margin table. */
 export function runCommand(): Command {
   return new Command('run')
-    .description('train every (activation × optimizer × β × seed) run of a config; one CSV + JSON summary per run')
+    .description('train every (activation × optimizer × β × seed) run of a config; one CSV + JSON summary per run; skips runs already complete')
     .argument('<config>', 'run config, YAML or JSON (see configs/)')
     .option('--out <dir>', 'write the run files into DIR', 'results/<name>/')
     .option('--seeds <list>', 'seeds to run instead of train.seeds, e.g. 0-9 or 0,3')
@@ -29,16 +44,27 @@ export function runCommand(): Command {
         .argParser((value: string, previous: string[]) => [...previous, value]),
     )
     .option('--save-weights', 'also write <run>.init.weights.json and <run>.final.weights.json', false)
+    .option('--jobs <n>', `worker threads, one run each (default: the number of cores, ${availableParallelism()} here)`)
+    .option('--shard <i/n>', 'run only slice i of n of the grid, balanced by expected cost (default: from MARGIN_BENCH_SHARD, JOB_COMPLETION_INDEX, … or the whole grid)')
+    .option('--force', 'redo runs that are already complete', false)
     .option('--no-progress', 'no progress output on stderr')
     .addHelpText(
       'after',
       `
+A run is complete when its summary exists and matches the run's config (run_hash); a rerun skips
+complete runs and redoes the rest. Ctrl-C stops at once, keeps finished runs and exits 130.
+Exit codes: 0 every run ok, 1 a run failed, 2 usage error, 130 interrupted.
+
 Examples:
-  margin-bench run configs/figure1.yaml                      # the paper's grid, 10 seeds
+  margin-bench run configs/figure1.yaml                      # the paper's grid, 10 seeds, all cores
   margin-bench run configs/smoke.yaml --out /tmp/smoke       # seconds
+  margin-bench run configs/figure1.yaml --jobs 2             # two worker threads; again: skips what is complete
+  margin-bench run configs/figure1.yaml --shard 3/8 --out results/shard-3   # one CI matrix job's slice
   margin-bench run configs/figure1.yaml --seeds 0-2 --only adam,muon --set train.steps=500`,
     )
-    .action((configPath: string, flags: RunFlags) => {
+    .action(async (configPath: string, flags: RunFlags) => {
+      const jobs = flags.jobs === undefined ? undefined : parseJobs(flags.jobs);
+      const shard = flags.shard !== undefined ? parseShard(flags.shard) : shardFromEnv(process.env);
       const sets = [...flags.set];
       if (flags.seeds !== undefined) sets.push(`train.seeds=[${parseSeeds(flags.seeds).join(',')}]`);
       let config = loadConfig(configPath, sets);
@@ -51,12 +77,39 @@ Examples:
         config = loadConfig(configPath, [...sets, `train.optimizers=[${only.join(',')}]`]);
       }
       const outDir = flags.out === 'results/<name>/' ? resolve('results', config.name) : resolve(flags.out!);
-      const summaries = runSweep(config, outDir, { saveWeights: flags.saveWeights, progress: flags.progress });
-      process.stdout.write(formatMarginTables(marginTables(summaries)));
+
+      // Ctrl-C / SIGTERM: stop the workers; a second signal gets Node's default (immediate exit).
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let result: SweepResult;
+      try {
+        result = await runSweep(config, outDir, {
+          saveWeights: flags.saveWeights,
+          progress: flags.progress,
+          jobs,
+          shard,
+          force: flags.force,
+          signal: controller.signal,
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+
+      if (result.interrupted) {
+        process.stderr.write(
+          `interrupted: ${result.summaries.length} of ${result.runs.length} runs have finished files, ` +
+            `${result.remaining.length} to do; run the same command again to resume\n`,
+        );
+        process.exitCode = EXIT_INTERRUPTED;
+        return;
+      }
+      process.stdout.write(formatMarginTables(marginTables(result.summaries)));
       process.stdout.write(`results: ${outDir}\n`);
-      const failed = summaries.filter((s) => s.status === 'failed');
-      if (failed.length > 0) {
-        process.stderr.write(`${failed.length} run(s) failed: ${failed.map((s) => `${s.id} (${s.failure?.reason})`).join('; ')}\n`);
+      if (result.failed.length > 0) {
+        process.stderr.write(`${result.failed.length} run(s) failed:\n${result.failed.map((f) => `  ${f.id}: ${f.reason}\n`).join('')}`);
         process.exitCode = 1;
       }
     });

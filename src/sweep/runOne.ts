@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { configHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -6,9 +8,11 @@ import { F64Engine } from '../engine/f64.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { readWeights, writeWeights } from '../io/weights.js';
-import { initParams, layerShapes, type LayerShape, type Params } from '../model/mlp.js';
+import { homogeneityDegree, initParams, layerShapes, type LayerShape, type Params } from '../model/mlp.js';
+import { OPTIMIZERS } from '../optimizers/registry.js';
 import { gitCommit, versions } from '../provenance.js';
-import { LOG_COLUMNS, runId, trainRun, type LogRow, type RunFailure, type RunSpec } from '../train/train.js';
+import { LOG_COLUMNS, runId, trainRun, type LogRow, type RunFailure, type RunResult, type RunSpec } from '../train/train.js';
+import { runHash } from './runHash.js';
 
 /** SPEC §8: the JSON summary written beside each run's CSV. */
 export interface RunSummary {
@@ -18,12 +22,17 @@ export interface RunSummary {
   failure: RunFailure | null;
   final: LogRow | null;
   steps_completed: number;
+  /** NaN (null in the file) when the run threw before computing it. */
   eta0: number;
   own_norm_init: number;
   homogeneity_degree: number;
   data: { source: string; n: number; classes: number[]; indices: number[] };
   config: Readonly<Config>;
   config_hash: string;
+  /** The run's identity (src/sweep/runHash.ts): a rerun skips the run when it matches. */
+  run_hash: string;
+  /** sha256 (hex) of the CSV as written: a resumed sweep or a merge checks the file against it. */
+  csv_sha256: string;
   engine: string;
   wall_time_s: number;
   ms_per_step: number;
@@ -39,6 +48,10 @@ export interface RunOptions {
   init?: Params | null;
   saveWeights?: boolean;
   onStep?: (done: number, total: number) => void;
+  /** runHash(config, spec), when the caller has it already. */
+  runHash?: string;
+  /** gitCommit(), when the caller has it already (it costs two `git` processes). */
+  gitCommit?: string | null;
 }
 
 /** Layer shapes of the config's model on this data (they do not depend on the activation). */
@@ -52,10 +65,21 @@ export function shapesFor(config: Readonly<Config>, data: Dataset): LayerShape[]
   });
 }
 
+export const sha256Of = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
+
+/** The files a run may write, by id (the summary is the last one). */
+export function runFiles(id: string): { csv: string; json: string; initWeights: string; finalWeights: string } {
+  return { csv: `${id}.csv`, json: `${id}.json`, initWeights: `${id}.init.weights.json`, finalWeights: `${id}.final.weights.json` };
+}
+
 /**
  * Train one cell of the grid and write `<id>.csv` and `<id>.json` into outDir (atomically: a
- * reader never sees half a file). The summary is written last, so its presence means the run
- * finished. Returns the summary.
+ * reader never sees half a file). Any earlier summary of the run is removed first and the new one
+ * is written last, so a run killed at any instant leaves no summary that could pass for its own.
+ *
+ * A run that goes non-finite, or throws, is a failed run, not an error: its summary says
+ * `status: "failed"` with the step and the reason (a throw leaves a header-only CSV). What
+ * still throws: bad input (an unreadable `init_from`) and failing to write the files.
  */
 export function executeRun(
   config: Readonly<Config>,
@@ -65,6 +89,11 @@ export function executeRun(
   options: RunOptions = {},
 ): RunSummary {
   const startedAt = new Date();
+  const started = performance.now();
+  const id = runId(spec);
+  const names = runFiles(id);
+  rmSync(join(outDir, names.json), { force: true });
+
   const shapes = shapesFor(config, data);
   const init =
     options.init ??
@@ -72,39 +101,58 @@ export function executeRun(
       ? readWeights(config.train.init_from, shapes)
       : initParams(shapes, config.model.init_scale, spec.seed));
   const engine = new F64Engine(data, shapes, spec.activation);
-  const result = trainRun(config, spec, engine, shapes, init, { onStep: options.onStep });
+  let result: RunResult | null = null;
+  let thrown: RunFailure | null = null;
+  let lastStep = 0;
+  try {
+    const onStep = (done: number, total: number) => {
+      lastStep = done;
+      options.onStep?.(done, total);
+    };
+    result = trainRun(config, spec, engine, shapes, init, { onStep });
+  } catch (err) {
+    // e.g. a linear-algebra routine meeting overflowed entries: this run fails, the sweep goes on.
+    const message = err instanceof Error ? err.message : String(err);
+    thrown = { step: lastStep, reason: `exception at step ${lastStep}: ${message.split('\n')[0]}` };
+  }
 
-  const id = runId(spec);
-  const files: RunSummary['files'] = { csv: `${id}.csv` };
-  writeCsvAtomic(join(outDir, files.csv), LOG_COLUMNS, result.rows);
-  if (options.saveWeights) {
-    files.init_weights = `${id}.init.weights.json`;
-    files.final_weights = `${id}.final.weights.json`;
+  const rows = result?.rows ?? [];
+  const files: RunSummary['files'] = { csv: names.csv };
+  writeCsvAtomic(join(outDir, files.csv), LOG_COLUMNS, rows);
+  if (options.saveWeights && result) {
+    files.init_weights = names.initWeights;
+    files.final_weights = names.finalWeights;
     writeWeights(join(outDir, files.init_weights), result.initialParams, shapes);
     writeWeights(join(outDir, files.final_weights), result.finalParams, shapes);
   }
+  const failure = thrown ?? result?.failure ?? null;
+  const wallTimeS = result?.wallTimeS ?? (performance.now() - started) / 1000;
+  const stepsCompleted = result?.stepsCompleted ?? lastStep;
   const summary: RunSummary = {
     id,
-    run: { ...spec, family: result.family },
-    status: result.failure ? 'failed' : 'ok',
-    failure: result.failure,
-    final: result.rows[result.rows.length - 1] ?? null,
-    steps_completed: result.stepsCompleted,
-    eta0: result.eta0,
-    own_norm_init: result.ownNormInit,
-    homogeneity_degree: result.degree,
+    run: { ...spec, family: result?.family ?? OPTIMIZERS[spec.optimizer].family },
+    status: failure ? 'failed' : 'ok',
+    failure,
+    final: rows[rows.length - 1] ?? null,
+    steps_completed: stepsCompleted,
+    eta0: result?.eta0 ?? NaN,
+    own_norm_init: result?.ownNormInit ?? NaN,
+    homogeneity_degree: result?.degree ?? homogeneityDegree(spec.activation, config.model.depth),
     data: { source: data.source, n: data.n, classes: data.classes, indices: data.indices },
     config,
     config_hash: configHash(config),
+    run_hash: options.runHash ?? runHash(config, spec),
+    // Read back rather than re-serialized: the hash is of the bytes on disk.
+    csv_sha256: sha256Of(readFileSync(join(outDir, files.csv))),
     engine: engine.name,
-    wall_time_s: result.wallTimeS,
-    ms_per_step: (result.wallTimeS * 1000) / Math.max(1, result.stepsCompleted),
+    wall_time_s: wallTimeS,
+    ms_per_step: (wallTimeS * 1000) / Math.max(1, stepsCompleted),
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     versions: versions(),
-    git_commit: gitCommit(),
+    git_commit: options.gitCommit !== undefined ? options.gitCommit : gitCommit(),
     files,
   };
-  writeJsonAtomic(join(outDir, `${id}.json`), summary);
+  writeJsonAtomic(join(outDir, names.json), summary);
   return summary;
 }

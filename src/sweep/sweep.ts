@@ -1,55 +1,198 @@
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { loadDataset } from '../data/dataset.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readWeights } from '../io/weights.js';
-import { createProgress } from '../report/progress.js';
-import { runId } from '../train/train.js';
+import { gitCommit } from '../provenance.js';
+import { createProgress, type SweepProgress } from '../report/progress.js';
+import { runId, type RunSpec } from '../train/train.js';
+import { runCost } from './cost.js';
 import { gridOf } from './grid.js';
-import { executeRun, shapesFor, type RunSummary } from './runOne.js';
+import { runPool, type PoolResult } from './pool.js';
+import { runHash } from './runHash.js';
+import { shapesFor, type RunSummary } from './runOne.js';
+import { shardOf, type Shard } from './shard.js';
+import { removeOrphanTemps, removeRunFiles, runState } from './state.js';
+import { SWEEP_FILE, type SweepFile } from './sweepFile.js';
 
 export interface SweepOptions {
   saveWeights?: boolean;
   /** Show progress on stderr (default true). */
   progress?: boolean;
+  /** Worker threads (default: the number of cores); never more than the runs to do. */
+  jobs?: number;
+  /** Run only this slice of the grid (src/sweep/shard.ts). */
+  shard?: Shard | null;
+  /** Redo complete runs too. */
+  force?: boolean;
+  /** Aborting stops the workers at once; finished runs stay, the runs under way leave nothing. */
+  signal?: AbortSignal;
+  /** Called on the main thread after each run that ended this time (bench: memory per run). */
+  onRunDone?: (summary: RunSummary, info: { rssBytes: number }) => void;
 }
 
+export interface SweepFailure {
+  id: string;
+  reason: string;
+  /** The step it failed at; null when it left no summary (its files could not be written). */
+  step: number | null;
+}
+
+export interface SweepResult {
+  outDir: string;
+  /** The runs of this folder (grid or shard), in grid order. */
+  runs: RunSpec[];
+  gridRuns: number;
+  shard: Shard | null;
+  /** Summaries of `runs` that exist now (complete, or failed), in grid order. */
+  summaries: RunSummary[];
+  /** Complete before this call, not redone. */
+  skipped: string[];
+  /** Runs this call started and finished (ok or failed). */
+  ran: string[];
+  /** Every run of `runs` that is failed now, including failures kept from earlier calls. */
+  failed: SweepFailure[];
+  /** Runs still to do (after an interruption). */
+  remaining: string[];
+  interrupted: boolean;
+  /** Worker threads used. */
+  jobs: number;
+  wallTimeS: number;
+}
+
+/** Expected cost order: most expensive first, ties in grid order (so workers finish together). */
+function byCostDesc(config: Readonly<Config>, specs: RunSpec[]): RunSpec[] {
+  return specs
+    .map((spec, i) => ({ spec, i, cost: runCost(config, spec) }))
+    .sort((a, b) => b.cost - a.cost || a.i - b.i)
+    .map((x) => x.spec);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /**
- * The run is a function (STYLE): train every cell of the config's grid, writing each run's CSV and
- * summary into outDir, and return the summaries. Data is loaded once and shared; all optimizers
- * of one seed start from the same initial weights.
+ * The run is a function (STYLE): train every cell of the config's grid (or of one shard of it)
+ * that `outDir` does not already hold complete, on `jobs` worker threads, writing each run's CSV
+ * and summary into outDir. Data and initial weights are loaded once, here, and copied to the
+ * workers; all optimizers of one seed start from the same initial weights. Files depend only on
+ * the config and the run, never on `jobs`, the shard or the order runs happen to finish in.
  */
-export function runSweep(config: Readonly<Config>, outDir: string, options: SweepOptions = {}): RunSummary[] {
+export async function runSweep(config: Readonly<Config>, outDir: string, options: SweepOptions = {}): Promise<SweepResult> {
+  const started = performance.now();
   // Everything that can be wrong with the input is checked before the first write.
   const data = loadDataset(config.data);
   const init = config.train.init_from ? readWeights(config.train.init_from, shapesFor(config, data)) : null;
-  const specs = gridOf(config);
-  writeJsonAtomic(join(outDir, 'sweep.json'), {
+  const grid = gridOf(config);
+  const shard = options.shard ?? null;
+  const runs = shard ? shardOf(grid, shard, (s) => runCost(config, s)) : grid;
+  const ids = runs.map(runId);
+  const hashes = new Map(runs.map((spec) => [runId(spec), runHash(config, spec)]));
+
+  mkdirSync(outDir, { recursive: true });
+  removeOrphanTemps(outDir, ids);
+  const sweepFile: SweepFile = {
     config,
-    runs: specs.map(runId),
+    runs: ids,
+    grid_runs: grid.length,
+    shard: shard ? { index: shard.index, count: shard.count } : null,
     created_at: new Date().toISOString(),
-  });
-  const progress = options.progress === false ? null : createProgress(specs.length);
-  const summaries: RunSummary[] = [];
+  };
+  writeJsonAtomic(join(outDir, SWEEP_FILE), sweepFile);
+
+  const kept = new Map<string, RunSummary>();
+  const pending: RunSpec[] = [];
+  for (const spec of runs) {
+    const id = runId(spec);
+    const st = runState(outDir, id, hashes.get(id)!, options.saveWeights);
+    if (st.state === 'complete' && !options.force) kept.set(id, st.summary!);
+    else pending.push(spec);
+  }
+  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), pending.length));
+  const costs = new Map(pending.map((spec) => [runId(spec), runCost(config, spec)]));
+  const totalCost = [...costs.values()].reduce((a, b) => a + b, 0);
+
+  const progress: SweepProgress | null =
+    options.progress === false ? null : createProgress({ runs: pending.length, cost: totalCost });
+  const where = shard
+    ? `shard ${shard.index}/${shard.count} (${shard.source}): ${runs.length} of the grid's ${grid.length} runs`
+    : plural(runs.length, 'run');
+  const todo =
+    pending.length === 0
+      ? 'all complete (--force redoes them)'
+      : `${kept.size > 0 ? `${kept.size} complete (skipped), ` : ''}${pending.length} to do on ${plural(jobs, 'worker')}`;
+  progress?.note(`sweep: ${where}; ${todo} → ${outDir}`);
+
+  const fresh = new Map<string, RunSummary>();
+  const errors = new Map<string, string>();
+  let pool: PoolResult;
   try {
-    for (const spec of specs) {
-      const id = runId(spec);
-      progress?.runStarted(id, config.train.steps);
-      const summary = executeRun(config, spec, data, outDir, {
-        init,
-        saveWeights: options.saveWeights,
-        onStep: progress ? (done) => progress.step(done) : undefined,
-      });
-      summaries.push(summary);
-      const f = summary.final;
-      const detail =
-        summary.status === 'ok' && f
-          ? `log10 loss ${f.log10_loss.toFixed(1)}, acc ${f.train_acc}, ${summary.ms_per_step.toFixed(2)} ms/step`
-          : `FAILED: ${summary.failure?.reason}`;
-      progress?.runFinished(id, detail);
-    }
+    pool = await runPool(
+      byCostDesc(config, pending).map((spec) => ({ spec, hash: hashes.get(runId(spec))! })),
+      jobs,
+      { config, outDir, data, init, saveWeights: options.saveWeights ?? false, gitCommit: gitCommit() },
+      {
+        started: (id) => progress?.runStarted(id, costs.get(id)!, config.train.steps),
+        progress: (id, done) => progress?.runProgress(id, done),
+        done: (id, summary, rssBytes) => {
+          fresh.set(id, summary);
+          progress?.runFinished(id, summary.status === 'ok', describe(summary));
+          options.onRunDone?.(summary, { rssBytes });
+        },
+        error: (id, message) => {
+          errors.set(id, message);
+          progress?.runFinished(id, false, `FAILED: ${message}`);
+        },
+      },
+      options.signal,
+    );
   } finally {
     progress?.stop();
   }
-  return summaries;
+
+  if (pool.interrupted) {
+    // A run cut off mid-way may have written its CSV but never its summary: remove what it left.
+    // One that wrote its summary just before the stop did finish.
+    for (const id of pool.cutOff) {
+      const st = runState(outDir, id, hashes.get(id)!);
+      if (st.state === 'partial') removeRunFiles(outDir, id);
+      else if (st.summary && (st.state === 'complete' || st.state === 'failed')) fresh.set(id, st.summary);
+    }
+  }
+  removeOrphanTemps(outDir, ids, process.pid); // every worker is stopped: any temp file is an orphan
+
+  const summaries: RunSummary[] = [];
+  const failed: SweepFailure[] = [];
+  const remaining: string[] = [];
+  for (const id of ids) {
+    const summary = fresh.get(id) ?? kept.get(id) ?? null;
+    if (summary) summaries.push(summary);
+    if (summary?.status === 'failed') failed.push({ id, reason: summary.failure?.reason ?? 'failed', step: summary.failure?.step ?? null });
+    else if (errors.has(id)) failed.push({ id, reason: errors.get(id)!, step: null });
+    else if (!summary) remaining.push(id);
+  }
+  return {
+    outDir,
+    runs,
+    gridRuns: grid.length,
+    shard,
+    summaries,
+    skipped: [...kept.keys()],
+    ran: [...fresh.keys()],
+    failed,
+    remaining,
+    interrupted: pool.interrupted,
+    jobs: pending.length > 0 ? jobs : 0,
+    wallTimeS: (performance.now() - started) / 1000,
+  };
+}
+
+/** One line about a finished run, for progress. */
+function describe(s: RunSummary): string {
+  const f = s.final;
+  if (s.status === 'ok' && f) {
+    return `log10 loss ${f.log10_loss.toFixed(1)}, acc ${f.train_acc}, ${s.ms_per_step.toFixed(2)} ms/step`;
+  }
+  return `FAILED: ${s.failure?.reason ?? 'unknown'}`;
 }

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { SHARD_ENV_NAMES } from '../../src/sweep/shard.js';
 
 /** The repository root; tsx resolves from here. */
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -7,26 +8,50 @@ const ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
 
 export interface CliResult {
   code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
+export interface CliOptions {
+  cwd?: string;
+  /** Extra environment variables (the host's shard variables are always cleared). */
+  env?: Record<string, string>;
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  /** stderr so far. */
+  stderr(): string;
+  /** Resolves when the process has exited. */
+  result: Promise<CliResult>;
+}
+
 /**
- * Run `margin-bench <args>` in a child process, stdio piped (so stderr is not a TTY and progress
- * prints plain lines). Async, so a test can run several at once.
+ * Start `margin-bench <args>` in a child process, stdio piped (so stderr is not a TTY and progress
+ * prints plain lines). A CI runner's shard variables (MARGIN_BENCH_SHARD, CI_NODE_INDEX, …) are
+ * removed so the host cannot slice a test's grid.
  */
-export function runCli(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-      cwd: opts.cwd ?? REPO,
-      env: { ...process.env, CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+export function spawnCli(args: string[], opts: CliOptions = {}): CliProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
+  for (const name of SHARD_ENV_NAMES) delete env[name];
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: { ...env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, stderr: () => stderr, result };
+}
+
+/** Run `margin-bench <args>` to completion. Async, so a test can run several at once. */
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return spawnCli(args, opts).result;
 }

@@ -1,6 +1,7 @@
 // End-to-end tests of `margin-bench run`: the real smoke config, shrunk (STYLE "Tests"), run through
 // the CLI in a child process; checks the files it writes (SPEC §8), exit codes and error lines
 // (STYLE "CLI manners"), and the weights files of --save-weights / train.init_from.
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { configHash, loadConfig } from '../../src/config/load.js';
 import { initParams, layerShapes } from '../../src/model/mlp.js';
 import { PACKAGE_VERSION } from '../../src/provenance.js';
+import { runHash } from '../../src/sweep/runHash.js';
 import { learningRate, logSteps } from '../../src/train/schedule.js';
 import { LOG_COLUMNS, runId, type LogRow, type RunSpec } from '../../src/train/train.js';
 import { REPO, runCli } from './helpers.js';
@@ -23,7 +25,10 @@ const SMOKE_IDS = ['relu', 'sqrelu'].flatMap((activation) =>
   ['ngd', 'muon'].flatMap((optimizer) => [0.9, 0].map((beta) => runId({ activation, optimizer, beta, seed: 0 } as RunSpec))),
 );
 
-/** A CSV of numbers: header and rows, every cell checked to be a finite number. */
+/** Columns that compare with the previous log point: NaN at the first one (README, issue #6). */
+const NAN_AT_FIRST_ROW = new Set(['angle_prev', 'norm_growth']);
+
+/** A CSV of numbers: header and rows, every cell checked to be a finite number (but NAN_AT_FIRST_ROW's). */
 function readCsv(path: string): { header: string[]; rows: LogRow[] } {
   const text = readFileSync(path, 'utf8');
   assert.ok(text.endsWith('\n') && !text.includes('\r') && !text.includes('"'), `${path}: plain \\n-terminated CSV`);
@@ -35,7 +40,8 @@ function readCsv(path: string): { header: string[]; rows: LogRow[] } {
     return Object.fromEntries(
       cells.map((cell, j) => {
         const v = Number(cell);
-        assert.ok(cell.trim() !== '' && Number.isFinite(v), `${path} row ${i} ${header[j]}: "${cell}" is not a finite number`);
+        if (i === 0 && NAN_AT_FIRST_ROW.has(header[j]!)) assert.equal(cell, 'NaN', `${path} row 0 ${header[j]}`);
+        else assert.ok(cell.trim() !== '' && Number.isFinite(v), `${path} row ${i} ${header[j]}: "${cell}" is not a finite number`);
         return [header[j], v];
       }),
     ) as LogRow;
@@ -96,6 +102,8 @@ test('smoke: run configs/smoke.yaml shrunk writes one CSV + JSON per run, the sw
     assert.deepEqual(s.config, resolved, `${id}: the resolved config`);
     assert.equal(s.config.train.steps, 20);
     assert.equal(s.config_hash, configHash(resolved));
+    assert.equal(s.run_hash, runHash(resolved, s.run));
+    assert.equal(s.csv_sha256, createHash('sha256').update(readFileSync(join(smokeA, `${id}.csv`))).digest('hex'));
     assert.equal(s.data.indices.length, 100); // 10 classes × n_per_class 10
     assert.equal(new Set(s.data.indices).size, 100);
     assert.equal(s.data.n, 100);
@@ -113,10 +121,17 @@ test('smoke: run configs/smoke.yaml shrunk writes one CSV + JSON per run, the sw
   // stdout: the data (margin table, one block per activation × β); stderr: one plain line per run.
   assert.equal(resA.stdout.split('final normalized margins').length - 1, 4, resA.stdout);
   assert.ok(resA.stdout.includes(`results: ${smokeA}\n`));
+  // A plan line, then one line per finished run, in the order runs finish (workers run in parallel).
   const lines = resA.stderr.split('\n');
   assert.equal(lines.pop(), '', 'stderr ends with a newline');
+  assert.match(lines.shift()!, /^sweep: 8 runs; 8 to do on \d+ workers? → /);
   assert.equal(lines.length, 8, `one progress line per run:\n${resA.stderr}`);
-  lines.forEach((line, k) => assert.ok(line.startsWith(`[${k + 1}/8] ${SMOKE_IDS[k]} `), `line ${k}: ${line}`));
+  const finished = lines.map((line, k) => {
+    const m = /^\[(\d+)\/8\] (\S+) /.exec(line);
+    assert.ok(m && Number(m[1]) === k + 1, `line ${k}: ${line}`);
+    return m[2]!;
+  });
+  assert.deepEqual([...finished].sort(), [...SMOKE_IDS].sort());
   assert.ok(!/\x1b/.test(resA.stderr), 'no control characters off a terminal');
 });
 
@@ -267,7 +282,7 @@ test('--help: run options, their defaults and examples; exit 0', async () => {
   assert.match(top.stdout, /^\s+run \[options\] <config>/m);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stderr, '');
-  for (const flag of ['--out <dir>', '--seeds <list>', '--only <optimizers>', '--set <key=value>', '--save-weights', '--no-progress']) {
+  for (const flag of ['--out <dir>', '--seeds <list>', '--only <optimizers>', '--set <key=value>', '--save-weights', '--jobs <n>', '--shard <i/n>', '--force', '--no-progress']) {
     assert.ok(run.stdout.includes(flag), `run --help lacks ${flag}`);
   }
   assert.match(run.stdout, /--out <dir>.*\(default: "results\/<name>\/"\)/);

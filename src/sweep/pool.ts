@@ -1,0 +1,163 @@
+import { Worker } from 'node:worker_threads';
+import { runId, type RunSpec } from '../train/train.js';
+import type { RunSummary } from './runOne.js';
+import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
+
+export interface PoolTask {
+  spec: RunSpec;
+  hash: string;
+}
+
+export interface PoolEvents {
+  /** A run is under way on a worker. */
+  started?(id: string): void;
+  /** Updates done so far by a run (throttled by the worker). */
+  progress?(id: string, done: number): void;
+  /** A run finished (ok or failed) and its files are written; rssBytes: process RSS then. */
+  done(id: string, summary: RunSummary, rssBytes: number): void;
+  /** A run ended without a summary: its files could not be written, or its worker died. */
+  error(id: string, message: string): void;
+}
+
+export interface PoolResult {
+  interrupted: boolean;
+  /** Runs that were under way when the pool was interrupted. */
+  cutOff: string[];
+}
+
+/**
+ * How the worker module is started. From dist/ it is plain JavaScript. From the TypeScript
+ * sources (tests, `node --import tsx`), Node 20 runs the `--import tsx` preload in workers but tsx
+ * registers its loader only on the main thread (newer tsx on Node ≥ 22.22 does it in workers too),
+ * so the worker registers it itself when the plain import fails. The retry imports the entry under
+ * another URL: the failed import is cached under the first one.
+ */
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+const { entry, tsxApi } = workerData.boot;
+import(entry)
+  .catch(async (err) => {
+    if (!tsxApi || (err && err.code) !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
+    (await import(tsxApi)).register();
+    return import(entry + '?tsx');
+  })
+  .then((m) => m.workerMain());
+`;
+
+function bootInfo(): { entry: string; tsxApi: string | null } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href;
+  if (!fromSource) return { entry, tsxApi: null };
+  try {
+    return { entry, tsxApi: import.meta.resolve('tsx/esm/api') };
+  } catch {
+    return { entry, tsxApi: null }; // another TypeScript loader: it has to reach workers by itself
+  }
+}
+
+/**
+ * Run the tasks on `jobs` worker threads, in the given order, each worker taking the next task as
+ * it finishes one. Resolves when every task has ended, or, once `signal` aborts, as soon as every
+ * worker is terminated (mid-run: terminate() stops a thread even inside a training loop). Rejects
+ * if a worker cannot start at all.
+ */
+export function runPool(
+  tasks: readonly PoolTask[],
+  jobs: number,
+  init: WorkerInit,
+  events: PoolEvents,
+  signal?: AbortSignal,
+): Promise<PoolResult> {
+  const queue = [...tasks];
+  const boot = bootInfo();
+  const workers = new Set<Worker>();
+  const current = new Map<Worker, string>();
+  let interrupted = false;
+  let fatal: Error | null = null;
+
+  return new Promise<PoolResult>((resolve, reject) => {
+    const cutOff = new Set<string>();
+    const settleIfIdle = () => {
+      if (workers.size > 0) return;
+      signal?.removeEventListener('abort', onAbort);
+      if (fatal && !interrupted) reject(fatal);
+      else resolve({ interrupted, cutOff: [...cutOff] });
+    };
+
+    const feed = (worker: Worker) => {
+      const task = interrupted || fatal ? undefined : queue.shift();
+      if (!task) {
+        current.delete(worker);
+        void worker.terminate();
+        return;
+      }
+      const id = runId(task.spec);
+      current.set(worker, id);
+      events.started?.(id);
+      worker.postMessage({ type: 'run', spec: task.spec, hash: task.hash } satisfies ToWorker);
+    };
+
+    const spawn = () => {
+      const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { ...init, boot } });
+      let ready = false;
+      let crash: string | null = null;
+      workers.add(worker);
+      worker.on('message', (msg: FromWorker) => {
+        if (interrupted || fatal) return;
+        switch (msg.type) {
+          case 'ready':
+            ready = true;
+            feed(worker);
+            break;
+          case 'progress':
+            events.progress?.(msg.id, msg.done);
+            break;
+          case 'done':
+            current.delete(worker);
+            events.done(msg.id, msg.summary, msg.rssBytes);
+            feed(worker);
+            break;
+          case 'error':
+            current.delete(worker);
+            events.error(msg.id, msg.message);
+            feed(worker);
+            break;
+        }
+      });
+      worker.on('error', (err) => (crash = err.message));
+      worker.on('exit', () => {
+        workers.delete(worker);
+        const id = current.get(worker);
+        current.delete(worker);
+        if (!interrupted && !fatal) {
+          if (!ready) {
+            fatal = new Error(`a sweep worker failed to start: ${crash ?? 'it exited'}`);
+            for (const w of workers) void w.terminate();
+          } else if (id) {
+            // Died mid-run (an uncaught error, out of memory): that run failed; the sweep goes on.
+            events.error(id, `worker crashed: ${crash ?? 'it exited'}`);
+            if (queue.length > 0) spawn();
+          }
+        }
+        settleIfIdle();
+      });
+    };
+
+    const onAbort = () => {
+      if (interrupted) return;
+      interrupted = true;
+      for (const id of current.values()) cutOff.add(id);
+      for (const w of workers) void w.terminate();
+    };
+    if (signal?.aborted) {
+      interrupted = true;
+      resolve({ interrupted, cutOff: [] });
+      return;
+    }
+    signal?.addEventListener('abort', onAbort);
+
+    const n = Math.min(jobs, queue.length);
+    if (n === 0) return settleIfIdle();
+    for (let k = 0; k < n; k++) spawn();
+  });
+}

@@ -1,0 +1,28 @@
+import { configHash } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import type { RunSpec } from '../train/train.js';
+
+/**
+ * The identity of one run: sha256 (hex) of its spec plus every part of the resolved config that
+ * can change its files. Left out: `name` (only picks the folder) and the grid lists
+ * (`model.activations`, `train.optimizers`, `train.betas`, `train.seeds`), which say which other
+ * runs exist, not how this one trains; the spec already holds this run's entry of each. So
+ * `--seeds 0-2` then `--seeds 0-9` into one folder redoes nothing, while `--set train.steps=500`
+ * redoes everything.
+ *
+ * Paths (`train.init_from`, an IDX `data.source`) enter as written: a file changed in place under
+ * the same name is not noticed (`--force` redoes all). The margin-bench version is not part of it
+ * either: a new version reuses complete runs of an old one.
+ */
+export function runHash(config: Readonly<Config>, spec: RunSpec): string {
+  const run = { activation: spec.activation, optimizer: spec.optimizer, beta: spec.beta, seed: spec.seed };
+  return configHash({ run, config: sharedSettings(config) });
+}
+
+/** The config less `name` and the grid lists: what every run of a grid shares (see runHash). */
+export function sharedSettings(config: Readonly<Config>): unknown {
+  const { name: _name, model, train, ...rest } = config;
+  const { activations: _a, ...modelRest } = model;
+  const { optimizers: _o, betas: _b, seeds: _s, ...trainRest } = train;
+  return { ...rest, model: modelRest, train: trainRest };
+}

@@ -1,0 +1,61 @@
+import { UsageError } from '../errors.js';
+import { runId } from '../train/train.js';
+import { gridOf } from './grid.js';
+import { runHash } from './runHash.js';
+import { runState, type RunStateName } from './state.js';
+import { readSweepFile, SWEEP_FILE, type SweepFile } from './sweepFile.js';
+
+export const RUN_STATES: readonly RunStateName[] = ['complete', 'failed', 'stale', 'partial', 'missing'];
+
+export interface StatusReport {
+  dir: string;
+  sweep: SweepFile;
+  /** Every run the folder is meant to hold, in grid order. */
+  runs: { id: string; state: RunStateName; detail: string }[];
+  counts: Record<RunStateName, number>;
+}
+
+/** Read a results folder's sweep.json or fail with a usage error naming the folder. */
+export function requireSweepFile(dir: string): SweepFile {
+  const sweep = readSweepFile(dir);
+  if (!sweep) throw new UsageError(`${dir}: no readable ${SWEEP_FILE}; not a margin-bench results folder`);
+  return sweep;
+}
+
+/** Where each run of a results folder stands (src/sweep/state.ts), against the folder's sweep.json. */
+export function sweepStatus(dir: string): StatusReport {
+  const sweep = requireSweepFile(dir);
+  const specs = new Map(gridOf(sweep.config).map((spec) => [runId(spec), spec]));
+  const counts = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunStateName, number>;
+  const runs = sweep.runs.map((id) => {
+    const spec = specs.get(id);
+    const st = spec ? runState(dir, id, runHash(sweep.config, spec)) : { state: 'missing' as const, detail: 'not in the config\'s grid' };
+    counts[st.state]++;
+    return { id, state: st.state, detail: st.detail };
+  });
+  return { dir, sweep, runs, counts };
+}
+
+const HEADINGS: Record<Exclude<RunStateName, 'complete'>, string> = {
+  failed: 'failed',
+  stale: 'stale (made with another config, or edited since; a rerun redoes them)',
+  partial: 'partial (stopped or killed mid-run; a rerun redoes them)',
+  missing: 'missing',
+};
+
+/** The report as text: a headline, the counts, then every run that is not complete, by state. */
+export function formatStatus(report: StatusReport): string {
+  const { sweep, counts } = report;
+  const shard = sweep.shard ? ` (shard ${sweep.shard.index}/${sweep.shard.count} of a ${sweep.grid_runs}-run grid)` : '';
+  const lines = [
+    `${report.dir}: ${sweep.config.name}, ${sweep.runs.length} runs${shard}, ${sweep.config.train.steps} steps each`,
+    RUN_STATES.map((s) => `${s} ${counts[s]}`).join(' · '),
+  ];
+  for (const state of ['failed', 'partial', 'stale', 'missing'] as const) {
+    const runs = report.runs.filter((r) => r.state === state);
+    if (runs.length === 0) continue;
+    lines.push(`${HEADINGS[state]}:`);
+    for (const r of runs) lines.push(state === 'failed' ? `  ${r.id}: ${r.detail}` : `  ${r.id}`);
+  }
+  return lines.join('\n') + '\n';
+}
