@@ -1,23 +1,54 @@
 import type { Activation, OptimizerName } from '../config/types.js';
+import { OPTIMIZER_NAMES } from '../config/types.js';
+import { meanCI, meanStd } from '../figures/stats.js';
 import { NORM_NAMES, type NormName } from '../metrics/norms.js';
 import { OPTIMIZERS } from '../optimizers/registry.js';
 import type { RunSummary } from '../sweep/runOne.js';
 
-/** Mean and sample standard deviation (n − 1) of the values; std is NaN for a single value. */
-export function meanStd(values: number[]): { mean: number; std: number; n: number } {
-  const n = values.length;
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  const std = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : NaN;
-  return { mean, std, n };
+export { meanStd };
+
+/** One run's normalized margins at the point a table reports (its final row, or a common loss level). */
+export interface MarginSample {
+  activation: Activation;
+  optimizer: OptimizerName;
+  beta: number;
+  seed: number;
+  margins: Record<NormName, number>;
 }
 
 export interface MarginCell {
   mean: number;
   std: number;
   seeds: number;
+  /** The value of each seed, for the paired verdict. */
+  bySeed: Map<number, number>;
 }
 
-/** Final normalized margins of one (activation, β) group: optimizer × norm (SPEC §10 table). */
+/**
+ * The diagonal verdict for one norm N, paired by seed (all optimizers of a seed share its data
+ * and initial weights): d_s = γ_N(weakest own-family member, s) − γ_N(best other optimizer, s),
+ * with a 95% Student-t interval for the mean of d over the seeds both ran.
+ * - `holds`: the interval lies above 0 (every own-family member beats every other optimizer);
+ * - `fails`: it lies below 0 (some other optimizer beats a member of N's family);
+ * - `inconclusive`: it contains 0, or fewer than 2 paired seeds;
+ * - `no-family` / `no-rival`: no optimizer of N's family, or none outside it, in the table.
+ */
+export interface PairedVerdict {
+  status: 'holds' | 'fails' | 'inconclusive' | 'no-family' | 'no-rival';
+  /** The own-family member with the smallest mean γ_N. */
+  weakest: OptimizerName | null;
+  /** The optimizer outside N's family with the largest mean γ_N. */
+  rival: OptimizerName | null;
+  seeds: number[];
+  diffs: number[];
+  meanDiff: number;
+  lo: number;
+  hi: number;
+  /** Seeds with d_s > 0. */
+  agree: number;
+}
+
+/** Normalized margins of one (activation, β) group: optimizer × norm (SPEC §10 table). */
 export interface MarginTable {
   activation: Activation;
   beta: number;
@@ -25,31 +56,62 @@ export interface MarginTable {
   cells: Record<string, Record<NormName, MarginCell>>;
   /** Per norm: the optimizer with the largest mean, and whether it belongs to the norm's family. */
   winners: Record<NormName, { optimizer: OptimizerName; ownFamily: boolean; familyPresent: boolean }>;
+  /** Per norm: the paired-by-seed verdict. */
+  paired: Record<NormName, PairedVerdict>;
+}
+
+/** SPEC §1: the optimizers whose implicit bias maximizes the margin in `norm`. */
+export function familyOf(norm: NormName): OptimizerName[] {
+  return OPTIMIZER_NAMES.filter((o) => OPTIMIZERS[o].family === norm);
+}
+
+/** The paired verdict for `norm` in one table (see PairedVerdict). */
+export function pairedVerdict(
+  norm: NormName,
+  optimizers: readonly OptimizerName[],
+  cells: MarginTable['cells'],
+  level = 0.95,
+): PairedVerdict {
+  const members = optimizers.filter((o) => OPTIMIZERS[o].family === norm);
+  const others = optimizers.filter((o) => OPTIMIZERS[o].family !== norm);
+  const empty = { seeds: [], diffs: [], meanDiff: NaN, lo: NaN, hi: NaN, agree: 0 };
+  if (members.length === 0) return { status: 'no-family', weakest: null, rival: null, ...empty };
+  const weakest = members.reduce((a, b) => (cells[b]![norm].mean < cells[a]![norm].mean ? b : a));
+  if (others.length === 0) return { status: 'no-rival', weakest, rival: null, ...empty };
+  const rival = others.reduce((a, b) => (cells[b]![norm].mean > cells[a]![norm].mean ? b : a));
+  const own = cells[weakest]![norm].bySeed;
+  const their = cells[rival]![norm].bySeed;
+  const seeds = [...own.keys()].filter((s) => their.has(s)).sort((a, b) => a - b);
+  const diffs = seeds.map((s) => own.get(s)! - their.get(s)!);
+  const agree = diffs.filter((d) => d > 0).length;
+  if (diffs.length === 0) return { status: 'inconclusive', weakest, rival, ...empty };
+  const ci = meanCI(diffs, level);
+  const status = diffs.length < 2 ? 'inconclusive' : ci.lo > 0 ? 'holds' : ci.hi < 0 ? 'fails' : 'inconclusive';
+  return { status, weakest, rival, seeds, diffs, meanDiff: ci.mean, lo: ci.lo, hi: ci.hi, agree };
 }
 
 /**
- * SPEC §1, §10: group finished runs by (activation, β), average each optimizer's final margins
- * over seeds, and find each norm's winner. "The diagonal" holds for a norm when the winner is a
- * member of that norm's family.
+ * SPEC §1, §10: group samples by (activation, β), average each optimizer's margins over seeds,
+ * find each norm's winner and judge the diagonal paired by seed. Groups keep the order they first
+ * appear in; optimizers follow the registry order (ngd, signum, adam, muon, muon_signum, muon_adam).
  */
-export function marginTables(summaries: RunSummary[]): MarginTable[] {
-  const ok = summaries.filter((s) => s.status === 'ok' && s.final);
-  const groups = new Map<string, RunSummary[]>();
-  for (const s of ok) {
-    const key = `${s.run.activation}|${s.run.beta}`;
+export function marginTablesFrom(samples: readonly MarginSample[]): MarginTable[] {
+  const groups = new Map<string, MarginSample[]>();
+  for (const s of samples) {
+    const key = `${s.activation}|${s.beta}`;
     groups.set(key, [...(groups.get(key) ?? []), s]);
   }
   const tables: MarginTable[] = [];
   for (const runs of groups.values()) {
-    const { activation, beta } = runs[0]!.run;
-    const optimizers = [...new Set(runs.map((r) => r.run.optimizer))];
+    const { activation, beta } = runs[0]!;
+    const optimizers = OPTIMIZER_NAMES.filter((o) => runs.some((r) => r.optimizer === o));
     const cells: MarginTable['cells'] = {};
     for (const opt of optimizers) {
-      const mine = runs.filter((r) => r.run.optimizer === opt);
+      const mine = runs.filter((r) => r.optimizer === opt);
       cells[opt] = Object.fromEntries(
         NORM_NAMES.map((norm) => {
-          const { mean, std, n } = meanStd(mine.map((r) => r.final![`margin_${norm}`]));
-          return [norm, { mean, std, seeds: n }];
+          const { mean, std, n } = meanStd(mine.map((r) => r.margins[norm]));
+          return [norm, { mean, std, seeds: n, bySeed: new Map(mine.map((r) => [r.seed, r.margins[norm]])) }];
         }),
       ) as Record<NormName, MarginCell>;
     }
@@ -66,13 +128,38 @@ export function marginTables(summaries: RunSummary[]): MarginTable[] {
         ];
       }),
     ) as MarginTable['winners'];
-    tables.push({ activation, beta, optimizers, cells, winners });
+    const paired = Object.fromEntries(NORM_NAMES.map((norm) => [norm, pairedVerdict(norm, optimizers, cells)])) as MarginTable['paired'];
+    tables.push({ activation, beta, optimizers, cells, winners, paired });
   }
   return tables;
 }
 
+/** The final normalized margins of finished runs (their summaries' final rows). */
+export function marginTables(summaries: RunSummary[]): MarginTable[] {
+  return marginTablesFrom(
+    summaries
+      .filter((s) => s.status === 'ok' && s.final)
+      .map((s) => ({
+        activation: s.run.activation,
+        optimizer: s.run.optimizer,
+        beta: s.run.beta,
+        seed: s.run.seed,
+        margins: Object.fromEntries(NORM_NAMES.map((n) => [n, s.final![`margin_${n}`]])) as Record<NormName, number>,
+      })),
+  );
+}
+
 function fmt(x: number): string {
   return Number.isFinite(x) ? x.toExponential(3) : String(x);
+}
+
+/** One line per norm: the paired verdict in words (shared by the terminal table and the reports). */
+export function describePaired(norm: NormName, v: PairedVerdict): string {
+  if (v.status === 'no-family') return `${norm}: no ${norm}-family optimizer run`;
+  if (v.status === 'no-rival') return `${norm}: only ${norm}-family optimizers run`;
+  const n = v.diffs.length;
+  const ci = n > 1 ? ` [${fmt(v.lo)}, ${fmt(v.hi)}]` : '';
+  return `${norm}: ${v.status} — ${v.weakest} − ${v.rival} = ${fmt(v.meanDiff)}${ci}, ${v.agree}/${n} seeds agree`;
 }
 
 /** A plain-text rendering for the terminal: one block per (activation, β), best per column marked *. */
@@ -97,6 +184,9 @@ export function formatMarginTables(tables: MarginTable[]): string {
       return `${norm}: ${w.ownFamily ? 'own family wins' : `won by ${w.optimizer} (not ${norm} family)`}`;
     });
     lines.push(`diagonal — ${verdict.join('; ')}`);
+    if (t.optimizers.some((o) => t.cells[o]!.l2.seeds > 1)) {
+      lines.push(`paired by seed (weakest own-family − best other, 95% CI) — ${NORM_NAMES.map((n) => describePaired(n, t.paired[n])).join('; ')}`);
+    }
     lines.push('');
   }
   return lines.join('\n');

@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { DEFAULT_DPI, writeFigures } from '../figures/build.js';
+import type { LossAxis } from '../figures/figures.js';
+import { loadResults } from '../figures/load.js';
+import { describePaired } from '../report/finalTable.js';
+import { NORM_NAMES } from '../metrics/norms.js';
+import { ACTIVATION_LABEL } from '../figures/style.js';
+
+interface FiguresFlags {
+  out?: string;
+  dpi: string;
+  png: boolean;
+  lossAxis: LossAxis;
+}
+
+/** --dpi: a number of dots per inch within what a PNG viewer or a printer makes sense of. */
+export function parseDpi(text: string): number {
+  const dpi = Number(text);
+  if (!Number.isFinite(dpi) || dpi < 50 || dpi > 1200) throw new UsageError(`--dpi ${text}: expected a number from 50 to 1200`);
+  return dpi;
+}
+
+/** `margin-bench figures <dir...>`: Figure 1(a), 1(b), 2 (and KKT alignment), the tables and index.html. */
+export function figuresCommand(): Command {
+  return new Command('figures')
+    .description('draw Figure 1(a), 1(b), Figure 2, the margin tables and index.html from the run files of one or more results folders')
+    .argument('<dirs...>', 'results folder(s) of `margin-bench run` (several: shards of one sweep)')
+    .option('--out <dir>', 'write into DIR', '<first dir>/figures')
+    .option('--dpi <n>', 'PNG resolution in dots per inch (SVG px read as 1/96 inch)', String(DEFAULT_DPI))
+    .option('--no-png', 'write SVGs only')
+    .addOption(
+      new Option('--loss-axis <kind>', 'loss axis: symlog (linear within ±1, log beyond) or linear').choices(['symlog', 'linear']).default('symlog'),
+    )
+    .addHelpText(
+      'after',
+      `
+Writes figure1a, figure1b, figure2 (and alignment, when the CSVs have align_* columns) as .svg and
+.png, table.md, table.tex, table.csv, verdict.csv and index.html (one self-contained page).
+
+Examples:
+  margin-bench figures results/figure1                        # writes results/figure1/figures/*
+  margin-bench figures shard-0 shard-1 shard-2 --out fig      # merged shards of one sweep
+  margin-bench figures results/figure1 --dpi 150 --loss-axis linear`,
+    )
+    .action(async (dirs: string[], flags: FiguresFlags) => {
+      const dpi = parseDpi(flags.dpi);
+      const set = loadResults(dirs);
+      const outDir = flags.out === '<first dir>/figures' ? resolve(dirs[0]!, 'figures') : resolve(flags.out!);
+      const result = await writeFigures(set, { outDir, dpi, png: flags.png, lossAxis: flags.lossAxis });
+      for (const note of result.notes) process.stderr.write(`margin-bench: note: ${note}\n`);
+      // A missing alignment figure is expected (older CSVs have no align_* columns): index.html says so.
+      for (const s of result.skipped.filter((f) => f.name !== 'alignment')) process.stderr.write(`margin-bench: note: ${s.name} not drawn: ${s.reason}\n`);
+      const lines = [`${set.runs.length} runs; diagonal verdict on the final margins (paired by seed, 95% CI):`];
+      for (const r of result.tables.final) {
+        lines.push(`  ${ACTIVATION_LABEL[r.table.activation]}, β = ${r.table.beta}`);
+        for (const n of NORM_NAMES) lines.push(`    ${describePaired(n, r.table.paired[n])}`);
+      }
+      lines.push(...result.files.map((f) => `wrote ${f}`), `figures: ${outDir}`, '');
+      process.stdout.write(lines.join('\n'));
+    });
+}

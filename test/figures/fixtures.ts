@@ -1,0 +1,87 @@
+// Inputs derived from the committed real sweep test/fixtures/smoke300 (see test/fixtures/README.md):
+// each helper copies it into a fresh temporary folder and changes the copy.
+import { cpSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FIXTURE = fileURLToPath(new URL('../fixtures/smoke300', import.meta.url));
+
+/** Make a temporary folder; `cleanup` removes every folder made so far. */
+const made: string[] = [];
+export function tempDir(prefix = 'margin-bench-fig-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+export function cleanup(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** A fresh copy of the fixture. */
+export function copyFixture(): string {
+  const dir = join(tempDir(), 'results');
+  cpSync(FIXTURE, dir, { recursive: true });
+  return dir;
+}
+
+/** Partial seeds: remove the given runs (ids) from a copy. */
+export function withoutRuns(ids: string[]): string {
+  const dir = copyFixture();
+  for (const id of ids) {
+    rmSync(join(dir, `${id}.csv`));
+    rmSync(join(dir, `${id}.json`));
+  }
+  return dir;
+}
+
+/**
+ * Verdict must fail: swap the labels `a` and `b` (e.g. ngd and muon) in a copy: file names, and
+ * the summary's id, run.optimizer, run.family and files.csv. sweep.json lists the same ids either way.
+ */
+export function swapOptimizers(a: string, b: string, families: Record<string, string>): string {
+  const dir = copyFixture();
+  const pattern = new RegExp(`_(${a}|${b})_b`);
+  const swap = (name: string) => name.replace(pattern, (_, o: string) => `_${o === a ? b : a}_b`);
+  const names = readdirSync(dir).filter((n) => pattern.test(n));
+  for (const n of names) renameSync(join(dir, n), join(dir, `${n}.tmp`));
+  for (const n of names) {
+    const target = swap(n);
+    if (n.endsWith('.json')) {
+      const s = JSON.parse(readFileSync(join(dir, `${n}.tmp`), 'utf8'));
+      s.id = target.replace(/\.json$/, '');
+      s.run.optimizer = s.run.optimizer === a ? b : a;
+      s.run.family = families[s.run.optimizer];
+      s.files.csv = `${s.id}.csv`;
+      writeFileSync(join(dir, target), JSON.stringify(s, null, 2) + '\n');
+      rmSync(join(dir, `${n}.tmp`));
+    } else {
+      renameSync(join(dir, `${n}.tmp`), join(dir, target));
+    }
+  }
+  return dir;
+}
+
+/** Rewrite one CSV of a copy with `edit(text)`. */
+export function withEditedCsv(id: string, edit: (text: string) => string): { dir: string; csv: string } {
+  const dir = copyFixture();
+  const csv = join(dir, `${id}.csv`);
+  writeFileSync(csv, edit(readFileSync(csv, 'utf8')));
+  return { dir, csv };
+}
+
+/** Add synthetic align_* columns (from cos_to_last) to every CSV of a copy. */
+export function withAlignmentColumns(): string {
+  const dir = copyFixture();
+  for (const n of readdirSync(dir).filter((f) => f.endsWith('.csv'))) {
+    const [head, ...lines] = readFileSync(join(dir, n), 'utf8').trimEnd().split('\n');
+    const cols = head!.split(',');
+    const k = cols.indexOf('cos_to_last');
+    const rows = lines.map((l) => {
+      const c = Number(l.split(',')[k]);
+      return `${l},${c},${c * 0.9},${c * 0.8},${c * 0.7}`;
+    });
+    writeFileSync(join(dir, n), [`${head},align_l2,align_linf,align_spectral,align_hybrid`, ...rows].join('\n') + '\n');
+  }
+  return dir;
+}
