@@ -1,5 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import { dataCommand } from './commands/data.js';
+import { mergeCommand } from './commands/merge.js';
+import { figuresCommand } from './commands/figures.js';
 import { runCommand } from './commands/run.js';
+import { tableCommand } from './commands/table.js';
+import { statusCommand } from './commands/status.js';
 import { UsageError } from './errors.js';
 import { PACKAGE_VERSION } from './provenance.js';
 
@@ -19,6 +24,11 @@ Examples:
   margin-bench run --help                     # every option of run, with defaults`,
     );
   program.addCommand(runCommand().copyInheritedSettings(program));
+  program.addCommand(dataCommand().copyInheritedSettings(program));
+  program.addCommand(figuresCommand().copyInheritedSettings(program));
+  program.addCommand(tableCommand().copyInheritedSettings(program));
+  program.addCommand(mergeCommand().copyInheritedSettings(program));
+  program.addCommand(statusCommand().copyInheritedSettings(program));
   process.exitCode = 0;
   try {
     await program.parseAsync(argv);
