@@ -19,9 +19,13 @@ export async function main(argv: string[]): Promise<number> {
       'after',
       `
 Examples:
-  margin-bench run configs/figure1.yaml       # the paper's Figure-1 grid on the embedded digits
-  margin-bench run configs/smoke.yaml         # a few seconds
-  margin-bench run --help                     # every option of run, with defaults`,
+  margin-bench run configs/figure1.yaml --jobs 2           # the paper's grid on the embedded digits
+  margin-bench run configs/smoke.yaml                      # a few seconds
+  margin-bench status results/figure1                      # what is done, failed, missing
+  margin-bench merge results/shard-* --out results/figure1 # combine the shards of a sweep
+  margin-bench figures results/figure1                     # Figure 1(a), 1(b), 2, tables, index.html
+  margin-bench data fetch --to data/mnist                  # full MNIST (IDX files, SHA-256 checked)
+  margin-bench <command> --help                            # every option of a command, with defaults`,
     );
   program.addCommand(runCommand().copyInheritedSettings(program));
   program.addCommand(dataCommand().copyInheritedSettings(program));

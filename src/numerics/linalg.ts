@@ -114,6 +114,19 @@ export function thinSvd(A: Float64Array, r: number, c: number): { U: Float64Arra
   return { U, s, V, k };
 }
 
+/**
+ * Singular values and left singular vectors of a wide M [k, n] (k ≤ n): the SVD of the tall Mᵀ
+ * without its n × k factor, which is most of an SVD's cost (10.7 vs 28 ms for 522 × 50 here).
+ * U: [k, k], columns in the order of s.
+ */
+export function leftSingular(M: Float64Array, k: number, n: number): { s: Float64Array; U: Float64Array } {
+  const svd = new SingularValueDecomposition(toMatrix(transpose(M, k, n), n, k), {
+    autoTranspose: false,
+    computeLeftSingularVectors: false,
+  });
+  return { s: Float64Array.from(svd.diagonal.slice(0, k)), U: fromMatrix(svd.rightSingularVectors) };
+}
+
 function takeColumns(A: Float64Array, rows: number, cols: number, k: number): Float64Array {
   if (cols === k) return A;
   const out = new Float64Array(rows * k);
@@ -124,15 +137,21 @@ function takeColumns(A: Float64Array, rows: number, cols: number, k: number): Fl
 /**
  * Largest singular value σ_max(A), exact to float64: √ of the top eigenvalue of the smaller Gram
  * matrix. The top eigenvalue of a Gram matrix is perfectly conditioned (relative error ~ machine
- * epsilon), unlike the small ones, so squaring costs nothing here.
+ * epsilon), unlike the small ones, so squaring costs nothing here. A is scaled by its largest
+ * entry first, so weights of any size (a diverging run reaches 1e200) neither overflow nor
+ * underflow when squared.
  */
 export function spectralNormOf(A: Float64Array, r: number, c: number): number {
-  const G = r <= c ? gramOfRows(A, r, c) : gramOfRows(transpose(A, r, c), c, r);
+  let scale = 0;
+  for (let k = 0; k < A.length; k++) scale = Math.max(scale, Math.abs(A[k]!));
+  if (scale === 0 || !Number.isFinite(scale)) return scale;
+  const B = A.map((v) => v / scale);
+  const G = r <= c ? gramOfRows(B, r, c) : gramOfRows(transpose(B, r, c), c, r);
   const k = Math.min(r, c);
   const { values } = symmetricEigen(G, k);
   let top = 0;
   for (const v of values) if (v > top) top = v;
-  return Math.sqrt(top);
+  return scale * Math.sqrt(top);
 }
 
 /** Nuclear norm ‖A‖_* = Σ σ_i, from the SVD (small singular values matter here, so no Gram). */

@@ -1,4 +1,4 @@
-import { gramOfRows, matmul, symmetricEigen, thinSvd, transpose } from '../numerics/linalg.js';
+import { gramOfRows, leftSingular, matmul, symmetricEigen, transpose } from '../numerics/linalg.js';
 
 /**
  * SPEC §6: the polar factor U Vᵀ of a matrix M = U Σ Vᵀ, the update direction of spectral descent
@@ -46,12 +46,15 @@ export function polarFactorExact(
   // known rank deficiency out of the conditioning test below.
   const rows: number[] = [];
   const colLive = new Uint8Array(c);
+  let maxAbs = 0;
   for (let i = 0; i < r; i++) {
     let any = false;
     for (let j = 0; j < c; j++) {
-      if (M[i * c + j] !== 0) {
+      const v = M[i * c + j]!;
+      if (v !== 0) {
         any = true;
         colLive[j] = 1;
+        maxAbs = Math.max(maxAbs, Math.abs(v));
       }
     }
     if (any) rows.push(i);
@@ -62,7 +65,9 @@ export function polarFactorExact(
   if (rows.length === 0) return { Q, route: 'zero' };
   const k = rows.length;
   const n = cols.length;
-  const sub = k === r && n === c ? M : gather(M, c, rows, cols);
+  // U Vᵀ does not depend on M's scale; max|entry| = 1 keeps the squares in the Gram matrix (and
+  // σ² below) clear of overflow and underflow for a matrix of any size.
+  const sub = gather(M, c, rows, cols, 1 / maxAbs);
 
   let route: PolarRoute = 'svd';
   let QSub: Float64Array | null = null;
@@ -82,12 +87,12 @@ export function polarFactorExact(
   return { Q, route };
 }
 
-/** The [rows, cols] submatrix of M [·, c]. */
-function gather(M: Float64Array, c: number, rows: number[], cols: number[]): Float64Array {
+/** The [rows, cols] submatrix of M [·, c], times `scale`. */
+function gather(M: Float64Array, c: number, rows: number[], cols: number[], scale: number): Float64Array {
   const n = cols.length;
   const out = new Float64Array(rows.length * n);
   rows.forEach((i, a) => {
-    for (let b = 0; b < n; b++) out[a * n + b] = M[i * c + cols[b]!]!;
+    for (let b = 0; b < n; b++) out[a * n + b] = M[i * c + cols[b]!]! * scale;
   });
   return out;
 }
@@ -107,20 +112,18 @@ function polarFromGram(M: Float64Array, k: number, c: number, lambda: Float64Arr
   return matmul(P, M, k, k, c);
 }
 
-/** U Vᵀ over the singular values above the cutoff, from a full SVD. */
-function polarFromSvd(M: Float64Array, r: number, c: number): Float64Array {
-  const { U, s, V, k } = thinSvd(M, r, c);
+/**
+ * The SVD route: M's singular values and left singular vectors from a backward-stable SVD of Mᵀ
+ * (its n × k factor is never formed), then U Vᵀ = Σ_kept u_e u_eᵀ M / σ_e. Each σ_e and u_e is
+ * accurate to ε σ_max in absolute terms, so a kept direction with σ_e ≥ 1e-10 σ_max carries a
+ * relative error of at most ~ε σ_max/σ_e ≤ 1e-6, and the dropped ones are exactly those below the
+ * SPEC cutoff.
+ */
+function polarFromSvd(M: Float64Array, k: number, c: number): Float64Array {
+  const { s, U } = leftSingular(M, k, c);
   const sMax = Math.max(...s);
-  const Q = new Float64Array(r * c);
-  for (let e = 0; e < k; e++) {
-    if (!(s[e]! > POLAR_RANK_CUTOFF * sMax)) continue;
-    for (let i = 0; i < r; i++) {
-      const u = U[i * k + e]!;
-      if (u === 0) continue;
-      for (let j = 0; j < c; j++) Q[i * c + j]! += u * V[j * k + e]!;
-    }
-  }
-  return Q;
+  const lambda = s.map((v) => v * v);
+  return polarFromGram(M, k, c, lambda, U, (POLAR_RANK_CUTOFF * sMax) ** 2 * (1 + 1e-12));
 }
 
 /** Muon's quintic Newton–Schulz coefficients (Keller Jordan's Muon, `zeropower_via_newtonschulz5`). */

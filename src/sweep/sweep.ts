@@ -16,6 +16,7 @@ import { shapesFor, type RunSummary } from './runOne.js';
 import { shardOf, type Shard } from './shard.js';
 import { removeOrphanTemps, removeRunFiles, runState } from './state.js';
 import { SWEEP_FILE, type SweepFile } from './sweepFile.js';
+import { ESTIMATE_ABOVE, estimateSweep, formatDuration } from './estimate.js';
 
 export interface SweepOptions {
   saveWeights?: boolean;
@@ -113,6 +114,15 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
   const costs = new Map(pending.map((spec) => [runId(spec), runCost(config, spec)]));
   const totalCost = [...costs.values()].reduce((a, b) => a + b, 0);
 
+  if (options.progress !== false && data.n * config.model.width > ESTIMATE_ABOVE) {
+    const est = estimateSweep(config, data, init, pending, jobs);
+    if (est) {
+      process.stderr.write(
+        `estimate: ${est.secondsPerStep.toPrecision(3)} s per step of ${est.measured} (measured warm-up) → about ` +
+          `${formatDuration(est.totalSeconds)} for ${plural(pending.length, 'run')} of ${config.train.steps} steps on ${plural(jobs, 'worker')}\n`,
+      );
+    }
+  }
   const progress: SweepProgress | null =
     options.progress === false ? null : createProgress({ runs: pending.length, cost: totalCost });
   const where = shard

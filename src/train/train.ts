@@ -67,6 +67,8 @@ export interface RunResult {
   stepsCompleted: number;
   failure: RunFailure | null;
   wallTimeS: number;
+  /** Part of wallTimeS spent on log points (margins, norms, alignment SVDs), not on training steps. */
+  logTimeS: number;
 }
 
 export interface TrainOptions {
@@ -112,6 +114,7 @@ export function trainRun(
   const directions: Float64Array[] = []; // θ_t/‖θ_t‖₂ at each logged step, for cos_to_last
   let failure: RunFailure | null = null;
   let stepsCompleted = 0;
+  let logTimeMs = 0;
 
   for (let t = 0; t <= T; t++) {
     const ev = engine.evaluate(params, true);
@@ -126,10 +129,12 @@ export function trainRun(
     const logRate = schedule.usesDescentRate && ev.grad ? logDescentRate(ev.gradLogScale, innerProduct(ev.grad, direction), ev.logLoss) : NaN;
     const eta = schedule.rate(t, ev.logLoss, logRate);
     if (logged) {
+      const logStarted = performance.now();
       const unit = unitFlat(params);
       const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
       rows.push(logRow({ step: t, lr: eta, ev, cosMG: cosMomentumGrad, params, shapes, isMuon, degree, unit, prev }));
       directions.push(unit);
+      logTimeMs += performance.now() - logStarted;
     }
     if (t === T) break;
     for (let l = 0; l < depth; l++) {
@@ -156,6 +161,7 @@ export function trainRun(
     stepsCompleted,
     failure,
     wallTimeS: (performance.now() - started) / 1000,
+    logTimeS: logTimeMs / 1000,
   };
 }
 

@@ -56,3 +56,10 @@ test('SPEC §5: sample margins and normalized margins on a hand-built network', 
   const q = minMargin(new F64Engine(data, s, 'sqrelu').evaluate(scaled, false).margins);
   assertClose(normalizedMargin(q, allNorms(scaled, s, [true, false]).spectral, 3), normalizedMargin(4, n.spectral, 3), 1e-14, 'scale invariance');
 });
+
+test('SPEC §5: the spectral norm is exact for weights of any size (no overflow when squared)', () => {
+  for (const c of [1e-200, 1, 1e80, 1e200]) {
+    const scaled = params.map((w) => w.map((v) => v * c));
+    assertClose(allNorms(scaled, shapes, [true, false]).spectral, 5 * c, 1e-14, `spectral at scale ${c}`);
+  }
+});

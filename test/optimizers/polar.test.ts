@@ -103,3 +103,15 @@ test('SPEC §6: Newton–Schulz is an approximation — singular values near, no
   assert.ok(s.every((v) => v > 0.6 && v < 1.25), `singular values ${s}`);
   assert.ok(s.some((v) => Math.abs(v - 1) > 1e-2), 'quintic NS is not expected to land exactly on 1');
 });
+
+test('SPEC §6: the polar factor ignores the scale of M, even at 1e-200 and 1e200', () => {
+  const rng = new Rng(8);
+  const M = randomMatrix(rng, 6, 15);
+  const base = polarFactorExact(M, 6, 15).Q;
+  for (const c of [1e-200, 1e200]) {
+    for (const method of ['gram', 'svd'] as const) {
+      const { Q } = polarFactorExact(M.map((v) => v * c), 6, 15, method);
+      assert.ok(maxDiff(Q, base) < 1e-12, `scale ${c}, ${method}`);
+    }
+  }
+});
