@@ -42,6 +42,21 @@ export function engineFor(data: ReturnType<typeof toyData>, shapes: LayerShape[]
   return new F64Engine(data, shapes, activation);
 }
 
+/** Central differences (f(θ + h e_k) − f(θ − h e_k)) / 2h of a scalar function, every coordinate, flattened. */
+export function centralDifferences(params: Params, f: (p: Params) => number, h: number): number[] {
+  const out: number[] = [];
+  params.forEach((w, l) =>
+    w.forEach((_, j) => {
+      const plus = params.map((v) => v.slice());
+      const minus = params.map((v) => v.slice());
+      plus[l]![j]! += h;
+      minus[l]![j]! -= h;
+      out.push((f(plus) - f(minus)) / (2 * h));
+    }),
+  );
+  return out;
+}
+
 export function assertClose(actual: number, expected: number, rel: number, what = ''): void {
   const err = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);
   if (!(err <= rel)) throw new Error(`${what}: ${actual} vs ${expected} (relative error ${err} > ${rel})`);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Activation } from '../../src/config/types.js';
 import type { LayerShape, Params } from '../../src/model/mlp.js';
 import { crossEntropyLogDomain, toLog10 } from '../../src/numerics/logLoss.js';
-import { assertClose, denseForward, engineFor, scaleParams, toyData, toyNet } from '../helpers.js';
+import { assertClose, centralDifferences, denseForward, engineFor, scaleParams, toyData, toyNet } from '../helpers.js';
 
 /** Textbook softmax cross-entropy gradient, p − onehot, backpropagated by hand (the oracle). */
 function textbookGradient(params: Params, shapes: LayerShape[], X: Float64Array, y: Int32Array, n: number, act: Activation): Params {
@@ -63,18 +63,8 @@ for (const activation of ['relu', 'sqrelu'] as const) {
 
     // Central differences of the loss itself, coordinate by coordinate.
     const loss = (p: Params) => Math.exp(engine.evaluate(p, false).logLoss);
-    const h = 1e-6;
-    let k = 0;
-    params.forEach((w, l) =>
-      w.forEach((_, j) => {
-        const plus = params.map((v) => v.slice());
-        const minus = params.map((v) => v.slice());
-        plus[l]![j]! += h;
-        minus[l]![j]! -= h;
-        const fd = (loss(plus) - loss(minus)) / (2 * h);
-        assert.ok(Math.abs(fd - ours[k]!) <= 1e-7 + 1e-5 * Math.abs(fd), `∂L/∂W_${l + 1}[${j}]: fd ${fd} vs ${ours[k]}`);
-        k++;
-      }),
+    centralDifferences(params, loss, 1e-6).forEach((fd, k) =>
+      assert.ok(Math.abs(fd - ours[k]!) <= 1e-7 + 1e-5 * Math.abs(fd), `coordinate ${k}: fd ${fd} vs ${ours[k]}`),
     );
   });
 
@@ -99,17 +89,7 @@ for (const activation of ['relu', 'sqrelu'] as const) {
     const logLoss = (p: Params) => engine.evaluate(p, false).logLoss;
     const rel = Math.exp(ev.gradLogScale - ev.logLoss);
     const ours = flat(ev.grad!).map((g) => rel * g);
-    const h = 1e-6 * Math.max(...flat(theta).map(Math.abs));
-    const fd: number[] = [];
-    theta.forEach((w, l) =>
-      w.forEach((_, j) => {
-        const plus = theta.map((v) => v.slice());
-        const minus = theta.map((v) => v.slice());
-        plus[l]![j]! += h;
-        minus[l]![j]! -= h;
-        fd.push((logLoss(plus) - logLoss(minus)) / (2 * h));
-      }),
-    );
+    const fd = centralDifferences(theta, logLoss, 1e-6 * Math.max(...flat(theta).map(Math.abs)));
     const scale = Math.max(...fd.map(Math.abs));
     ours.forEach((g, k) => assert.ok(Math.abs(g - fd[k]!) <= 1e-5 * scale, `coordinate ${k}: ${g} vs fd ${fd[k]}`));
     assert.ok(cosine(ours, fd) > 1 - 1e-9);

@@ -5,7 +5,7 @@ import { loadDataset } from '../../src/data/dataset.js';
 import { F64Engine } from '../../src/engine/f64.js';
 import { homogeneityDegree } from '../../src/model/mlp.js';
 import { logisticLogDomain, toLog10 } from '../../src/numerics/logLoss.js';
-import { assertClose, denseForward, scaleParams, toyData, toyNet } from '../helpers.js';
+import { assertClose, centralDifferences, denseForward, scaleParams, toyData, toyNet } from '../helpers.js';
 
 /** A toy binary problem: labels ±1 by the sign of a fixed feature combination. */
 function binaryToy(seed: number) {
@@ -36,18 +36,10 @@ for (const activation of ['relu', 'sqrelu'] as const) {
     const { shapes, params } = toyNet(activation, 2, 7, 12, 6, 1);
     const engine = new F64Engine(data, shapes, activation);
     const ev = engine.evaluate(params, true);
-    const grad = ev.grad!.map((w) => w.map((v) => Math.exp(ev.gradLogScale) * v));
+    const grad = ev.grad!.flatMap((w) => Array.from(w, (v) => Math.exp(ev.gradLogScale) * v));
     const loss = (p: Float64Array[]) => Math.exp(engine.evaluate(p, false).logLoss);
-    const h = 1e-6;
-    params.forEach((w, l) =>
-      w.forEach((_, j) => {
-        const plus = params.map((v) => v.slice());
-        const minus = params.map((v) => v.slice());
-        plus[l]![j]! += h;
-        minus[l]![j]! -= h;
-        const fd = (loss(plus) - loss(minus)) / (2 * h);
-        assert.ok(Math.abs(fd - grad[l]![j]!) <= 1e-7 + 1e-5 * Math.abs(fd), `W_${l + 1}[${j}]`);
-      }),
+    centralDifferences(params, loss, 1e-6).forEach((fd, k) =>
+      assert.ok(Math.abs(fd - grad[k]!) <= 1e-7 + 1e-5 * Math.abs(fd), `coordinate ${k}: fd ${fd} vs ${grad[k]}`),
     );
     const D = homogeneityDegree(activation, 2);
     const f = denseForward(params, shapes, data.X, data.n, activation).map((r) => r[0]!);
@@ -75,4 +67,27 @@ test("SPEC §2: n_per_class: 'all' keeps every digit of each class; the paper-sc
   assert.equal(paper.data.task, 'parity');
   assert.equal(paper.model.width, 2048);
   assert.equal(paper.train.lr.decay, 0.8);
+});
+
+test('SPEC §5 binary: margins y·f and normalized margins on hand-built weights', async () => {
+  const { minMargin, normalizedMargin } = await import('../../src/metrics/margins.js');
+  const { allNorms } = await import('../../src/metrics/norms.js');
+  // W_1 = [[1, 0], [0, 2]], W_2 = [[1, −1]]; x_1 = (3, 0) odd (+1), x_2 = (0, 1) even (−1).
+  // ReLU: f(x_1) = 3, f(x_2) = −2 → q = (3, 2). Squared ReLU: f(x_1) = 9, f(x_2) = −4 → q = (9, 4).
+  const W = [Float64Array.from([1, 0, 0, 2]), Float64Array.from([1, -1])];
+  const shapes = [
+    { out: 2, in: 2 },
+    { out: 1, in: 2 },
+  ];
+  const data = { X: Float64Array.from([3, 0, 0, 1]), y: Int32Array.from([1, -1]), n: 2, d: 2, numClasses: 1 };
+  const relu = new F64Engine(data, shapes, 'relu').evaluate(W, false);
+  assert.deepEqual(Array.from(relu.margins), [3, 2]);
+  const sq = new F64Engine(data, shapes, 'sqrelu').evaluate(W, false);
+  assert.deepEqual(Array.from(sq.margins), [9, 4]);
+  // by hand: ‖θ‖₂² = 1 + 4 + 1 + 1 = 7; max|θ| = 2
+  const n = allNorms(W, shapes, [true, false]);
+  assertClose(normalizedMargin(minMargin(relu.margins), n.l2, 2), 2 / 7, 1e-15, 'γ_l2 relu');
+  assertClose(normalizedMargin(minMargin(sq.margins), n.linf, 3), 4 / 8, 1e-15, 'γ_linf sqrelu');
+  // the loss: mean of log(1 + e^{-3}) and log(1 + e^{-2})
+  assertClose(Math.exp(relu.logLoss), (Math.log1p(Math.exp(-3)) + Math.log1p(Math.exp(-2))) / 2, 1e-15, 'logistic loss');
 });
