@@ -10,7 +10,7 @@ export const POLAR_RANK_CUTOFF = 1e-10;
 /**
  * The route used on every step is the Gram one: for M [r, c] with r ≤ c,
  * U Vᵀ = (M Mᵀ)^{−1/2} M, from an r × r symmetric eigendecomposition, about 3 r² c flops against
- * ~10× that for an SVD. Forming M Mᵀ squares the condition number: its eigenvalues carry an
+ * ~4× that for an SVD. Forming M Mᵀ squares the condition number: its eigenvalues carry an
  * absolute rounding error of about r · ε · λ_max, so a singular value below ~3e-7 σ_max cannot be
  * told from zero there. The momentum matrices of these networks are rank deficient in exactly that
  * way (the output layer's rows sum to zero because softmax gradients do; hidden layers lose a
