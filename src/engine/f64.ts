@@ -2,13 +2,15 @@ import type { Activation } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LayerShape, Params } from '../model/mlp.js';
 import { crossEntropyLogDomain, logisticLogDomain } from '../numerics/logLoss.js';
+import { KernelArena, type F64Block, type I32Block } from '../numerics/wasm/kernels.js';
 import type { Engine, Evaluation } from './types.js';
 
 /**
- * The default engine: float64 on the CPU in plain TypeScript (typed arrays, no allocation per
- * step). MNIST pixels are ~81% zero and the input is fixed, so the first layer works on a
- * compressed-sparse-row copy of X: forward Z_1 = X W_1ᵀ and backward ∂W_1 = ∂Z_1ᵀ X touch only
- * the non-zero pixels (155 of 784 per digit on average). The dense layers skip rows of ∂Z that are
+ * The default engine: float64 on the CPU in TypeScript (typed arrays, no allocation per step).
+ * MNIST pixels are ~81% zero and the input is fixed, so the first layer works on compressed
+ * copies of X: forward Z_1 = X W_1ᵀ and backward ∂W_1 = ∂Z_1ᵀ X touch only the non-zero pixels
+ * (155 of 784 per digit on average), in the WebAssembly kernel (src/numerics/wasm/), which holds
+ * X and the first layer's work buffers in its memory. The dense layers skip rows of ∂Z that are
  * 0 (inactive ReLU units).
  */
 
@@ -17,25 +19,17 @@ export interface SparseInput {
   n: number;
   d: number;
   rowStart: Int32Array; // [n + 1]
-  rowCol: Int32Array; // [nnz + padding] pixel index
-  rowVal: Float64Array; // [nnz + padding]
+  rowCol: Int32Array; // [nnz] pixel index
+  rowVal: Float64Array; // [nnz]
   colStart: Int32Array; // [d + 1]
-  colRow: Int32Array; // [nnz + padding] sample index
-  colVal: Float64Array; // [nnz + padding]
+  colRow: Int32Array; // [nnz] sample index
+  colVal: Float64Array; // [nnz]
   /** Pixels non-zero in at least one sample; the others never get gradient. */
   activePixels: Int32Array;
 }
 
-/** gatherRowsInto works in blocks of this many source rows; index ranges are padded to a multiple of it. */
-const BLOCK = 8;
-
-/**
- * Both sparse views of X. Each row's (and column's) list of non-zeros is padded with explicit zeros
- * to a multiple of BLOCK, so the kernel never runs its one-row-at-a-time tail: a pixel has ~30
- * non-zero samples, and the tail would otherwise be half of the backward pass.
- */
+/** Both compressed views of X (CSR and CSC). */
 export function toSparse(X: Float64Array, n: number, d: number): SparseInput {
-  const padded = (count: number) => Math.ceil(count / BLOCK) * BLOCK;
   const perRow = new Int32Array(n);
   const perCol = new Int32Array(d);
   for (let i = 0; i < n; i++) {
@@ -47,17 +41,17 @@ export function toSparse(X: Float64Array, n: number, d: number): SparseInput {
     }
   }
   const rowStart = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) rowStart[i + 1] = rowStart[i]! + padded(perRow[i]!);
+  for (let i = 0; i < n; i++) rowStart[i + 1] = rowStart[i]! + perRow[i]!;
   const colStart = new Int32Array(d + 1);
-  for (let j = 0; j < d; j++) colStart[j + 1] = colStart[j]! + padded(perCol[j]!);
-  // Padding entries: value 0 at index 0, which adds exact zeros.
-  const rowCol = new Int32Array(rowStart[n]!);
-  const rowVal = new Float64Array(rowStart[n]!);
-  const colRow = new Int32Array(colStart[d]!);
-  const colVal = new Float64Array(colStart[d]!);
+  for (let j = 0; j < d; j++) colStart[j + 1] = colStart[j]! + perCol[j]!;
+  const nnz = rowStart[n]!;
+  const rowCol = new Int32Array(nnz);
+  const rowVal = new Float64Array(nnz);
+  const colRow = new Int32Array(nnz);
+  const colVal = new Float64Array(nnz);
   const colFill = colStart.slice(0, d);
+  let p = 0;
   for (let i = 0; i < n; i++) {
-    let p = rowStart[i]!;
     for (let j = 0; j < d; j++) {
       const x = X[i * d + j]!;
       if (x === 0) continue;
@@ -107,36 +101,67 @@ export class F64Engine implements Engine {
   private readonly shapes: LayerShape[];
   private readonly activation: Activation;
   // Work buffers, reused across steps: acts[l] = σ(z_l) [n, out_l]; derivs[l] = σ'(z_l).
+  // acts[0] and dOut[0] are views into the kernel arena.
   private readonly acts: Float64Array[];
   private readonly derivs: Float64Array[];
   private readonly dOut: Float64Array[];
   private readonly logits: Float64Array;
   private readonly grad: Params;
-  // W_1ᵀ on the way forward, ∂W_1ᵀ on the way back: [d, m].
-  private readonly firstT: Float64Array;
+  /** The first layer's operands in the kernel's memory. */
+  private readonly first: {
+    arena: KernelArena;
+    rowStart: I32Block; // X by rows (CSR)
+    rowCol: I32Block;
+    rowVal: F64Block;
+    colStart: I32Block; // X by columns (CSC)
+    colRow: I32Block;
+    colVal: F64Block;
+    weightT: F64Block; // W_1ᵀ [d, m]
+    z: F64Block; // Z_1, then σ(Z_1) [n, m]
+    dz: F64Block; // ∂Z_1 [n, m]
+    gradT: F64Block; // ∂W_1ᵀ [d, m]
+  };
 
   constructor(data: Pick<Dataset, 'X' | 'y' | 'n' | 'd' | 'numClasses'>, shapes: LayerShape[], activation: Activation) {
     if (shapes[0]!.in !== data.d) throw new Error(`first layer expects ${shapes[0]!.in} inputs, data has ${data.d}`);
+    if (shapes.length < 2) throw new Error(`the model needs depth ≥ 2, got ${shapes.length}`);
     this.x = toSparse(data.X, data.n, data.d);
     this.labels = data.y;
     this.numClasses = data.numClasses;
     this.shapes = shapes;
     this.activation = activation;
     const n = data.n;
+    const d = data.d;
+    const m = shapes[0]!.out;
     const L = shapes.length;
-    this.acts = shapes.slice(0, L - 1).map((s) => new Float64Array(n * s.out));
+    const nnz = this.x.rowVal.length;
+    const arena = new KernelArena(KernelArena.bytesFor([nnz, nnz, d * m, n * m, n * m, d * m], [n + 1, nnz, d + 1, nnz]));
+    const copy = <B extends F64Block | I32Block>(block: B, from: ArrayLike<number>): B => (block.view.set(from), block);
+    this.first = {
+      arena,
+      rowStart: copy(arena.i32(n + 1), this.x.rowStart),
+      rowCol: copy(arena.i32(nnz), this.x.rowCol),
+      rowVal: copy(arena.f64(nnz), this.x.rowVal),
+      colStart: copy(arena.i32(d + 1), this.x.colStart),
+      colRow: copy(arena.i32(nnz), this.x.colRow),
+      colVal: copy(arena.f64(nnz), this.x.colVal),
+      weightT: arena.f64(d * m),
+      z: arena.f64(n * m),
+      dz: arena.f64(n * m),
+      gradT: arena.f64(d * m),
+    };
+    this.acts = shapes.slice(0, L - 1).map((s, l) => (l === 0 ? this.first.z.view : new Float64Array(n * s.out)));
     this.derivs = shapes.slice(0, L - 1).map((s) => new Float64Array(n * s.out));
-    this.dOut = shapes.map((s) => new Float64Array(n * s.out));
+    this.dOut = shapes.map((s, l) => (l === 0 ? this.first.dz.view : new Float64Array(n * s.out)));
     this.logits = new Float64Array(n * shapes[L - 1]!.out);
     this.grad = shapes.map((s) => new Float64Array(s.out * s.in));
-    this.firstT = new Float64Array(shapes[0]!.in * shapes[0]!.out);
   }
 
   /** The returned arrays belong to the engine and are overwritten by the next call. */
   evaluate(params: Params, wantGrad: boolean): Evaluation {
     const L = this.shapes.length;
     const n = this.x.n;
-    this.forwardFirst(params[0]!, L === 1 ? this.logits : this.acts[0]!);
+    this.forwardFirst(params[0]!);
     for (let l = 1; l < L; l++) {
       activateInPlace(this.acts[l - 1]!, this.derivs[l - 1]!, this.activation);
       denseForward(this.acts[l - 1]!, params[l]!, this.shapes[l]!, n, l === L - 1 ? this.logits : this.acts[l]!);
@@ -166,7 +191,7 @@ export class F64Engine implements Engine {
       const deriv = this.derivs[l - 1]!;
       for (let k = 0; k < dPrev.length; k++) dPrev[k]! *= deriv[k]!;
     }
-    this.weightGradFirst(this.dOut[0]!, grad[0]!);
+    this.weightGradFirst(grad[0]!);
 
     // Renormalize so that max|G| = 1 over all layers; the scale moves into the log.
     let maxAbs = 0;
@@ -182,67 +207,26 @@ export class F64Engine implements Engine {
     return result;
   }
 
-  /**
-   * Z_1 = X W_1ᵀ over the non-zero pixels only. W: [m, d]; out: [n, m]. Works on W_1ᵀ so that the
-   * inner loop runs over contiguous hidden units: Z_1[i, :] = Σ_p x_ip W_1ᵀ[p, :].
-   */
-  private forwardFirst(W: Float64Array, out: Float64Array): void {
-    const { rowStart, rowCol, rowVal } = this.x;
+  /** Z_1 = X W_1ᵀ over the non-zero pixels only: Z_1[i, :] = Σ_p x_ip W_1ᵀ[p, :]. W: [m, d]; into acts[0]. */
+  private forwardFirst(W: Float64Array): void {
+    const { arena, rowStart, rowCol, rowVal, weightT, z } = this.first;
     const d = this.x.d;
     const m = this.shapes[0]!.out;
-    const WT = this.firstT;
+    const WT = weightT.view;
+    // Rows of pixels that are 0 in every sample are never read.
     for (const p of this.x.activePixels) for (let k = 0; k < m; k++) WT[p * m + k] = W[k * d + p]!;
-    for (let i = 0; i < this.x.n; i++) gatherRowsInto(out, i * m, WT, rowCol, rowVal, rowStart[i]!, rowStart[i + 1]!, m);
+    arena.rowCombine(z, m, weightT, rowVal, rowCol, rowStart, this.x.n);
   }
 
-  /**
-   * ∂W_1 = ∂Z_1ᵀ X, pixel by pixel over the samples where that pixel is non-zero (the column view
-   * of X): ∂W_1ᵀ[p, :] = Σ_i x_ip ∂Z_1[i, :]. grad: [m, d].
-   */
-  private weightGradFirst(dZ: Float64Array, grad: Float64Array): void {
-    const { colStart, colRow, colVal } = this.x;
+  /** ∂W_1 = ∂Z_1ᵀ X, pixel by pixel over the samples where it is non-zero: ∂W_1ᵀ[p, :] = Σ_i x_ip ∂Z_1[i, :]. grad: [m, d]. */
+  private weightGradFirst(grad: Float64Array): void {
+    const { arena, colStart, colRow, colVal, dz, gradT } = this.first;
     const d = this.x.d;
     const m = this.shapes[0]!.out;
-    const gT = this.firstT;
-    for (const px of this.x.activePixels) gatherRowsInto(gT, px * m, dZ, colRow, colVal, colStart[px]!, colStart[px + 1]!, m);
+    arena.rowCombine(gradT, m, dz, colVal, colRow, colStart, d);
+    const gT = gradT.view;
     // Pixels that are 0 in every sample keep the zero gradient the buffer was created with.
     for (const p of this.x.activePixels) for (let k = 0; k < m; k++) grad[k * d + p] = gT[p * m + k]!;
-  }
-}
-
-/**
- * target[t … t+m) = Σ_{q ∈ [start, end)} val[q] · src[idx[q]·m … +m): the one kernel of the sparse
- * first layer (forward: a sample's row of Z_1 from rows of W_1ᵀ; backward: a pixel's row of ∂W_1ᵀ
- * from rows of ∂Z_1). Eight source rows per pass over the target row, so each target element is
- * loaded and stored once per eight multiply-adds (~2.8× faster than one row at a time).
- */
-function gatherRowsInto(
-  target: Float64Array,
-  t: number,
-  src: Float64Array,
-  idx: Int32Array,
-  val: Float64Array,
-  start: number,
-  end: number,
-  m: number,
-): void {
-  for (let k = 0; k < m; k++) target[t + k] = 0;
-  let q = start;
-  for (; q + 7 < end; q += 8) {
-    const v0 = val[q]!, v1 = val[q + 1]!, v2 = val[q + 2]!, v3 = val[q + 3]!;
-    const v4 = val[q + 4]!, v5 = val[q + 5]!, v6 = val[q + 6]!, v7 = val[q + 7]!;
-    const s0 = idx[q]! * m, s1 = idx[q + 1]! * m, s2 = idx[q + 2]! * m, s3 = idx[q + 3]! * m;
-    const s4 = idx[q + 4]! * m, s5 = idx[q + 5]! * m, s6 = idx[q + 6]! * m, s7 = idx[q + 7]! * m;
-    for (let k = 0; k < m; k++) {
-      target[t + k]! +=
-        v0 * src[s0 + k]! + v1 * src[s1 + k]! + v2 * src[s2 + k]! + v3 * src[s3 + k]! +
-        v4 * src[s4 + k]! + v5 * src[s5 + k]! + v6 * src[s6 + k]! + v7 * src[s7 + k]!;
-    }
-  }
-  for (; q < end; q++) {
-    const v = val[q]!;
-    const s = idx[q]! * m;
-    for (let k = 0; k < m; k++) target[t + k]! += v * src[s + k]!;
   }
 }
 

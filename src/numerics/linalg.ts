@@ -1,75 +1,24 @@
 import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { denseProduct } from './wasm/kernels.js';
 
 /**
  * Small dense linear algebra on row-major Float64Arrays. Decompositions come from ml-matrix
- * (symmetric tridiagonal QL for eigen, Golub–Kahan for SVD); this file only moves data in and
- * out and forms Gram matrices, which are the hot part.
+ * (symmetric tridiagonal QL for eigen, Golub–Kahan for SVD); this file moves data in and out
+ * and forms the products, which are the hot part (in WebAssembly, src/numerics/wasm/).
  */
 
 /**
- * Gram matrix of the rows, A Aᵀ. A: [r, c] row-major → [r, r]. Four dot products share each load
- * of row a (register blocking): this is the hot loop of the Muon step.
+ * Gram matrix of the rows, A Aᵀ. A: [r, c] row-major → [r, r]: the hot product of the Muon step,
+ * in the WebAssembly kernel. Exactly symmetric: entries (a, b) and (b, a) add the same products
+ * in the same order.
  */
 export function gramOfRows(A: Float64Array, r: number, c: number): Float64Array {
-  const G = new Float64Array(r * r);
-  for (let a = 0; a < r; a++) {
-    const ra = a * c;
-    let b = a;
-    for (; b + 3 < r; b += 4) {
-      const r0 = b * c;
-      const r1 = r0 + c;
-      const r2 = r1 + c;
-      const r3 = r2 + c;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let j = 0; j < c; j++) {
-        const x = A[ra + j]!;
-        s0 += x * A[r0 + j]!;
-        s1 += x * A[r1 + j]!;
-        s2 += x * A[r2 + j]!;
-        s3 += x * A[r3 + j]!;
-      }
-      G[a * r + b] = G[b * r + a] = s0;
-      G[a * r + b + 1] = G[(b + 1) * r + a] = s1;
-      G[a * r + b + 2] = G[(b + 2) * r + a] = s2;
-      G[a * r + b + 3] = G[(b + 3) * r + a] = s3;
-    }
-    for (; b < r; b++) {
-      const rb = b * c;
-      let s = 0;
-      for (let j = 0; j < c; j++) s += A[ra + j]! * A[rb + j]!;
-      G[a * r + b] = G[b * r + a] = s;
-    }
-  }
-  return G;
+  return denseProduct(A, transpose(A, r, c), r, c, r);
 }
 
-/** P B for P: [r, k], B: [k, c] → [r, c]; four rows of B per pass over the output row. */
+/** P B for P: [r, k], B: [k, c] → [r, c], in the WebAssembly kernel. */
 export function matmul(P: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
-  const Q = new Float64Array(r * c);
-  for (let a = 0; a < r; a++) {
-    const qa = a * c;
-    let b = 0;
-    for (; b + 3 < k; b += 4) {
-      const p0 = P[a * k + b]!;
-      const p1 = P[a * k + b + 1]!;
-      const p2 = P[a * k + b + 2]!;
-      const p3 = P[a * k + b + 3]!;
-      const m0 = b * c;
-      const m1 = m0 + c;
-      const m2 = m1 + c;
-      const m3 = m2 + c;
-      for (let j = 0; j < c; j++) Q[qa + j]! += p0 * B[m0 + j]! + p1 * B[m1 + j]! + p2 * B[m2 + j]! + p3 * B[m3 + j]!;
-    }
-    for (; b < k; b++) {
-      const p = P[a * k + b]!;
-      const mb = b * c;
-      for (let j = 0; j < c; j++) Q[qa + j]! += p * B[mb + j]!;
-    }
-  }
-  return Q;
+  return denseProduct(P, B, r, k, c);
 }
 
 /** Transpose of a row-major [r, c] matrix → [c, r]. */

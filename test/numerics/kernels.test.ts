@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { gramOfRows, matmul } from '../../src/numerics/linalg.js';
+import { KERNELS_WASM_BASE64 } from '../../src/numerics/wasm/kernels.wasm.js';
+import { KernelArena, denseProduct } from '../../src/numerics/wasm/kernels.js';
+// @ts-expect-error: a plain .mjs build script, no types
+import { assembleKernels } from '../../scripts/wasm-assemble.mjs';
+
+/** Deterministic test values with zeros, negatives and a spread of magnitudes. */
+const values = (length: number, seed: number) =>
+  Float64Array.from({ length }, (_, i) => (i % 7 === 3 ? 0 : Math.sin(seed + i * 1.618) * 10 ** ((i % 5) - 2)));
+
+/** The oracle: the textbook triple loop, summing in the same order as the kernel (over k, left to right). */
+function naiveProduct(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
+  const out = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j < c; j++) {
+      let acc = 0;
+      for (let l = 0; l < k; l++) acc += A[i * k + l]! * B[l * c + j]!;
+      out[i * c + j] = acc;
+    }
+  }
+  return out;
+}
+
+test('the committed kernel bytes are exactly what kernels.wat assembles to (run scripts/build-wasm.mjs after editing it)', async () => {
+  const wat = readFileSync(new URL('../../src/numerics/wasm/kernels.wat', import.meta.url), 'utf8');
+  const bytes: Uint8Array = await assembleKernels(wat);
+  assert.equal(Buffer.from(bytes).toString('base64'), KERNELS_WASM_BASE64);
+});
+
+test('dense products equal the textbook loop bit for bit, for every column blocking (m = 1 … 37)', () => {
+  for (const [r, k] of [[1, 1], [3, 5], [7, 16]] as const) {
+    for (let c = 1; c <= 37; c++) {
+      const A = values(r * k, r + c);
+      const B = values(k * c, 3 * k + c);
+      // Same terms added in the same order: identical, not merely close.
+      assert.deepEqual(denseProduct(A, B, r, k, c), naiveProduct(A, B, r, k, c), `r=${r} k=${k} c=${c}`);
+    }
+  }
+});
+
+test('matmul and gramOfRows go through the kernel and agree with the oracle; the Gram matrix is exactly symmetric', () => {
+  const r = 6;
+  const c = 41;
+  const A = values(r * c, 1);
+  const At = Float64Array.from({ length: c * r }, (_, q) => A[(q % r) * c + Math.floor(q / r)]!);
+  const G = gramOfRows(A, r, c);
+  assert.deepEqual(G, naiveProduct(A, At, r, c, r));
+  for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) assert.equal(G[a * r + b], G[b * r + a]);
+  const P = values(r * r, 2);
+  assert.deepEqual(matmul(P, A, r, r, c), naiveProduct(P, A, r, r, c));
+});
+
+test('sparse rows (CSR) equal the dense product with the missing terms as zeros, empty rows included', () => {
+  // rows: 0 has three terms, 1 none, 2 one, 3 four (a source row used twice)
+  const rowStart = [0, 3, 3, 4, 8];
+  const idx = [4, 0, 2, 1, 3, 3, 0, 4];
+  const val = [0.5, -2, 1.25, 3, 1e-3, 7, -0.75, 2];
+  const nSrc = 5;
+  for (const m of [1, 2, 3, 16, 17, 50]) {
+    const src = values(nSrc * m, m);
+    const arena = new KernelArena(KernelArena.bytesFor([val.length, nSrc * m, 4 * m], [rowStart.length, idx.length]));
+    const v = arena.f64(val.length);
+    v.view.set(val);
+    const s = arena.f64(nSrc * m);
+    s.view.set(src);
+    const ix = arena.i32(idx.length);
+    ix.view.set(idx);
+    const rs = arena.i32(rowStart.length);
+    rs.view.set(rowStart);
+    const out = arena.f64(4 * m);
+    out.view.fill(Number.NaN); // every element must be written, the empty row's with zeros
+    arena.rowCombine(out, m, s, v, ix, rs, 4);
+    const expected = new Float64Array(4 * m);
+    for (let row = 0; row < 4; row++) {
+      for (let q = rowStart[row]!; q < rowStart[row + 1]!; q++) {
+        for (let j = 0; j < m; j++) expected[row * m + j]! += val[q]! * src[idx[q]! * m + j]!;
+      }
+    }
+    assert.deepEqual(out.view, expected, `m=${m}`);
+  }
+});
+
+test('an arena refuses a block larger than what is left, naming the sizes', () => {
+  const arena = new KernelArena(1024);
+  arena.f64(100);
+  assert.throws(() => arena.f64(1e6), /kernel arena of \d+ bytes cannot hold 8000000 more/);
+  arena.reset();
+  assert.equal(arena.f64(100).view.length, 100);
+});
