@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { OptimizerName } from '../config/types.js';
+import { OPTIMIZER_NAMES, type OptimizerName } from '../config/types.js';
 import { NORM_NAMES } from '../metrics/norms.js';
 import { lossCurves, timeCurves, type Curve } from './align.js';
 import type { Coverage } from './coverage.js';
@@ -152,7 +152,9 @@ function alignmentFigure(set: ResultSet, cov: Coverage, lossAxis: LossAxis): Fig
   if (!hasAlignment(set.runs)) {
     return { name: 'alignment', reason: `the CSVs have no KKT alignment columns (${ALIGN_COLUMNS.join(', ')})` };
   }
-  const optimizers = FIGURE1_OPTIMIZERS;
+  // Every optimizer the results have: each norm's panel shows whether its own family aligns best.
+  const present = new Set(set.runs.map((r) => r.summary.run.optimizer));
+  const optimizers = OPTIMIZER_NAMES.filter((o) => present.has(o));
   const curvesByNorm = NORM_NAMES.map((norm) => lossCurves(set.runs, `align_${norm}`, optimizers));
   if (curvesByNorm[0]!.length === 0) return { name: 'alignment', reason: `none of ${optimizers.join(', ')} in these results` };
   const notes = cov.notesFor(optimizers);

@@ -97,6 +97,9 @@ test('partial seeds are named in the figure’s subtitle; alignment is drawn onl
   assert.deepEqual(defs.figures.map((f) => f.name), ['figure1a', 'figure1b', 'figure2', 'alignment']);
   const a = await renderSvg(defs.figures[3]!.spec);
   assert.deepEqual(texts(a, 'title-text').slice(0, -1), ['ℓ2 alignment', 'ℓ∞ alignment', 'spectral alignment', 'hybrid alignment']);
+  // All six optimizers of the fixture, Adam and Muon-Adam included, not only Figure 1's four.
+  assert.match(defs.figures[3]!.caption, /for ngd, signum, adam, muon, muon_signum, muon_adam;/);
+  for (const label of ['adam · ReLU', 'muon_adam · squared ReLU']) assert.ok(a.includes(label), `legend has ${label}`);
   assert.match(figureDefs(set, coverage(set)).skipped[0]!.reason, /no KKT alignment columns/);
 });
 
