@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { loadDataset } from '../data/dataset.js';
+import { F64_FACTORY, loadEngineFactory, type EngineFactory } from '../engine/create.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readWeights } from '../io/weights.js';
 import { gitCommit } from '../provenance.js';
@@ -71,6 +72,29 @@ function byCostDesc(config: Readonly<Config>, specs: RunSpec[]): RunSpec[] {
     .map((x) => x.spec);
 }
 
+interface EngineSetup {
+  /** The engine factory for the main thread's warm-up estimate; null where it must not load here. */
+  factory: EngineFactory | null;
+  /** The resolved TF.js backend, or 'f64'. */
+  backend: string;
+  /** One worker only (native addon, GPU). */
+  exclusive: boolean;
+}
+
+/**
+ * Before anything is written: check that the configured engine can run here (a missing backend is
+ * a usage error with its install command). wasm and cpu load in the main thread too (for the
+ * warm-up estimate); a native or GPU backend loads only in the single worker that will use it,
+ * since its addon or device is one per process.
+ */
+async function prepareEngine(config: Readonly<Config>): Promise<EngineSetup> {
+  if (config.train.engine === 'f64') return { factory: F64_FACTORY, backend: 'f64', exclusive: false };
+  const { BACKEND_INFO, resolveInstalledBackend } = await import('../engine/tfjs/backends.js');
+  const backend = resolveInstalledBackend(config.train.backend);
+  const exclusive = BACKEND_INFO[backend].exclusive;
+  return { factory: exclusive ? null : await loadEngineFactory(config.train), backend, exclusive };
+}
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
@@ -85,6 +109,7 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
   // Everything that can be wrong with the input is checked before the first write.
   const data = loadDataset(config.data);
   const init = config.train.init_from ? readWeights(config.train.init_from, shapesFor(config, data)) : null;
+  const engineSetup = await prepareEngine(config);
   const grid = gridOf(config);
   const shard = options.shard ?? null;
   const runs = shard ? shardOf(grid, shard, (s) => runCost(config, s)) : grid;
@@ -110,12 +135,18 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
     if (st.state === 'complete' && !options.force) kept.set(id, st.summary!);
     else pending.push(spec);
   }
-  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), pending.length));
+  let jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), pending.length));
+  if (engineSetup.exclusive && jobs > 1) {
+    if (options.progress !== false) {
+      process.stderr.write(`note: backend ${engineSetup.backend} is a native addon or a GPU (one per process): running 1 worker instead of ${jobs}\n`);
+    }
+    jobs = 1;
+  }
   const costs = new Map(pending.map((spec) => [runId(spec), runCost(config, spec)]));
   const totalCost = [...costs.values()].reduce((a, b) => a + b, 0);
 
-  if (options.progress !== false && data.n * config.model.width > ESTIMATE_ABOVE) {
-    const est = estimateSweep(config, data, init, pending, jobs);
+  if (options.progress !== false && data.n * config.model.width > ESTIMATE_ABOVE && engineSetup.factory) {
+    const est = estimateSweep(config, data, init, pending, jobs, 2, engineSetup.factory);
     if (est) {
       process.stderr.write(
         `estimate: ${est.secondsPerStep.toPrecision(3)} s per step of ${est.measured} (measured warm-up) → about ` +

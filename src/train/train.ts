@@ -102,6 +102,8 @@ export function trainRun(
     beta: spec.beta,
     beta2: config.train.adam_beta2,
     polar: config.train.polar,
+    // Only the exact polar may be handed to the engine: its device route converges to U Vᵀ too.
+    polarOverride: config.train.polar === 'exact' && engine.polarFactor ? (M, r, c) => engine.polarFactor!(M, r, c) : undefined,
     isMuon,
     shapes,
   });
