@@ -31,6 +31,8 @@ export interface BackendInfo {
   exclusive: boolean;
   /** The name TF.js registers it under. */
   tfName: string;
+  /** Runs on a GPU: large layers' polar factors go to the device (src/engine/tfjs/polar.ts). */
+  gpu: boolean;
 }
 
 export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
@@ -41,6 +43,7 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'downloads libtensorflow with CUDA at install time; needs an NVIDIA driver, CUDA 11.2 and cuDNN 8.1 (Linux x64)',
     exclusive: true,
     tfName: 'tensorflow',
+    gpu: true,
   },
   tensorflow: {
     name: 'tensorflow',
@@ -49,6 +52,7 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'downloads libtensorflow (CPU) at install time',
     exclusive: true,
     tfName: 'tensorflow',
+    gpu: false,
   },
   webgpu: {
     name: 'webgpu',
@@ -57,6 +61,7 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'Dawn (the `webgpu` package, prebuilt binaries) on Vulkan/Metal/D3D12; needs a GPU adapter',
     exclusive: true,
     tfName: 'webgpu',
+    gpu: true,
   },
   wasm: {
     name: 'wasm',
@@ -65,6 +70,7 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'a dependency of margin-bench (WebAssembly with SIMD, no download)',
     exclusive: false,
     tfName: 'wasm',
+    gpu: false,
   },
   cpu: {
     name: 'cpu',
@@ -73,6 +79,7 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'a dependency of margin-bench (plain JavaScript kernels, slowest)',
     exclusive: false,
     tfName: 'cpu',
+    gpu: false,
   },
 };
 

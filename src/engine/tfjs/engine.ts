@@ -41,7 +41,16 @@ export class TfjsEngine implements Engine {
   private readonly logits: Float64Array;
   private readonly grad: Params;
 
-  constructor(runtime: TfRuntime, data: Pick<Dataset, 'X' | 'y' | 'n' | 'd' | 'numClasses'>, shapes: LayerShape[], activation: Activation) {
+  private readonly devicePolar: boolean;
+
+  /** options.devicePolar: compute large layers' polar factors on the device (polarFactor); off by default. */
+  constructor(
+    runtime: TfRuntime,
+    data: Pick<Dataset, 'X' | 'y' | 'n' | 'd' | 'numClasses'>,
+    shapes: LayerShape[],
+    activation: Activation,
+    options: { devicePolar?: boolean } = {},
+  ) {
     if (shapes[0]!.in !== data.d) throw new Error(`first layer expects ${shapes[0]!.in} inputs, data has ${data.d}`);
     this.tf = runtime.tf;
     this.name = `tfjs-${runtime.backend}`;
@@ -51,6 +60,7 @@ export class TfjsEngine implements Engine {
     this.n = data.n;
     this.shapes = shapes;
     this.activation = activation;
+    this.devicePolar = options.devicePolar ?? false;
     const L = shapes.length;
     this.exponents = shapes.map((_, l) => (activation === 'relu' ? 1 : 2 ** (L - 1 - l)));
     this.logits = new Float64Array(data.n * shapes[L - 1]!.out);
@@ -140,10 +150,11 @@ export class TfjsEngine implements Engine {
 
   /**
    * SPEC §6 on the device: the polar factor of a large layer's momentum by Newton–Schulz iteration
-   * (src/engine/tfjs/polar.ts), or null for a layer small enough that the exact host route wins.
+   * (src/engine/tfjs/polar.ts), or null (the exact host route) for a layer below
+   * DEVICE_POLAR_MIN_DIM or when the engine was built without devicePolar.
    */
   polarFactor(M: Float64Array, r: number, c: number): Float64Array | null {
-    if (Math.min(r, c) < DEVICE_POLAR_MIN_DIM) return null;
+    if (!this.devicePolar || Math.min(r, c) < DEVICE_POLAR_MIN_DIM) return null;
     return devicePolarFactor(this.tf, M, r, c).Q;
   }
 
