@@ -31,6 +31,7 @@ export class TfjsEngine implements Engine {
   readonly name: string;
   private readonly tf: typeof TF;
   private readonly x: TF.Tensor2D; // [n, d]
+  private readonly xT: TF.Tensor2D; // [d, n]
   private readonly labels: Int32Array;
   private readonly numClasses: number;
   private readonly n: number;
@@ -55,6 +56,7 @@ export class TfjsEngine implements Engine {
     this.tf = runtime.tf;
     this.name = `tfjs-${runtime.backend}`;
     this.x = this.tf.tensor2d(Float32Array.from(data.X), [data.n, data.d]);
+    this.xT = this.tf.transpose(this.x);
     this.labels = data.y;
     this.numClasses = data.numClasses;
     this.n = data.n;
@@ -75,17 +77,18 @@ export class TfjsEngine implements Engine {
     const logScales = params.map((w, l) => Math.log(infinityNorm(w, this.shapes[l]!) || 1));
     const logK = logScales.reduce((sum, s, l) => sum + this.exponents[l]! * s, 0);
 
+    // Every matMul below is a plain A·B: the wasm backend's transposeA/transposeB path is ~10×
+    // slower (7.6 ms against 0.66 ms for [100, 784]·[784, 50], measured). So W̃_lᵀ [in, out] goes up
+    // for the forward pass and W̃_l [out, in] (hidden layers only) for the backward one, transposed
+    // on the host in the same loop that scales them.
+    const weightsT = params.map((w, l) => this.upload(w, this.shapes[l]!, Math.exp(-logScales[l]!), true));
+    const weights = wantGrad ? params.map((w, l) => (l === 0 ? null : this.upload(w, this.shapes[l]!, Math.exp(-logScales[l]!), false))) : [];
     // Forward on the device, keeping z_l and a_l for the backward pass. [n, out_l] each.
-    const weights = params.map((w, l) => {
-      const s = this.shapes[l]!;
-      const inv = Math.exp(-logScales[l]!);
-      return tf.tensor2d(Float32Array.from(w, (v) => v * inv), [s.out, s.in]);
-    });
     const { zs, acts } = tf.tidy(() => {
       const zs: TF.Tensor[] = [];
       const acts: TF.Tensor[] = [this.x];
       for (let l = 0; l < L; l++) {
-        const z = tf.matMul(acts[l]!, weights[l]!, false, true);
+        const z = tf.matMul(acts[l]!, weightsT[l]!);
         zs.push(z);
         if (l < L - 1) acts.push(this.activation === 'relu' ? tf.relu(z) : tf.square(tf.relu(z)));
       }
@@ -102,17 +105,18 @@ export class TfjsEngine implements Engine {
         ? logisticLogDomain(this.logits, this.labels, dLogits)
         : crossEntropyLogDomain(this.logits, this.labels, this.numClasses, dLogits);
     const result: Evaluation = { logits: this.logits, logLoss: loss.logLoss, margins: loss.margins, grad: null, gradLogScale: loss.gradLogScale };
+    const uploaded = [...weightsT, ...weights.filter((w) => w !== null)];
     if (!wantGrad || loss.gradLogScale === -Infinity) {
-      disposeAll(tf, weights, zs, acts.slice(1));
+      disposeAll(tf, uploaded, zs, acts.slice(1));
       return result;
     }
 
-    // Backward on the device: the weight gradients g̃_l of ⟨G_f, f̃⟩ with respect to W̃_l.
+    // Backward on the device: the weight gradients g̃_lᵀ [in_l, out_l] of ⟨G_f, f̃⟩ w.r.t. W̃_l.
     const scaledGrads = tf.tidy(() => {
       const out: TF.Tensor[] = new Array(L);
       let dz: TF.Tensor = tf.tensor2d(Float32Array.from(dLogits!), [this.n, this.shapes[L - 1]!.out]);
       for (let l = L - 1; l >= 0; l--) {
-        out[l] = tf.matMul(dz, acts[l]!, true, false); // [out_l, in_l]
+        out[l] = tf.matMul(l === 0 ? this.xT : tf.transpose(acts[l]!), dz); // a_{l−1}ᵀ dz_l
         if (l === 0) break;
         const da = tf.matMul(dz, weights[l]!); // [n, in_l]
         const z = zs[l - 1]!;
@@ -122,7 +126,7 @@ export class TfjsEngine implements Engine {
       return out;
     });
     const downloaded = scaledGrads.map((g) => g.dataSync());
-    disposeAll(tf, weights, zs, acts.slice(1), scaledGrads);
+    disposeAll(tf, uploaded, zs, acts.slice(1), scaledGrads);
 
     // ∂L/∂W_l = e^{s_f} · (K / s_l) · g̃_l: one float64 log-scale per layer, then one max over all.
     const layerLog = downloaded.map((g, l) => {
@@ -134,14 +138,15 @@ export class TfjsEngine implements Engine {
       result.gradLogScale = -Infinity;
       return result;
     }
-    downloaded.forEach((g, l) => {
+    downloaded.forEach((gT, l) => {
       const out = this.grad[l]!;
       if (layerLog[l] === -Infinity) {
         out.fill(0);
         return;
       }
-      const factor = Math.exp(layerLog[l]! - top) / maxAbs(g);
-      for (let k = 0; k < out.length; k++) out[k] = g[k]! * factor;
+      const factor = Math.exp(layerLog[l]! - top) / maxAbs(gT);
+      const { out: rows, in: cols } = this.shapes[l]!;
+      for (let j = 0; j < cols; j++) for (let k = 0; k < rows; k++) out[k * cols + j] = gT[j * rows + k]! * factor;
     });
     result.grad = this.grad;
     result.gradLogScale = loss.gradLogScale + top;
@@ -161,6 +166,15 @@ export class TfjsEngine implements Engine {
   /** Frees the data held on the device; the engine is unusable afterwards. */
   dispose(): void {
     this.x.dispose();
+    this.xT.dispose();
+  }
+
+  /** W · scale as float32 on the device, [out, in] or transposed to [in, out]. */
+  private upload(W: Float64Array, s: LayerShape, scale: number, transposed: boolean): TF.Tensor2D {
+    const out = new Float32Array(W.length);
+    if (!transposed) for (let k = 0; k < W.length; k++) out[k] = W[k]! * scale;
+    else for (let k = 0; k < s.out; k++) for (let j = 0; j < s.in; j++) out[j * s.out + k] = W[k * s.in + j]! * scale;
+    return this.tf.tensor2d(out, transposed ? [s.in, s.out] : [s.out, s.in]);
   }
 }
 

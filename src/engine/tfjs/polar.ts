@@ -38,6 +38,9 @@ const NS5_C = 2.0315;
 const QUINTIC_STEPS = 5;
 const MAX_CUBIC_STEPS = 40;
 
+// X Xᵀ is written matMul(X, transpose(X)), not matMul(X, X, false, true): the wasm backend's
+// transposed matMul is ~10× slower than a transpose plus a plain one (src/engine/tfjs/engine.ts).
+
 export interface DevicePolar {
   /** ≈ U Vᵀ of M, [r, c] row-major, float64 values of the float32 result. */
   Q: Float64Array;
@@ -62,7 +65,7 @@ export function devicePolarFactor(tf: typeof TF, M: Float64Array, r: number, c: 
   let X = tf.tensor2d(Float32Array.from(M, (v) => v * inv), [r, c]); // [r, c], r ≤ c
   for (let step = 0; step < QUINTIC_STEPS; step++) {
     const next = tf.tidy(() => {
-      const A = tf.matMul(X, X, false, true); // [r, r]
+      const A = tf.matMul(X, tf.transpose(X)); // [r, r]; an explicit transpose (see above)
       const B = tf.add(tf.mul(A, NS5_B), tf.mul(tf.matMul(A, A), NS5_C));
       return tf.add(tf.mul(X, NS5_A), tf.matMul(B, X)) as TF.Tensor2D;
     });
@@ -74,7 +77,7 @@ export function devicePolarFactor(tf: typeof TF, M: Float64Array, r: number, c: 
   let lastChange = NaN;
   for (; cubicSteps < MAX_CUBIC_STEPS; cubicSteps++) {
     const [delta, size] = tf.tidy(() => {
-      const P = tf.matMul(X, X, false, true); // [r, r]
+      const P = tf.matMul(X, tf.transpose(X)); // [r, r]
       const d = tf.mul(tf.sub(X, tf.matMul(P, X)), 0.5) as TF.Tensor2D;
       return [d, tf.norm(d)] as const;
     });
