@@ -40,7 +40,6 @@ export async function loadEngineFactory(train: { engine: EngineName; backend: Ba
   return {
     name: `tfjs-${runtime.backend}`,
     exclusive: BACKEND_INFO[runtime.backend].exclusive,
-    // On a CPU backend the exact host polar is faster than Newton–Schulz on the device (README).
-    create: (data, shapes, activation) => new TfjsEngine(runtime, data, shapes, activation, { devicePolar: BACKEND_INFO[runtime.backend].gpu }),
+    create: (data, shapes, activation) => new TfjsEngine(runtime, data, shapes, activation, { devicePolar: BACKEND_INFO[runtime.backend].devicePolar }),
   };
 }

@@ -57,7 +57,7 @@ test('SPEC §6: the device polar (quintic then cubic Newton–Schulz, float32) c
   assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
 });
 
-test('the TF.js engine hands a large layer to the device polar only when built with devicePolar (GPU backends)', async () => {
+test('the TF.js engine hands a large layer to the device polar only when built with devicePolar (not on the cpu backend)', async () => {
   const runtime = await loadBackend('wasm');
   const { TfjsEngine } = await import('../../src/engine/tfjs/engine.js');
   const data = { X: new Float64Array(4 * 300).fill(0.5), y: Int32Array.from([0, 1, 0, 1]), n: 4, d: 300, numClasses: 2 };
@@ -73,4 +73,35 @@ test('the TF.js engine hands a large layer to the device polar only when built w
   assert.ok(maxDiff(Q, polarFactorExact(M, 256, 300).Q) < 1e-4);
   gpuSide.dispose();
   assert.equal(runtime.tf.memory().numTensors, before);
+});
+
+test('tfjs-wasm: a Muon run whose W_1 [256, 784] takes the device polar tracks the float64 engine (exact polar)', async () => {
+  const { loadEngineFactory, F64_FACTORY } = await import('../../src/engine/create.js');
+  const { DEFAULTS } = await import('../../src/config/defaults.js');
+  const { loadDataset } = await import('../../src/data/dataset.js');
+  const { initParams, layerShapes } = await import('../../src/model/mlp.js');
+  const { trainRun } = await import('../../src/train/train.js');
+  const tfjs = await loadEngineFactory({ engine: 'tfjs', backend: 'wasm' });
+  const config = { ...DEFAULTS, model: { ...DEFAULTS.model, width: 256 }, train: { ...DEFAULTS.train, steps: 6 }, log: { n_log: 3 } };
+  const data = loadDataset(config.data);
+  const shapes = layerShapes({ inputDim: 784, width: 256, outputDim: 10, depth: 2, activation: 'relu' });
+  const init = initParams(shapes, 0.3, 0);
+  const spec = { activation: 'relu' as const, optimizer: 'muon' as const, beta: 0.9, seed: 0 };
+  const engine = tfjs.create(data, shapes, 'relu');
+  let deviceCalls = 0;
+  const polar = engine.polarFactor!.bind(engine);
+  engine.polarFactor = (M, r, c) => {
+    const Q = polar(M, r, c);
+    if (Q) deviceCalls++;
+    return Q;
+  };
+  const got = trainRun(config, spec, engine, shapes, init);
+  engine.dispose?.();
+  const want = trainRun(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, init);
+  assert.equal(deviceCalls, 7, 'W_1 on the device at every step (6 updates + the last buffer)');
+  const a = want.rows[want.rows.length - 1]!;
+  const b = got.rows[got.rows.length - 1]!;
+  for (const key of ['qmin', 'norm_spectral', 'log10_loss'] as const) {
+    assert.ok(Math.abs(b[key] - a[key]) < 1e-4 * Math.abs(a[key]), `${key}: ${b[key]} vs ${a[key]}`);
+  }
 });

@@ -44,7 +44,7 @@ export class TfjsEngine implements Engine {
 
   private readonly devicePolar: boolean;
 
-  /** options.devicePolar: compute large layers' polar factors on the device (polarFactor); off by default. */
+  /** options.devicePolar: compute large layers' polar factors on the device (polarFactor); off by default (the factory sets it per backend). */
   constructor(
     runtime: TfRuntime,
     data: Pick<Dataset, 'X' | 'y' | 'n' | 'd' | 'numClasses'>,

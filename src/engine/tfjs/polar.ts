@@ -21,14 +21,16 @@ import { transpose } from '../../numerics/linalg.js';
  * polarFactorExact (README "TF.js engine", test/engine/tfjsPolar.test.ts): max |ΔQ| ≈ 4–6e-7 on
  * Gaussian 60×140 and 300×784, 3e-5 with singular values spread down to 1e-3 σ_max, but 0.15
  * (relative Frobenius 0.5) when they reach down to 1e-5 σ_max: those directions are left partly
- * stepped. The usual Newton–Schulz (5 quintic steps) is off by 2–8e-2 on the same Gaussian matrices.
+ * stepped. The momentum of W_1 in a real run (SPEC §9 data, width 300, Muon β 0.9, steps 1–200:
+ * rank 100, every singular value ≥ 1e-3 σ_max) comes out within 1–3e-5 (relative Frobenius 4–7e-5).
+ * The usual Newton–Schulz (5 quintic steps) is off by 2–8e-2 on the Gaussian matrices.
  */
 
 /**
- * On a GPU backend, layers whose smaller side is at least this go to the device; smaller ones take
- * the exact host route, where an r × r eigendecomposition is cheap (50 × 784: ~2 ms). On wasm the
- * device route is slower than the host at every size measured (784 × 2048: 21 s against 7.7 s),
- * so CPU backends never use it.
+ * Layers whose smaller side is at least this go to the device (on backends with
+ * BACKEND_INFO[…].devicePolar); smaller ones take the exact host route, where the r × r
+ * eigendecomposition is cheap (50 × 784: ~2 ms) and exact. Measured on wasm (2-core EPYC): 300 × 784
+ * in 0.30 s on the device against 0.52 s on the host, 784 × 2048 in 4.0 s against 7.5 s.
  */
 export const DEVICE_POLAR_MIN_DIM = 256;
 
