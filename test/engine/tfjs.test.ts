@@ -17,10 +17,7 @@ const BACKENDS = ['wasm', 'cpu'] as const;
 const factories = new Map<string, EngineFactory>();
 async function tfjsFactory(backend: (typeof BACKENDS)[number]): Promise<EngineFactory> {
   if (!factories.has(backend)) factories.set(backend, await loadEngineFactory({ engine: 'tfjs', backend }));
-  const f = factories.get(backend)!;
-  // TF.js has one active backend per thread: switch back to this one (a no-op when it is active).
-  await loadBackend(backend);
-  return f;
+  return factories.get(backend)!; // each engine makes its own backend the active one
 }
 
 const maxDiff = (a: Float64Array[], b: Float64Array[]) =>
@@ -169,4 +166,19 @@ test('tfjs-wasm: no tensor outlives an evaluation or a run (tf.memory() flat)', 
     }
   }
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('engines of two backends in one thread each compute on their own backend', async () => {
+  const { tf } = await loadBackend('wasm');
+  const data = toyData(10, 12, 4, 3);
+  const { shapes, params } = toyNet('relu', 2, 2);
+  const wasm = (await tfjsFactory('wasm')).create(data, shapes, 'relu');
+  const cpu = (await tfjsFactory('cpu')).create(data, shapes, 'relu');
+  for (const [engine, backend] of [[wasm, 'wasm'], [cpu, 'cpu'], [wasm, 'wasm']] as const) {
+    engine.evaluate(params, true);
+    assert.equal(tf.getBackend(), backend);
+    assert.equal(engine.name, `tfjs-${backend}`);
+  }
+  wasm.dispose?.();
+  cpu.dispose?.();
 });

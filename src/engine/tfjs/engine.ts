@@ -4,7 +4,7 @@ import type { Dataset } from '../../data/dataset.js';
 import type { LayerShape, Params } from '../../model/mlp.js';
 import { crossEntropyLogDomain, logisticLogDomain } from '../../numerics/logLoss.js';
 import type { Engine, Evaluation } from '../types.js';
-import type { TfRuntime } from './backends.js';
+import { BACKEND_INFO, type TfRuntime } from './backends.js';
 import { DEVICE_POLAR_MIN_DIM, devicePolarFactor } from './polar.js';
 
 /**
@@ -43,6 +43,8 @@ export class TfjsEngine implements Engine {
   private readonly grad: Params;
 
   private readonly devicePolar: boolean;
+  /** The TF.js backend this engine's tensors and kernels belong to. */
+  private readonly tfName: string;
 
   /** options.devicePolar: compute large layers' polar factors on the device (polarFactor); off by default (the factory sets it per backend). */
   constructor(
@@ -55,6 +57,8 @@ export class TfjsEngine implements Engine {
     if (shapes[0]!.in !== data.d) throw new Error(`first layer expects ${shapes[0]!.in} inputs, data has ${data.d}`);
     this.tf = runtime.tf;
     this.name = `tfjs-${runtime.backend}`;
+    this.tfName = BACKEND_INFO[runtime.backend].tfName;
+    this.activate();
     this.x = this.tf.tensor2d(Float32Array.from(data.X), [data.n, data.d]);
     this.xT = this.tf.transpose(this.x);
     this.labels = data.y;
@@ -71,6 +75,7 @@ export class TfjsEngine implements Engine {
 
   /** The returned arrays belong to the engine and are overwritten by the next call. */
   evaluate(params: Params, wantGrad: boolean): Evaluation {
+    this.activate();
     const tf = this.tf;
     const L = this.shapes.length;
     // A layer of zeros needs no scaling (s_l = 1): it maps everything to 0.
@@ -160,7 +165,20 @@ export class TfjsEngine implements Engine {
    */
   polarFactor(M: Float64Array, r: number, c: number): Float64Array | null {
     if (!this.devicePolar || Math.min(r, c) < DEVICE_POLAR_MIN_DIM) return null;
+    this.activate();
     return devicePolarFactor(this.tf, M, r, c).Q;
+  }
+
+  /**
+   * TF.js runs every op on one global active backend. Engines of two backends can live in one
+   * thread (the bench, the tests), so each makes its own active before it computes. Switching to a
+   * backend that is already initialized happens synchronously inside tf.setBackend (its promise only
+   * reports it), which loadBackend has ensured.
+   */
+  private activate(): void {
+    if (this.tf.getBackend() === this.tfName) return;
+    void this.tf.setBackend(this.tfName);
+    if (this.tf.getBackend() !== this.tfName) throw new Error(`TF.js backend ${this.tfName} is not initialized`);
   }
 
   /** Frees the data held on the device; the engine is unusable afterwards. */
