@@ -6,7 +6,7 @@ import { figuresCommand } from './commands/figures.js';
 import { runCommand } from './commands/run.js';
 import { tableCommand } from './commands/table.js';
 import { statusCommand } from './commands/status.js';
-import { UsageError } from './errors.js';
+import { RunError, UsageError } from './errors.js';
 import { PACKAGE_VERSION } from './provenance.js';
 
 /** Exit codes: 0 ok, 1 a run failed, 2 bad usage (config, flag or data file). */
@@ -48,6 +48,11 @@ Examples:
     if (err instanceof UsageError) {
       process.stderr.write(`margin-bench: error: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof RunError) {
+      // An expected failure with a message a user can act on (no GPU adapter, a network error): no stack.
+      process.stderr.write(`margin-bench: run failed: ${err.message}\n`);
+      return 1;
     }
     process.stderr.write(`margin-bench: run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;

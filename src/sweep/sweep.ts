@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { loadDataset } from '../data/dataset.js';
 import { F64_FACTORY, loadEngineFactory, type EngineFactory } from '../engine/create.js';
+import { RunError } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readWeights } from '../io/weights.js';
 import { gitCommit } from '../provenance.js';
@@ -188,6 +189,12 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
       },
       options.signal,
     );
+  } catch (err) {
+    // A TF.js backend that is installed but does not start (no GPU adapter) stops every worker.
+    if (engineSetup.backend !== 'f64' && err instanceof Error && err.message.startsWith('a sweep worker failed to start')) {
+      throw new RunError(`train.backend ${engineSetup.backend}: ${err.message}`);
+    }
+    throw err;
   } finally {
     progress?.stop();
   }

@@ -167,6 +167,12 @@ export async function loadBackend(backend: ConcreteBackend): Promise<TfRuntime> 
     case 'webgpu':
       await installWebGpu();
       await import('@tensorflow/tfjs-backend-webgpu' as string);
+      // The engine reads results back synchronously (dataSync), and the webgpu backend (4.22) does
+      // that through OffscreenCanvas, which Node does not have: fail here with the reason rather
+      // than at the first step.
+      if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined') {
+        throw new Error('webgpu: TF.js reads GPU results back synchronously through OffscreenCanvas, which Node lacks; the engine needs synchronous reads');
+      }
       break;
   }
   if (tf.getBackend() !== info.tfName) {
