@@ -218,4 +218,33 @@ async function tfjsSection() {
     }
     console.log('');
   }
+
+  // Batched seeds (src/engine/tfjs/batched.ts): one evaluation (forward + backward) of S seeds'
+  // parameters in one call against S separate calls; what batching changes is only this part.
+  const { BatchedTfjsEngine } = await import('../dist/engine/tfjs/batched.js');
+  const { loadBackend } = await import('../dist/engine/tfjs/backends.js');
+  console.log('batched seeds: ms per evaluation (forward + backward) of S parameter sets, median of 5');
+  for (const backend of usable) {
+    const runtime = await loadBackend(backend);
+    for (const [width, S] of [[50, 10], [2048, 4]]) {
+      const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2, activation: 'relu' });
+      const sets = Array.from({ length: S }, (_, s) => initParams(shapes, config.model.init_scale, s));
+      const batched = new BatchedTfjsEngine(runtime, data, shapes, 'relu');
+      const single = engines.find(([name]) => name === `tfjs-${backend}`)[1].create(data, shapes, 'relu');
+      const reps = width > 500 ? 3 : 20;
+      const time = (f) => {
+        f();
+        return median(Array.from({ length: 5 }, () => {
+          const t = performance.now();
+          for (let r = 0; r < reps; r++) f();
+          return (performance.now() - t) / reps;
+        }));
+      };
+      const tb = time(() => batched.evaluateMany(sets, true));
+      const ts = time(() => sets.forEach((p) => single.evaluate(p, true)));
+      console.log(`tfjs-${backend}, 784-${width}-10, S = ${S}: batched ${tb.toFixed(2)} ms, ${S} separate calls ${ts.toFixed(2)} ms (×${(ts / tb).toFixed(2)})`);
+      batched.dispose();
+      single.dispose();
+    }
+  }
 }
