@@ -10,7 +10,7 @@ export interface BatchEngine {
 }
 
 /**
- * Batched seeds (issue #8, scope 4): train several runs in lockstep, one engine call per step for
+ * SPEC §6–§8, batched seeds (issue #8, scope 4): train several runs in lockstep, one engine call per step for
  * all of them. Each run is exactly trainRun's (trainSteps), with its own spec, initial weights,
  * optimizer and log points; they must share the layer shapes and the activation the engine was
  * built for. A run that stops early (non-finite loss) drops out of the batch. Each run's wall time

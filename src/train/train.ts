@@ -102,7 +102,7 @@ export function enginePolar(config: Readonly<Config>, engine: Pick<Engine, 'pola
 export type PolarOverride = (M: Float64Array, r: number, c: number) => Float64Array | null;
 
 /**
- * trainRun as a generator, so that several runs can share one engine call per step (batched
+ * SPEC §6–§8: trainRun as a generator, so that several runs can share one engine call per step (batched
  * seeds, src/train/batched.ts): it yields the parameters θ_t to evaluate and expects their
  * Evaluation back, and returns the RunResult. `polar` is the engine's polar factor (enginePolar).
  */

@@ -49,7 +49,7 @@ export class BatchedTfjsEngine {
     return this.single.polarFactor(M, r, c);
   }
 
-  /** Evaluations of every parameter set, in order; each owns its arrays. */
+  /** SPEC §4, §5: loss, margins and log-scaled gradient of every parameter set, in order; each owns its arrays. */
   evaluateMany(paramSets: Params[], wantGrad: boolean): Evaluation[] {
     const tf = this.tf;
     if (tf.getBackend() !== this.tfName) void tf.setBackend(this.tfName);
