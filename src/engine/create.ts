@@ -17,6 +17,8 @@ export interface EngineFactory {
   readonly name: string;
   /** A native addon or a GPU behind it: one per process, so a sweep runs it on one worker. */
   readonly exclusive: boolean;
+  /** npm packages whose versions the run summary records (provenance). */
+  readonly packages: readonly string[];
   create(data: EngineData, shapes: LayerShape[], activation: Activation): Engine;
 }
 
@@ -24,6 +26,7 @@ export interface EngineFactory {
 export const F64_FACTORY: EngineFactory = {
   name: 'f64-cpu',
   exclusive: false,
+  packages: [],
   create: (data, shapes, activation) => new F64Engine(data, shapes, activation),
 };
 
@@ -40,6 +43,7 @@ export async function loadEngineFactory(train: { engine: EngineName; backend: Ba
   return {
     name: `tfjs-${runtime.backend}`,
     exclusive: BACKEND_INFO[runtime.backend].exclusive,
+    packages: ['@tensorflow/tfjs-core', ...BACKEND_INFO[runtime.backend].packages],
     create: (data, shapes, activation) => new TfjsEngine(runtime, data, shapes, activation, { devicePolar: BACKEND_INFO[runtime.backend].devicePolar }),
   };
 }

@@ -109,7 +109,8 @@ export function executeRun(
     (config.train.init_from
       ? readWeights(config.train.init_from, shapes)
       : initParams(shapes, config.model.init_scale, spec.seed));
-  const engine = engineFactoryFor(config, options.engines).create(data, shapes, spec.activation);
+  const engines = engineFactoryFor(config, options.engines);
+  const engine = engines.create(data, shapes, spec.activation);
   let result: RunResult | null = null;
   let thrown: RunFailure | null = null;
   let lastStep = 0;
@@ -160,7 +161,7 @@ export function executeRun(
     ms_per_step: (wallTimeS * 1000) / Math.max(1, stepsCompleted),
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
-    versions: versions(),
+    versions: versions(engines.packages),
     git_commit: options.gitCommit !== undefined ? options.gitCommit : gitCommit(),
     files,
   };

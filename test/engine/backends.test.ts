@@ -6,7 +6,7 @@ import test from 'node:test';
 import { configHash } from '../../src/config/load.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import type { Config } from '../../src/config/types.js';
-import { BACKEND_INFO, missingPackages, resolveInstalledBackend } from '../../src/engine/tfjs/backends.js';
+import { BACKEND_INFO, missingPackages, resolveInstalledBackend, TFJS_VERSION } from '../../src/engine/tfjs/backends.js';
 import { UsageError } from '../../src/errors.js';
 import { runHash } from '../../src/sweep/runHash.js';
 import { REPO, runCli } from '../cli/helpers.js';
@@ -93,9 +93,11 @@ test('CLI: a tfjs sweep runs in worker threads and records the engine and backen
     const r = await runCli(args);
     assert.equal(r.code, 0, r.stderr);
     for (const id of ['relu_ngd_b0.9_s0', 'relu_muon_b0.9_s0']) {
-      const s = JSON.parse(readFileSync(join(out, `${id}.json`), 'utf8')) as { status: string; engine: string; config: Config };
+      const s = JSON.parse(readFileSync(join(out, `${id}.json`), 'utf8')) as { status: string; engine: string; config: Config; versions: Record<string, string> };
       assert.equal(s.status, 'ok');
       assert.equal(s.engine, 'tfjs-wasm');
+      assert.equal(s.versions['@tensorflow/tfjs-core'], TFJS_VERSION);
+      assert.equal(s.versions['@tensorflow/tfjs-backend-wasm'], TFJS_VERSION);
       assert.equal(s.config.train.engine, 'tfjs');
     }
   } finally {
