@@ -74,8 +74,8 @@ function byCostDesc(config: Readonly<Config>, specs: RunSpec[]): RunSpec[] {
 }
 
 interface EngineSetup {
-  /** The engine factory for the main thread's warm-up estimate; null where it must not load here. */
-  factory: EngineFactory | null;
+  /** Loads the engine for the main thread's warm-up estimate; null where it must not load here. */
+  load: (() => Promise<EngineFactory>) | null;
   /** The resolved TF.js backend, or 'f64'. */
   backend: string;
   /** One worker only (native addon, GPU). */
@@ -84,16 +84,17 @@ interface EngineSetup {
 
 /**
  * Before anything is written: check that the configured engine can run here (a missing backend is
- * a usage error with its install command). wasm and cpu load in the main thread too (for the
- * warm-up estimate); a native or GPU backend loads only in the single worker that will use it,
- * since its addon or device is one per process.
+ * a usage error with its install command). wasm and cpu load in the main thread only if the
+ * warm-up estimate runs; a native or GPU backend loads only in the single worker that will use
+ * it, since its addon or device is one per process.
  */
 async function prepareEngine(config: Readonly<Config>): Promise<EngineSetup> {
-  if (config.train.engine === 'f64') return { factory: F64_FACTORY, backend: 'f64', exclusive: false };
+  if (config.train.engine === 'f64') return { load: () => Promise.resolve(F64_FACTORY), backend: 'f64', exclusive: false };
   const { BACKEND_INFO, resolveInstalledBackend } = await import('../engine/tfjs/backends.js');
   const backend = resolveInstalledBackend(config.train.backend);
   const exclusive = BACKEND_INFO[backend].exclusive;
-  return { factory: exclusive ? null : await loadEngineFactory(config.train), backend, exclusive };
+  // Loaded only if the estimate runs: the workers load their own.
+  return { load: exclusive ? null : () => loadEngineFactory(config.train), backend, exclusive };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -146,8 +147,8 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
   const costs = new Map(pending.map((spec) => [runId(spec), runCost(config, spec)]));
   const totalCost = [...costs.values()].reduce((a, b) => a + b, 0);
 
-  if (options.progress !== false && data.n * config.model.width > ESTIMATE_ABOVE && engineSetup.factory) {
-    const est = estimateSweep(config, data, init, pending, jobs, 2, engineSetup.factory);
+  if (options.progress !== false && data.n * config.model.width > ESTIMATE_ABOVE && engineSetup.load) {
+    const est = estimateSweep(config, data, init, pending, jobs, 2, await engineSetup.load());
     if (est) {
       process.stderr.write(
         `estimate: ${est.secondsPerStep.toPrecision(3)} s per step of ${est.measured} (measured warm-up) → about ` +
