@@ -7,6 +7,8 @@
 //   npm run bench -- --repeats 9   more repeats
 //   npm run bench -- --grid-seeds 10            the whole 240-run grid (no extrapolation)
 //   npm run bench -- --grid-only --jobs 4       only the grid section, on 4 worker threads
+//   npm run bench -- --engine tfjs              ms/step of the TF.js engine on every usable backend beside
+//                                               the float64 engine: SPEC §9 and a wide net (width 2048)
 //
 // Runs the compiled library in dist/ (what `npx margin-bench` runs), built by `npm run bench`.
 import { spawnSync } from 'node:child_process';
@@ -17,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, resolveConfig } from '../dist/config/load.js';
 import { loadDataset } from '../dist/data/dataset.js';
-import { F64Engine } from '../dist/engine/f64.js';
+import { F64_FACTORY, loadEngineFactory } from '../dist/engine/create.js';
 import { initParams, layerShapes } from '../dist/model/mlp.js';
 import { runSweep } from '../dist/sweep/sweep.js';
 import { trainRun } from '../dist/train/train.js';
@@ -34,7 +36,7 @@ function timeRun(optimizer, activation, steps, nLog) {
   const config = resolveConfig({ train: { steps, optimizers: [optimizer], betas: [0.9] }, log: { n_log: nLog } }, 'bench');
   const data = loadDataset(config.data);
   const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2, activation });
-  const engine = new F64Engine(data, shapes, activation);
+  const engine = F64_FACTORY.create(data, shapes, activation);
   const init = initParams(shapes, config.model.init_scale, 0);
   const result = trainRun(config, { activation, optimizer, beta: 0.9, seed: 0 }, engine, shapes, init);
   return ((result.wallTimeS - result.logTimeS) * 1000) / steps;
@@ -45,7 +47,7 @@ function timeFullRun(optimizer, activation, steps, nLog) {
   const config = resolveConfig({ train: { steps, optimizers: [optimizer], betas: [0.9] }, log: { n_log: nLog } }, 'bench');
   const data = loadDataset(config.data);
   const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2, activation });
-  const result = trainRun(config, { activation, optimizer, beta: 0.9, seed: 0 }, new F64Engine(data, shapes, activation), shapes, initParams(shapes, config.model.init_scale, 0));
+  const result = trainRun(config, { activation, optimizer, beta: 0.9, seed: 0 }, F64_FACTORY.create(data, shapes, activation), shapes, initParams(shapes, config.model.init_scale, 0));
   return { msPerStep: (result.wallTimeS * 1000) / steps, logShare: result.logTimeS / result.wallTimeS };
 }
 
@@ -63,6 +65,11 @@ if (args[0] === '--child') {
 
 const machine = `${new Date().toISOString().slice(0, 10)}, node ${process.versions.node}, ` +
   `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+if (flag('--engine', 'f64') === 'tfjs') {
+  console.log(`margin-bench bench — ${machine}`);
+  await tfjsSection();
+  process.exit(0);
+}
 if (args.includes('--grid-only')) {
   console.log(`margin-bench bench — ${machine}`);
   await gridSection();
@@ -142,5 +149,102 @@ async function gridSection() {
       `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   } finally {
     rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `--engine tfjs`: ms per training step of the float64 engine and of the TF.js engine on each
+ * backend that `engines` finds usable here, on the SPEC §9 setup (784-50-10) and on a wide net
+ * (784-2048-10), same 100 digits. A step is what trainRun does between log points: evaluate,
+ * optimizer step (the engine's device polar where it has one, as in trainRun), update. It is timed
+ * by this loop rather than by trainRun because a log point at width 2048 costs seconds of SVDs.
+ * Median of --repeats runs (after one warm-up step in each).
+ */
+async function tfjsSection() {
+  const { Optimizer } = await import('../dist/optimizers/registry.js');
+  const { probeBackends } = await import('../dist/engine/tfjs/backends.js');
+  const usable = (await probeBackends()).filter((r) => r.status === 'usable').map((r) => r.name);
+  const engines = [['f64-cpu', F64_FACTORY]];
+  for (const backend of usable) engines.push([`tfjs-${backend}`, await loadEngineFactory({ engine: 'tfjs', backend })]);
+  const repeats = Number(flag('--repeats', 3));
+  const setups = [
+    { label: 'SPEC §9: 100 digits, 784-50-10', width: 50, steps: Number(flag('--steps', 200)) },
+    { label: 'wide: 100 digits, 784-2048-10', width: 2048, steps: Number(flag('--wide-steps', 5)) },
+  ];
+  const optimizers = ['ngd', 'adam', 'muon'];
+  const config = resolveConfig({}, 'bench');
+  const data = loadDataset(config.data);
+
+  const timeSteps = (factory, width, optimizer, steps) => {
+    const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2, activation: 'relu' });
+    const params = initParams(shapes, config.model.init_scale, 0);
+    const engine = factory.create(data, shapes, 'relu');
+    const opt = new Optimizer({
+      name: optimizer, beta: 0.9, beta2: 0.95, polar: 'exact', isMuon: [true, false], shapes,
+      polarOverride: engine.polarFactor ? (M, r, c) => engine.polarFactor(M, r, c) : undefined,
+    });
+    const step = (t) => {
+      const ev = engine.evaluate(params, true);
+      const { direction } = opt.step(ev.grad, ev.gradLogScale);
+      const eta = 0.01 / (t + 1) ** 0.75;
+      params.forEach((w, l) => {
+        for (let k = 0; k < w.length; k++) w[k] -= eta * direction[l][k];
+      });
+    };
+    try {
+      step(0); // warm-up
+      const started = performance.now();
+      for (let t = 1; t <= steps; t++) step(t);
+      return (performance.now() - started) / steps;
+    } finally {
+      engine.dispose?.();
+    }
+  };
+
+  console.log(`TF.js engine vs float64 engine; backends usable here: ${usable.join(', ')}`);
+  console.log(`ms per training step, ReLU, β = 0.9: median of ${repeats} runs (min … max), each after one warm-up step\n`);
+  for (const setup of setups) {
+    console.log(`${setup.label} (${setup.steps} steps per run; muon at width 2048: 2 steps)`);
+    console.log(`${'engine'.padEnd(14)}${optimizers.map((o) => o.padStart(26)).join('')}`);
+    for (const [name, factory] of engines) {
+      const cols = [];
+      for (const optimizer of optimizers) {
+        // the Muon step at width 2048 is seconds long (polar factor of W_1 [2048, 784])
+        const steps = setup.width > 500 && optimizer === 'muon' ? 2 : setup.steps;
+        const xs = Array.from({ length: repeats }, () => timeSteps(factory, setup.width, optimizer, steps));
+        cols.push(`${median(xs).toFixed(2).padStart(9)} (${Math.min(...xs).toFixed(1)}…${Math.max(...xs).toFixed(1)})`.padStart(26));
+      }
+      console.log(`${name.padEnd(14)}${cols.join('')}`);
+    }
+    console.log('');
+  }
+
+  // Batched seeds (src/engine/tfjs/batched.ts): one evaluation (forward + backward) of S seeds'
+  // parameters in one call against S separate calls; what batching changes is only this part.
+  const { BatchedTfjsEngine } = await import('../dist/engine/tfjs/batched.js');
+  const { loadBackend } = await import('../dist/engine/tfjs/backends.js');
+  console.log('batched seeds: ms per evaluation (forward + backward) of S parameter sets, median of 5');
+  for (const backend of usable) {
+    const runtime = await loadBackend(backend);
+    for (const [width, S] of [[50, 10], [2048, 4]]) {
+      const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2, activation: 'relu' });
+      const sets = Array.from({ length: S }, (_, s) => initParams(shapes, config.model.init_scale, s));
+      const batched = new BatchedTfjsEngine(runtime, data, shapes, 'relu');
+      const single = engines.find(([name]) => name === `tfjs-${backend}`)[1].create(data, shapes, 'relu');
+      const reps = width > 500 ? 3 : 20;
+      const time = (f) => {
+        f();
+        return median(Array.from({ length: 5 }, () => {
+          const t = performance.now();
+          for (let r = 0; r < reps; r++) f();
+          return (performance.now() - t) / reps;
+        }));
+      };
+      const tb = time(() => batched.evaluateMany(sets, true));
+      const ts = time(() => sets.forEach((p) => single.evaluate(p, true)));
+      console.log(`tfjs-${backend}, 784-${width}-10, S = ${S}: batched ${tb.toFixed(2)} ms, ${S} separate calls ${ts.toFixed(2)} ms (×${(ts / tb).toFixed(2)})`);
+      batched.dispose();
+      single.dispose();
+    }
   }
 }

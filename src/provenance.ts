@@ -17,13 +17,14 @@ function versionOf(pkg: string): string | null {
 
 export const PACKAGE_VERSION: string = (require('../package.json') as { version: string }).version;
 
-/** Versions that can change a number in a run (STYLE "Provenance"). */
-export function versions(): Record<string, string | null> {
+/** Versions that can change a number in a run (STYLE "Provenance"); `extra`: the engine's packages (TF.js). */
+export function versions(extra: readonly string[] = []): Record<string, string | null> {
   return {
     'margin-bench': PACKAGE_VERSION,
     node: process.versions.node,
     'ml-matrix': versionOf('ml-matrix'),
     mnist: versionOf('mnist'),
+    ...Object.fromEntries(extra.map((pkg) => [pkg, versionOf(pkg)])),
   };
 }
 

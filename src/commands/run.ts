@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { BACKENDS, ENGINES } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { formatMarginTables, marginTables } from '../report/finalTable.js';
 import { parseOnly, parseSeeds } from '../sweep/grid.js';
@@ -18,6 +19,8 @@ interface RunFlags {
   jobs?: string;
   shard?: string;
   force: boolean;
+  engine?: string;
+  backend?: string;
 }
 
 /** Exit code of an interrupted sweep (128 + SIGINT, what shells report for Ctrl-C). */
@@ -47,6 +50,10 @@ export function runCommand(): Command {
     .option('--jobs <n>', `worker threads, one run each (default: the number of cores, ${availableParallelism()} here)`)
     .option('--shard <i/n>', 'run only slice i of n of the grid, balanced by expected cost (default: from MARGIN_BENCH_SHARD, JOB_COMPLETION_INDEX, … or the whole grid)')
     .option('--force', 'redo runs that are already complete', false)
+    .addOption(new Option('--engine <name>', 'engine, instead of train.engine (default f64): f64 (float64 CPU) or tfjs (TF.js, float32; see `margin-bench engines`)').choices(ENGINES))
+    .addOption(
+      new Option('--backend <name>', 'TF.js backend with --engine tfjs, instead of train.backend (default auto: tensorflow-gpu > tensorflow > wasm > cpu)').choices(BACKENDS),
+    )
     .option('--no-progress', 'no progress output on stderr')
     .addHelpText(
       'after',
@@ -60,14 +67,20 @@ Examples:
   margin-bench run configs/smoke.yaml --out /tmp/smoke       # seconds
   margin-bench run configs/figure1.yaml --jobs 2             # two worker threads; again: skips what is complete
   margin-bench run configs/figure1.yaml --shard 3/8 --out results/shard-3   # one CI matrix job's slice
-  margin-bench run configs/figure1.yaml --seeds 0-2 --only adam,muon --set train.steps=500`,
+  margin-bench run configs/figure1.yaml --seeds 0-2 --only adam,muon --set train.steps=500
+  margin-bench run configs/figure1.yaml --engine tfjs --backend auto   # TF.js: GPU if installed, else wasm`,
     )
     .action(async (configPath: string, flags: RunFlags) => {
       const jobs = flags.jobs === undefined ? undefined : parseJobs(flags.jobs);
       const shard = flags.shard !== undefined ? parseShard(flags.shard) : shardFromEnv(process.env);
       const sets = [...flags.set];
       if (flags.seeds !== undefined) sets.push(`train.seeds=[${parseSeeds(flags.seeds).join(',')}]`);
+      if (flags.engine !== undefined) sets.push(`train.engine=${flags.engine}`);
+      if (flags.backend !== undefined) sets.push(`train.backend=${flags.backend}`);
       let config = loadConfig(configPath, sets);
+      if (flags.backend !== undefined && config.train.engine !== 'tfjs') {
+        throw new UsageError(`--backend ${flags.backend}: a TF.js backend needs --engine tfjs (train.engine is ${config.train.engine})`);
+      }
       if (flags.only !== undefined) {
         const only = parseOnly(flags.only);
         const missing = only.filter((o) => !config.train.optimizers.includes(o));

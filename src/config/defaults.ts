@@ -43,6 +43,8 @@ export const DEFAULTS: Config = {
     polar: 'exact', // polar factor U Vᵀ: 'exact' (Gram eigendecomposition, SVD fallback), 'svd' (SVD every step, slow) or 'newton_schulz' (5-step approximation, not exact)
     seeds: [0], // init seeds; one run per (activation, optimizer, β, seed)
     init_from: null, // weights file ({"layers": [...]}) to start from instead of the seeded init
+    engine: 'f64', // 'f64': float64 on the CPU (exact reference); 'tfjs': TF.js in float32, log-scales in float64 on the host (README "TF.js engine")
+    backend: 'auto', // tfjs only: 'auto' (tensorflow-gpu > tensorflow > wasm > cpu), 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm' or 'cpu'
   },
   log: {
     n_log: 40, // about this many log points on a geometric grid in [1, T], plus 0 and T (SPEC §8)

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTIVATIONS, LR_SCHEDULES, OPTIMIZER_NAMES, type Config } from './types.js';
+import { ACTIVATIONS, BACKENDS, ENGINES, LR_SCHEDULES, OPTIMIZER_NAMES, type Config } from './types.js';
 
 /**
  * What one config layer (the file, or one `--set`) may contain: every key optional, every object
@@ -71,6 +71,8 @@ const TrainSchema = z
     polar: z.enum(['exact', 'svd', 'newton_schulz']),
     seeds: distinctList(nonNegInt),
     init_from: z.string().min(1).nullable(),
+    engine: z.enum(ENGINES),
+    backend: z.enum(BACKENDS),
   })
   .partial();
 

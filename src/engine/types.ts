@@ -22,4 +22,11 @@ export interface Engine {
   readonly name: string;
   /** Evaluate loss, margins and (if wantGrad) the log-scaled gradient at θ. */
   evaluate(params: Params, wantGrad: boolean): Evaluation;
+  /**
+   * SPEC §6: the polar factor U Vᵀ of M [r, c] computed by the engine (on its device), or null
+   * where the host's exact route should be used. Optional; the trainer asks only with `polar: exact`.
+   */
+  polarFactor?(M: Float64Array, r: number, c: number): Float64Array | null;
+  /** Frees what the engine holds outside the JavaScript heap (device memory). Optional. */
+  dispose?(): void;
 }

@@ -31,6 +31,11 @@ export interface OptimizerSettings {
   /** Adam's β2 (kept when β1 = 0). */
   beta2: number;
   polar: PolarMethod;
+  /**
+   * The engine's own polar factor (a TF.js device route for large layers, SPEC §6), tried before
+   * `polar` on every polar layer; null from it means "use the host route".
+   */
+  polarOverride?: ((M: Float64Array, r: number, c: number) => Float64Array | null) | undefined;
   isMuon: boolean[];
   shapes: LayerShape[];
 }
@@ -99,9 +104,13 @@ export class Optimizer {
             out,
           );
           break;
-        case 'polar':
-          polarDirection(m[l]!, this.s.shapes[l]!.out, this.s.shapes[l]!.in, this.s.polar, out);
+        case 'polar': {
+          const { out: r, in: c } = this.s.shapes[l]!;
+          const fromEngine = this.s.polarOverride?.(m[l]!, r, c) ?? null;
+          if (fromEngine) out.set(fromEngine);
+          else polarDirection(m[l]!, r, c, this.s.polar, out);
           break;
+        }
       }
     });
     if (l2Layers.length > 0) {

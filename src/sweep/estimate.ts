@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
-import { F64Engine } from '../engine/f64.js';
+import { F64_FACTORY, type EngineFactory } from '../engine/create.js';
 import { initParams, type Params } from '../model/mlp.js';
 import { runId, trainRun, type RunSpec } from '../train/train.js';
 import { runCost } from './cost.js';
@@ -33,18 +33,19 @@ export function estimateSweep(
   pending: RunSpec[],
   jobs: number,
   warmupSteps = 2,
+  engines: EngineFactory = F64_FACTORY,
 ): SweepEstimate | null {
   if (pending.length === 0) return null;
   const probe = pending.reduce((a, b) => (runCost(config, b) > runCost(config, a) ? b : a));
   const shapes = shapesFor(config, data);
   const short: Config = { ...config, train: { ...config.train, steps: warmupSteps }, log: { n_log: 1 } };
-  const result = trainRun(
-    short,
-    probe,
-    new F64Engine(data, shapes, probe.activation),
-    shapes,
-    init ?? initParams(shapes, config.model.init_scale, probe.seed),
-  );
+  const engine = engines.create(data, shapes, probe.activation);
+  let result;
+  try {
+    result = trainRun(short, probe, engine, shapes, init ?? initParams(shapes, config.model.init_scale, probe.seed));
+  } finally {
+    engine.dispose?.();
+  }
   const secondsPerStep = (result.wallTimeS - result.logTimeS) / warmupSteps;
   const relative = pending.reduce((sum, spec) => sum + runCost(config, spec), 0) / runCost(config, probe);
   return { measured: runId(probe), secondsPerStep, totalSeconds: (secondsPerStep * relative * config.train.steps) / jobs };

@@ -19,10 +19,17 @@ export function runHash(config: Readonly<Config>, spec: RunSpec): string {
   return configHash({ run, config: sharedSettings(config) });
 }
 
-/** The config less `name` and the grid lists: what every run of a grid shares (see runHash). */
+/**
+ * The config less `name` and the grid lists: what every run of a grid shares (see runHash).
+ * `train.engine` and `train.backend` enter only when the engine is not the default f64 (whose
+ * results do not depend on the backend): runs made before those keys existed keep their hashes,
+ * and a tfjs run never passes for an f64 one or for another backend's. `backend: auto` enters as
+ * written, like a path: the summary's `engine` field says which backend it resolved to.
+ */
 export function sharedSettings(config: Readonly<Config>): unknown {
   const { name: _name, model, train, ...rest } = config;
   const { activations: _a, ...modelRest } = model;
-  const { optimizers: _o, betas: _b, seeds: _s, ...trainRest } = train;
-  return { ...rest, model: modelRest, train: trainRest };
+  const { optimizers: _o, betas: _b, seeds: _s, engine, backend, ...trainRest } = train;
+  const engineKeys = engine === 'f64' ? {} : { engine, backend };
+  return { ...rest, model: modelRest, train: { ...trainRest, ...engineKeys } };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { configHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
-import { F64Engine } from '../engine/f64.js';
+import { F64_FACTORY, type EngineFactory } from '../engine/create.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { readWeights, writeWeights } from '../io/weights.js';
@@ -52,6 +52,15 @@ export interface RunOptions {
   runHash?: string;
   /** gitCommit(), when the caller has it already (it costs two `git` processes). */
   gitCommit?: string | null;
+  /** Builds the engine (src/engine/create.ts); required for `train.engine: tfjs`, f64 by default. */
+  engines?: EngineFactory;
+}
+
+/** The factory a run uses: the one given, else the f64 engine; a tfjs config must bring its own (it loads asynchronously). */
+export function engineFactoryFor(config: Readonly<Config>, given: EngineFactory | undefined): EngineFactory {
+  if (given) return given;
+  if (config.train.engine !== 'f64') throw new Error(`train.engine ${config.train.engine}: load it with loadEngineFactory() and pass it as options.engines`);
+  return F64_FACTORY;
 }
 
 /** Layer shapes of the config's model on this data (they do not depend on the activation). */
@@ -100,7 +109,8 @@ export function executeRun(
     (config.train.init_from
       ? readWeights(config.train.init_from, shapes)
       : initParams(shapes, config.model.init_scale, spec.seed));
-  const engine = new F64Engine(data, shapes, spec.activation);
+  const engines = engineFactoryFor(config, options.engines);
+  const engine = engines.create(data, shapes, spec.activation);
   let result: RunResult | null = null;
   let thrown: RunFailure | null = null;
   let lastStep = 0;
@@ -114,6 +124,8 @@ export function executeRun(
     // e.g. a linear-algebra routine meeting overflowed entries: this run fails, the sweep goes on.
     const message = err instanceof Error ? err.message : String(err);
     thrown = { step: lastStep, reason: `exception at step ${lastStep}: ${message.split('\n')[0]}` };
+  } finally {
+    engine.dispose?.();
   }
 
   const rows = result?.rows ?? [];
@@ -149,7 +161,7 @@ export function executeRun(
     ms_per_step: (wallTimeS * 1000) / Math.max(1, stepsCompleted),
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
-    versions: versions(),
+    versions: versions(engines.packages),
     git_commit: options.gitCommit !== undefined ? options.gitCommit : gitCommit(),
     files,
   };

@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { loadDataset } from '../data/dataset.js';
+import { F64_FACTORY, loadEngineFactory, type EngineFactory } from '../engine/create.js';
+import { RunError } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readWeights } from '../io/weights.js';
 import { gitCommit } from '../provenance.js';
@@ -71,6 +73,30 @@ function byCostDesc(config: Readonly<Config>, specs: RunSpec[]): RunSpec[] {
     .map((x) => x.spec);
 }
 
+interface EngineSetup {
+  /** Loads the engine for the main thread's warm-up estimate; null where it must not load here. */
+  load: (() => Promise<EngineFactory>) | null;
+  /** The resolved TF.js backend, or 'f64'. */
+  backend: string;
+  /** One worker only (native addon, GPU). */
+  exclusive: boolean;
+}
+
+/**
+ * Before anything is written: check that the configured engine can run here (a missing backend is
+ * a usage error with its install command). wasm and cpu load in the main thread only if the
+ * warm-up estimate runs; a native or GPU backend loads only in the single worker that will use
+ * it, since its addon or device is one per process.
+ */
+async function prepareEngine(config: Readonly<Config>): Promise<EngineSetup> {
+  if (config.train.engine === 'f64') return { load: () => Promise.resolve(F64_FACTORY), backend: 'f64', exclusive: false };
+  const { BACKEND_INFO, resolveInstalledBackend } = await import('../engine/tfjs/backends.js');
+  const backend = resolveInstalledBackend(config.train.backend);
+  const exclusive = BACKEND_INFO[backend].exclusive;
+  // Loaded only if the estimate runs: the workers load their own.
+  return { load: exclusive ? null : () => loadEngineFactory(config.train), backend, exclusive };
+}
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
@@ -85,6 +111,7 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
   // Everything that can be wrong with the input is checked before the first write.
   const data = loadDataset(config.data);
   const init = config.train.init_from ? readWeights(config.train.init_from, shapesFor(config, data)) : null;
+  const engineSetup = await prepareEngine(config);
   const grid = gridOf(config);
   const shard = options.shard ?? null;
   const runs = shard ? shardOf(grid, shard, (s) => runCost(config, s)) : grid;
@@ -110,12 +137,18 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
     if (st.state === 'complete' && !options.force) kept.set(id, st.summary!);
     else pending.push(spec);
   }
-  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), pending.length));
+  let jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), pending.length));
+  if (engineSetup.exclusive && jobs > 1) {
+    if (options.progress !== false) {
+      process.stderr.write(`note: backend ${engineSetup.backend} is a native addon or a GPU (one per process): running 1 worker instead of ${jobs}\n`);
+    }
+    jobs = 1;
+  }
   const costs = new Map(pending.map((spec) => [runId(spec), runCost(config, spec)]));
   const totalCost = [...costs.values()].reduce((a, b) => a + b, 0);
 
-  if (options.progress !== false && data.n * config.model.width > ESTIMATE_ABOVE) {
-    const est = estimateSweep(config, data, init, pending, jobs);
+  if (options.progress !== false && data.n * config.model.width > ESTIMATE_ABOVE && engineSetup.load) {
+    const est = estimateSweep(config, data, init, pending, jobs, 2, await engineSetup.load());
     if (est) {
       process.stderr.write(
         `estimate: ${est.secondsPerStep.toPrecision(3)} s per step of ${est.measured} (measured warm-up) → about ` +
@@ -157,6 +190,12 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
       },
       options.signal,
     );
+  } catch (err) {
+    // A TF.js backend that is installed but does not start (no GPU adapter) stops every worker.
+    if (engineSetup.backend !== 'f64' && err instanceof Error && err.message.startsWith('a sweep worker failed to start')) {
+      throw new RunError(`train.backend ${engineSetup.backend}: ${err.message}`);
+    }
+    throw err;
   } finally {
     progress?.stop();
   }

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
+import { loadEngineFactory } from '../engine/create.js';
 import type { Params } from '../model/mlp.js';
 import { runId, type RunSpec } from '../train/train.js';
 import { executeRun, type RunSummary } from './runOne.js';
@@ -31,10 +32,13 @@ const PROGRESS_INTERVAL_MS = 200;
  * The body of a sweep worker thread (src/sweep/pool.ts starts it): runs one spec at a time, as
  * the main thread sends them, with the data it was started with, and reports back.
  */
-export function workerMain(): void {
+export async function workerMain(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('src/sweep/worker.ts runs inside a worker thread');
   const w = workerData as WorkerInit;
+  // A TF.js backend loads once per worker thread (each has its own TF.js and wasm instance). If it
+  // fails, the rejection ends the worker before 'ready' and the pool reports why.
+  const engines = await loadEngineFactory(w.config.train);
   port.on('message', (msg: ToWorker) => {
     const id = runId(msg.spec);
     let last = performance.now();
@@ -44,6 +48,7 @@ export function workerMain(): void {
         saveWeights: w.saveWeights,
         runHash: msg.hash,
         gitCommit: w.gitCommit,
+        engines,
         onStep: (done) => {
           const now = performance.now();
           if (now - last < PROGRESS_INTERVAL_MS) return;

@@ -88,6 +88,32 @@ export function trainRun(
   init: Params,
   options: TrainOptions = {},
 ): RunResult {
+  const run = trainSteps(config, spec, shapes, init, enginePolar(config, engine), options);
+  let next = run.next();
+  while (!next.done) next = run.next(engine.evaluate(next.value, true));
+  return next.value;
+}
+
+/** The engine's own polar factor, where the config lets it be used (only the exact polar may be handed over). */
+export function enginePolar(config: Readonly<Config>, engine: Pick<Engine, 'polarFactor'>): PolarOverride | undefined {
+  return config.train.polar === 'exact' && engine.polarFactor ? (M, r, c) => engine.polarFactor!(M, r, c) : undefined;
+}
+
+export type PolarOverride = (M: Float64Array, r: number, c: number) => Float64Array | null;
+
+/**
+ * SPEC §6–§8: trainRun as a generator, so that several runs can share one engine call per step (batched
+ * seeds, src/train/batched.ts): it yields the parameters θ_t to evaluate and expects their
+ * Evaluation back, and returns the RunResult. `polar` is the engine's polar factor (enginePolar).
+ */
+export function* trainSteps(
+  config: Readonly<Config>,
+  spec: RunSpec,
+  shapes: LayerShape[],
+  init: Params,
+  polar: PolarOverride | undefined,
+  options: TrainOptions = {},
+): Generator<Params, RunResult, Evaluation> {
   const started = performance.now();
   const T = config.train.steps;
   const depth = shapes.length;
@@ -102,6 +128,7 @@ export function trainRun(
     beta: spec.beta,
     beta2: config.train.adam_beta2,
     polar: config.train.polar,
+    polarOverride: polar,
     isMuon,
     shapes,
   });
@@ -117,7 +144,7 @@ export function trainRun(
   let logTimeMs = 0;
 
   for (let t = 0; t <= T; t++) {
-    const ev = engine.evaluate(params, true);
+    const ev: Evaluation = yield params;
     if (!Number.isFinite(ev.logLoss) || Number.isNaN(ev.gradLogScale)) {
       failure = { step: t, reason: `non-finite ${Number.isFinite(ev.logLoss) ? 'gradient' : 'loss'} at step ${t}` };
       break;

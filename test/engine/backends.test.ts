@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'node:test';
+import { configHash } from '../../src/config/load.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import type { Config } from '../../src/config/types.js';
+import { BACKEND_INFO, missingPackages, resolveInstalledBackend, TFJS_VERSION } from '../../src/engine/tfjs/backends.js';
+import { UsageError } from '../../src/errors.js';
+import { runHash } from '../../src/sweep/runHash.js';
+import { REPO, runCli } from '../cli/helpers.js';
+
+const SPEC = { activation: 'relu', optimizer: 'muon', beta: 0.9, seed: 0 } as const;
+
+test('a backend that is not installed is a usage error naming the key and its install command', (t) => {
+  for (const backend of ['tensorflow-gpu', 'tensorflow', 'webgpu'] as const) {
+    if (missingPackages(backend).length === 0) {
+      t.diagnostic(`${backend} is installed here: nothing to check`);
+      continue;
+    }
+    assert.throws(
+      () => resolveInstalledBackend(backend),
+      (err: unknown) =>
+        err instanceof UsageError && err.message.startsWith(`train.backend ${backend}: `) && err.message.endsWith(`install with: ${BACKEND_INFO[backend].install}`),
+    );
+  }
+  // auto never fails: wasm and cpu are dependencies.
+  assert.ok(['tensorflow-gpu', 'tensorflow', 'wasm'].includes(resolveInstalledBackend('auto')));
+});
+
+test('CLI: --backend of a missing backend exits 2 with one line and writes nothing; engines lists every backend', async (t) => {
+  const missing = (['tensorflow-gpu', 'tensorflow', 'webgpu'] as const).find((b) => missingPackages(b).length > 0);
+  if (!missing) return t.skip('every optional backend is installed here');
+  const out = mkdtempSync(join(tmpdir(), 'mb-backend-'));
+  try {
+    const r = await runCli(['run', 'configs/smoke.yaml', '--engine', 'tfjs', '--backend', missing, '--out', join(out, 'x'), '--no-progress']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `margin-bench: error: train.backend ${missing}: ${missingPackages(missing).join(' and ')} ${missingPackages(missing).length === 1 ? 'is' : 'are'} not installed; install with: ${BACKEND_INFO[missing].install}\n`);
+    assert.equal(existsSync(join(out, 'x')), false);
+
+    const noEngine = await runCli(['run', 'configs/smoke.yaml', '--backend', 'wasm', '--out', join(out, 'y')]);
+    assert.equal(noEngine.code, 2);
+    assert.match(noEngine.stderr, /^margin-bench: error: --backend wasm: a TF.js backend needs --engine tfjs/);
+
+    const engines = await runCli(['engines', '--json']);
+    assert.equal(engines.code, 0, engines.stderr);
+    const report = JSON.parse(engines.stdout) as { engines: { tfjs: { name: string; status: string; detail: string }[] }; auto: string };
+    const byName = new Map(report.engines.tfjs.map((b) => [b.name, b]));
+    assert.deepEqual([...byName.keys()].sort(), Object.keys(BACKEND_INFO).sort());
+    assert.equal(byName.get('wasm')!.status, 'usable');
+    assert.equal(byName.get('cpu')!.status, 'usable');
+    assert.equal(byName.get(missing)!.status, 'missing');
+    assert.ok(byName.get(missing)!.detail.includes(BACKEND_INFO[missing].install));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('run hash: f64 runs keep the hash they had before train.engine existed; engine and backend change it for tfjs', () => {
+  const { engine: _e, backend: _b, ...trainBefore } = DEFAULTS.train;
+  // What sharedSettings hashed before issue #8 (src/sweep/runHash.ts at 45a2d00).
+  const { name: _n, model, ...rest } = DEFAULTS;
+  const { activations: _a, ...modelRest } = model;
+  const { optimizers: _o, betas: _bs, seeds: _s, ...trainRest } = trainBefore;
+  const before = configHash({ run: SPEC, config: { ...rest, model: modelRest, train: trainRest } });
+  assert.equal(runHash(DEFAULTS, SPEC), before);
+  const withEngine = (engine: Config['train']['engine'], backend: Config['train']['backend']): Config => ({
+    ...DEFAULTS,
+    train: { ...DEFAULTS.train, engine, backend },
+  });
+  assert.equal(runHash(withEngine('f64', 'wasm'), SPEC), before, 'f64 ignores the backend');
+  const hashes = new Set([before, runHash(withEngine('tfjs', 'auto'), SPEC), runHash(withEngine('tfjs', 'wasm'), SPEC), runHash(withEngine('tfjs', 'cpu'), SPEC)]);
+  assert.equal(hashes.size, 4);
+});
+
+test('the f64 path never loads TF.js: only src/engine/create.ts, the sweep preflight and `engines` import it, dynamically', () => {
+  const files = (dir: string): string[] =>
+    readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  for (const file of files('src')) {
+    if (file.startsWith(join('src', 'engine', 'tfjs'))) continue;
+    const text = readFileSync(join(REPO, file), 'utf8');
+    // A static (non-type) import of TF.js or of the tfjs engine's modules.
+    const staticImport = /^import\s+(?!type\b)[^;]*from\s+'(@tensorflow\/[^']+|[^']*engine\/tfjs\/[^']+|\.\/tfjs\/[^']+)'/m.exec(text);
+    assert.equal(staticImport, null, `${file} imports ${staticImport?.[1]} statically`);
+  }
+});
+
+test('CLI: a tfjs sweep runs in worker threads and records the engine and backend in each summary', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'mb-tfjs-'));
+  try {
+    const args = ['run', 'configs/smoke.yaml', '--engine', 'tfjs', '--backend', 'wasm', '--only', 'ngd,muon', '--set', 'train.steps=20', '--set', 'train.betas=[0.9]', '--set', 'model.activations=[relu]', '--jobs', '2', '--out', out, '--no-progress'];
+    const r = await runCli(args);
+    assert.equal(r.code, 0, r.stderr);
+    for (const id of ['relu_ngd_b0.9_s0', 'relu_muon_b0.9_s0']) {
+      const s = JSON.parse(readFileSync(join(out, `${id}.json`), 'utf8')) as { status: string; engine: string; config: Config; versions: Record<string, string> };
+      assert.equal(s.status, 'ok');
+      assert.equal(s.engine, 'tfjs-wasm');
+      assert.equal(s.versions['@tensorflow/tfjs-core'], TFJS_VERSION);
+      assert.equal(s.versions['@tensorflow/tfjs-backend-wasm'], TFJS_VERSION);
+      assert.equal(s.config.train.engine, 'tfjs');
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
