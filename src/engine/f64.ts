@@ -93,6 +93,14 @@ function activateInPlace(z: Float64Array, deriv: Float64Array, activation: Activ
   }
 }
 
+/** A dense layer's operands in the kernel's memory (layers after the first). */
+interface DenseBlocks {
+  weightT: F64Block; // W_lᵀ [in, out], for the forward pass
+  weight: F64Block; // W_l [out, in], for ∂A_{l−1} = ∂Z_l W_l
+  dzT: F64Block; // ∂Z_lᵀ [out, n], for ∂W_l = ∂Z_lᵀ A_{l−1}
+  grad: F64Block; // ∂W_l [out, in]
+}
+
 export class F64Engine implements Engine {
   readonly name = 'f64-cpu';
   private readonly x: SparseInput;
@@ -100,27 +108,25 @@ export class F64Engine implements Engine {
   private readonly numClasses: number;
   private readonly shapes: LayerShape[];
   private readonly activation: Activation;
-  // Work buffers, reused across steps: acts[l] = σ(z_l) [n, out_l]; derivs[l] = σ'(z_l).
-  // acts[0] and dOut[0] are views into the kernel arena.
-  private readonly acts: Float64Array[];
-  private readonly derivs: Float64Array[];
-  private readonly dOut: Float64Array[];
-  private readonly logits: Float64Array;
+  private readonly n: number;
+  /**
+   * Every product runs in the WebAssembly kernel, on operands kept in its memory: the sparse
+   * views of X, the layers' work buffers and copies of the weights, all allocated once.
+   */
+  private readonly arena: KernelArena;
+  private readonly xRows: { start: I32Block; index: I32Block; value: F64Block }; // X by rows (CSR)
+  private readonly xCols: { start: I32Block; index: I32Block; value: F64Block }; // X by columns (CSC)
+  private readonly firstT: F64Block; // W_1ᵀ [d, m]
+  private readonly firstGradT: F64Block; // ∂W_1ᵀ [d, m]
+  private readonly dense: (DenseBlocks | null)[]; // [l] for l ≥ 1
+  /** acts[l] = Z_{l+1}, then σ(Z_{l+1}) in place [n, out]; dOut[l] = ∂Z_{l+1} [n, out]; logits [n, C]. */
+  private readonly acts: F64Block[];
+  private readonly dOut: F64Block[];
+  private readonly logits: F64Block;
+  /** 0, 1, 2, …: the term indices of a dense product (KernelArena.rowCombine). */
+  private readonly iota: I32Block;
+  private readonly derivs: Float64Array[]; // σ'(Z_l) [n, out]
   private readonly grad: Params;
-  /** The first layer's operands in the kernel's memory. */
-  private readonly first: {
-    arena: KernelArena;
-    rowStart: I32Block; // X by rows (CSR)
-    rowCol: I32Block;
-    rowVal: F64Block;
-    colStart: I32Block; // X by columns (CSC)
-    colRow: I32Block;
-    colVal: F64Block;
-    weightT: F64Block; // W_1ᵀ [d, m]
-    z: F64Block; // Z_1, then σ(Z_1) [n, m]
-    dz: F64Block; // ∂Z_1 [n, m]
-    gradT: F64Block; // ∂W_1ᵀ [d, m]
-  };
 
   constructor(data: Pick<Dataset, 'X' | 'y' | 'n' | 'd' | 'numClasses'>, shapes: LayerShape[], activation: Activation) {
     if (shapes[0]!.in !== data.d) throw new Error(`first layer expects ${shapes[0]!.in} inputs, data has ${data.d}`);
@@ -135,137 +141,128 @@ export class F64Engine implements Engine {
     const m = shapes[0]!.out;
     const L = shapes.length;
     const nnz = this.x.rowVal.length;
-    const arena = new KernelArena(KernelArena.bytesFor([nnz, nnz, d * m, n * m, n * m, d * m], [n + 1, nnz, d + 1, nnz]));
-    const copy = <B extends F64Block | I32Block>(block: B, from: ArrayLike<number>): B => (block.view.set(from), block);
-    this.first = {
-      arena,
-      rowStart: copy(arena.i32(n + 1), this.x.rowStart),
-      rowCol: copy(arena.i32(nnz), this.x.rowCol),
-      rowVal: copy(arena.f64(nnz), this.x.rowVal),
-      colStart: copy(arena.i32(d + 1), this.x.colStart),
-      colRow: copy(arena.i32(nnz), this.x.colRow),
-      colVal: copy(arena.f64(nnz), this.x.colVal),
-      weightT: arena.f64(d * m),
-      z: arena.f64(n * m),
-      dz: arena.f64(n * m),
-      gradT: arena.f64(d * m),
-    };
-    this.acts = shapes.slice(0, L - 1).map((s, l) => (l === 0 ? this.first.z.view : new Float64Array(n * s.out)));
+    const later = shapes.slice(1);
+    const longest = Math.max(n, ...shapes.map((s) => Math.max(s.in, s.out)));
+    const arena = new KernelArena(
+      KernelArena.bytesFor(
+        [
+          ...[nnz, nnz, d * m, d * m],
+          ...shapes.map((s) => 2 * n * s.out), // acts (logits for the last) and dOut
+          ...later.map((s) => 3 * s.in * s.out + s.out * n),
+        ],
+        [n + 1, nnz, d + 1, nnz, longest],
+      ),
+    );
+    const filled = <B extends F64Block | I32Block>(block: B, from: ArrayLike<number>): B => (block.view.set(from), block);
+    this.arena = arena;
+    this.xRows = { start: filled(arena.i32(n + 1), this.x.rowStart), index: filled(arena.i32(nnz), this.x.rowCol), value: filled(arena.f64(nnz), this.x.rowVal) };
+    this.xCols = { start: filled(arena.i32(d + 1), this.x.colStart), index: filled(arena.i32(nnz), this.x.colRow), value: filled(arena.f64(nnz), this.x.colVal) };
+    this.firstT = arena.f64(d * m);
+    this.firstGradT = arena.f64(d * m);
+    this.acts = shapes.slice(0, L - 1).map((s) => arena.f64(n * s.out));
+    this.logits = arena.f64(n * shapes[L - 1]!.out);
+    this.dOut = shapes.map((s) => arena.f64(n * s.out));
+    this.dense = shapes.map((s, l) =>
+      l === 0 ? null : { weightT: arena.f64(s.in * s.out), weight: arena.f64(s.out * s.in), dzT: arena.f64(s.out * n), grad: arena.f64(s.out * s.in) },
+    );
+    this.iota = arena.i32(longest);
+    for (let j = 0; j < longest; j++) this.iota.view[j] = j;
+    this.n = n;
     this.derivs = shapes.slice(0, L - 1).map((s) => new Float64Array(n * s.out));
-    this.dOut = shapes.map((s, l) => (l === 0 ? this.first.dz.view : new Float64Array(n * s.out)));
-    this.logits = new Float64Array(n * shapes[L - 1]!.out);
     this.grad = shapes.map((s) => new Float64Array(s.out * s.in));
   }
 
   /** The returned arrays belong to the engine and are overwritten by the next call. */
   evaluate(params: Params, wantGrad: boolean): Evaluation {
-    const L = this.shapes.length;
-    const n = this.x.n;
+    const { arena, iota, shapes, n } = this;
+    const L = shapes.length;
     this.forwardFirst(params[0]!);
     for (let l = 1; l < L; l++) {
-      activateInPlace(this.acts[l - 1]!, this.derivs[l - 1]!, this.activation);
-      denseForward(this.acts[l - 1]!, params[l]!, this.shapes[l]!, n, l === L - 1 ? this.logits : this.acts[l]!);
+      const s = shapes[l]!;
+      const layer = this.dense[l]!;
+      activateInPlace(this.acts[l - 1]!.view, this.derivs[l - 1]!, this.activation);
+      transposeInto(params[l]!, s.out, s.in, layer.weightT.view);
+      // Z_{l+1} = A_l W_lᵀ: each row is Σ_j A_l[i, j] W_lᵀ[j, :]
+      arena.rowCombine(l === L - 1 ? this.logits : this.acts[l]!, s.out, layer.weightT, this.acts[l - 1]!, iota, null, n, s.in);
     }
-    const dLogits = wantGrad ? this.dOut[L - 1]! : null;
+    const logits = this.logits.view;
+    const dLogits = wantGrad ? this.dOut[L - 1]!.view : null;
     // One output: the binary task (labels ±1, logistic loss); otherwise softmax cross-entropy.
     const loss =
       this.numClasses === 1
-        ? logisticLogDomain(this.logits, this.labels, dLogits)
-        : crossEntropyLogDomain(this.logits, this.labels, this.numClasses, dLogits);
-    const result: Evaluation = {
-      logits: this.logits,
-      logLoss: loss.logLoss,
-      margins: loss.margins,
-      grad: null,
-      gradLogScale: loss.gradLogScale,
-    };
+        ? logisticLogDomain(logits, this.labels, dLogits)
+        : crossEntropyLogDomain(logits, this.labels, this.numClasses, dLogits);
+    const result: Evaluation = { logits, logLoss: loss.logLoss, margins: loss.margins, grad: null, gradLogScale: loss.gradLogScale };
     if (!wantGrad || loss.gradLogScale === -Infinity) return result;
 
-    const grad = this.grad;
-    for (let l = 1; l < L; l++) grad[l]!.fill(0);
     for (let l = L - 1; l >= 1; l--) {
+      const s = shapes[l]!;
+      const layer = this.dense[l]!;
       const dZ = this.dOut[l]!;
-      denseWeightGrad(dZ, this.acts[l - 1]!, this.shapes[l]!, n, grad[l]!);
+      // ∂W_l = ∂Z_lᵀ A_{l−1}: row k is Σ_i ∂Z_l[i, k] A_{l−1}[i, :]
+      transposeInto(dZ.view, n, s.out, layer.dzT.view);
+      arena.rowCombine(layer.grad, s.in, this.acts[l - 1]!, layer.dzT, iota, null, s.out, n);
+      // ∂A_{l−1} = ∂Z_l W_l, then ∂Z_{l−1} = ∂A_{l−1} ⊙ σ'(Z_{l−1})
+      layer.weight.view.set(params[l]!);
       const dPrev = this.dOut[l - 1]!;
-      denseBackwardInput(dZ, params[l]!, this.shapes[l]!, n, dPrev);
+      arena.rowCombine(dPrev, s.in, layer.weight, dZ, iota, null, n, s.out);
+      const dp = dPrev.view;
       const deriv = this.derivs[l - 1]!;
-      for (let k = 0; k < dPrev.length; k++) dPrev[k]! *= deriv[k]!;
+      for (let k = 0; k < dp.length; k++) dp[k]! *= deriv[k]!;
     }
-    this.weightGradFirst(grad[0]!);
+    // ∂W_1ᵀ = Xᵀ ∂Z_1, pixel by pixel over the samples where it is non-zero: ∂W_1ᵀ[p, :] = Σ_i x_ip ∂Z_1[i, :]
+    arena.rowCombine(this.firstGradT, shapes[0]!.out, this.dOut[0]!, this.xCols.value, this.xCols.index, this.xCols.start, this.x.d);
 
     // Renormalize so that max|G| = 1 over all layers; the scale moves into the log.
-    let maxAbs = 0;
-    for (const g of grad) for (let k = 0; k < g.length; k++) if (Math.abs(g[k]!) > maxAbs) maxAbs = Math.abs(g[k]!);
+    let maxAbs = maxAbsOf(this.firstGradT.view);
+    for (let l = 1; l < L; l++) maxAbs = Math.max(maxAbs, maxAbsOf(this.dense[l]!.grad.view));
     if (maxAbs === 0) {
       result.gradLogScale = -Infinity;
       return result;
     }
     const inv = 1 / maxAbs;
-    for (const g of grad) for (let k = 0; k < g.length; k++) g[k]! *= inv;
-    result.grad = grad;
+    this.firstGradOut(inv);
+    for (let l = 1; l < L; l++) {
+      const g = this.grad[l]!;
+      const src = this.dense[l]!.grad.view;
+      for (let k = 0; k < g.length; k++) g[k] = src[k]! * inv;
+    }
+    result.grad = this.grad;
     result.gradLogScale = loss.gradLogScale + Math.log(maxAbs);
     return result;
   }
 
   /** Z_1 = X W_1ᵀ over the non-zero pixels only: Z_1[i, :] = Σ_p x_ip W_1ᵀ[p, :]. W: [m, d]; into acts[0]. */
   private forwardFirst(W: Float64Array): void {
-    const { arena, rowStart, rowCol, rowVal, weightT, z } = this.first;
     const d = this.x.d;
     const m = this.shapes[0]!.out;
-    const WT = weightT.view;
+    const WT = this.firstT.view;
     // Rows of pixels that are 0 in every sample are never read.
     for (const p of this.x.activePixels) for (let k = 0; k < m; k++) WT[p * m + k] = W[k * d + p]!;
-    arena.rowCombine(z, m, weightT, rowVal, rowCol, rowStart, this.x.n);
+    this.arena.rowCombine(this.acts[0]!, m, this.firstT, this.xRows.value, this.xRows.index, this.xRows.start, this.n);
   }
 
-  /** ∂W_1 = ∂Z_1ᵀ X, pixel by pixel over the samples where it is non-zero: ∂W_1ᵀ[p, :] = Σ_i x_ip ∂Z_1[i, :]. grad: [m, d]. */
-  private weightGradFirst(grad: Float64Array): void {
-    const { arena, colStart, colRow, colVal, dz, gradT } = this.first;
+  /** grad[0] = scale · ∂W_1 [m, d], from ∂W_1ᵀ. */
+  private firstGradOut(scale: number): void {
     const d = this.x.d;
     const m = this.shapes[0]!.out;
-    arena.rowCombine(gradT, m, dz, colVal, colRow, colStart, d);
-    const gT = gradT.view;
+    const gT = this.firstGradT.view;
+    const grad = this.grad[0]!;
     // Pixels that are 0 in every sample keep the zero gradient the buffer was created with.
-    for (const p of this.x.activePixels) for (let k = 0; k < m; k++) grad[k * d + p] = gT[p * m + k]!;
+    for (const p of this.x.activePixels) for (let k = 0; k < m; k++) grad[k * d + p] = gT[p * m + k]! * scale;
   }
 }
 
-/** out = A Wᵀ. A: [n, in]; W: [out, in]; out: [n, out]. */
-function denseForward(A: Float64Array, W: Float64Array, s: LayerShape, n: number, out: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const a = i * s.in;
-    for (let k = 0; k < s.out; k++) {
-      const w = k * s.in;
-      let acc = 0;
-      for (let j = 0; j < s.in; j++) acc += A[a + j]! * W[w + j]!;
-      out[i * s.out + k] = acc;
-    }
-  }
+/** out = Aᵀ for A: [r, c] → out: [c, r]. */
+function transposeInto(A: Float64Array, r: number, c: number, out: Float64Array): void {
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = A[i * c + j]!;
 }
 
-/** grad = dZᵀ A. dZ: [n, out]; A: [n, in]; grad: [out, in] (accumulated into zeros). */
-function denseWeightGrad(dZ: Float64Array, A: Float64Array, s: LayerShape, n: number, grad: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const a = i * s.in;
-    for (let k = 0; k < s.out; k++) {
-      const c = dZ[i * s.out + k]!;
-      if (c === 0) continue;
-      const w = k * s.in;
-      for (let j = 0; j < s.in; j++) grad[w + j]! += c * A[a + j]!;
-    }
+function maxAbsOf(a: Float64Array): number {
+  let max = 0;
+  for (let k = 0; k < a.length; k++) {
+    const v = a[k]! < 0 ? -a[k]! : a[k]!;
+    if (v > max) max = v;
   }
-}
-
-/** dA = dZ W. dZ: [n, out]; W: [out, in]; dA: [n, in] (overwritten). */
-function denseBackwardInput(dZ: Float64Array, W: Float64Array, s: LayerShape, n: number, dA: Float64Array): void {
-  dA.fill(0);
-  for (let i = 0; i < n; i++) {
-    const a = i * s.in;
-    for (let k = 0; k < s.out; k++) {
-      const c = dZ[i * s.out + k]!;
-      if (c === 0) continue;
-      const w = k * s.in;
-      for (let j = 0; j < s.in; j++) dA[a + j]! += c * W[w + j]!;
-    }
-  }
+  return max;
 }

@@ -1,4 +1,5 @@
-import { gramOfRows, leftSingular, matmul, symmetricEigen, transpose } from '../numerics/linalg.js';
+import { gramOfRows, leftSingular, symmetricEigen, transpose } from '../numerics/linalg.js';
+import { KernelArena, scratchArena } from '../numerics/wasm/kernels.js';
 
 /**
  * SPEC §6: the polar factor U Vᵀ of a matrix M = U Σ Vᵀ, the update direction of spectral descent
@@ -65,42 +66,60 @@ export function polarFactorExact(
   if (rows.length === 0) return { Q, route: 'zero' };
   const k = rows.length;
   const n = cols.length;
+  // Every matrix of the computation lives in one kernel arena, so the products read their
+  // operands where they were written (no copies in and out).
+  const arena = scratchArena(KernelArena.bytesFor([k * n, n * k, k * k, k * k, k * n], [n]));
+  const sub = arena.f64(k * n); // [k, n]
+  const subT = arena.f64(n * k); // [n, k]
+  const gram = arena.f64(k * k);
+  const P = arena.f64(k * k);
+  const QSub = arena.f64(k * n);
+  const iota = arena.i32(n);
+  for (let j = 0; j < n; j++) iota.view[j] = j;
   // U Vᵀ does not depend on M's scale; max|entry| = 1 keeps the squares in the Gram matrix (and
   // σ² below) clear of overflow and underflow for a matrix of any size.
-  const sub = gather(M, c, rows, cols, 1 / maxAbs);
+  gatherScaled(M, c, rows, cols, 1 / maxAbs, sub.view, subT.view);
 
   let route: PolarRoute = 'svd';
-  let QSub: Float64Array | null = null;
+  let spectrum: { values: Float64Array; vectors: Float64Array; keepFrom: number } | null = null;
   if (method === 'gram') {
-    const { values, vectors } = symmetricEigen(gramOfRows(sub, k, n), k);
+    arena.rowCombine(gram, k, subT, sub, iota, null, k, n); // sub subᵀ
+    const { values, vectors } = symmetricEigen(gram.view, k);
     const lambdaMax = Math.max(...values);
     if (values.every((v) => v >= GRAM_TRUSTED * lambdaMax || v <= GRAM_NOISE * lambdaMax)) {
-      QSub = polarFromGram(sub, k, n, values, vectors, GRAM_TRUSTED * lambdaMax);
+      spectrum = { values, vectors, keepFrom: GRAM_TRUSTED * lambdaMax };
       route = 'gram';
     }
   }
-  QSub ??= polarFromSvd(sub, k, n);
+  spectrum ??= svdSpectrum(sub.view, k, n);
+  // (sub subᵀ)^{−1/2} sub over the kept eigenvalues: P = Σ_kept v_e v_eᵀ / √λ_e [k, k], then P · sub.
+  inverseRootInto(spectrum.values, spectrum.vectors, spectrum.keepFrom, k, P.view);
+  arena.rowCombine(QSub, n, sub, P, iota, null, k, k);
+  const q = QSub.view;
   for (let a = 0; a < k; a++) {
     const dst = rows[a]! * c;
-    for (let b = 0; b < n; b++) Q[dst + cols[b]!] = QSub[a * n + b]!;
+    for (let b = 0; b < n; b++) Q[dst + cols[b]!] = q[a * n + b]!;
   }
   return { Q, route };
 }
 
-/** The [rows, cols] submatrix of M [·, c], times `scale`. */
-function gather(M: Float64Array, c: number, rows: number[], cols: number[], scale: number): Float64Array {
+/** sub = the [rows, cols] submatrix of M [·, c] times `scale`, and its transpose subT. */
+function gatherScaled(M: Float64Array, c: number, rows: number[], cols: number[], scale: number, sub: Float64Array, subT: Float64Array): void {
+  const k = rows.length;
   const n = cols.length;
-  const out = new Float64Array(rows.length * n);
-  rows.forEach((i, a) => {
-    for (let b = 0; b < n; b++) out[a * n + b] = M[i * c + cols[b]!]! * scale;
-  });
-  return out;
+  for (let a = 0; a < k; a++) {
+    const src = rows[a]! * c;
+    for (let b = 0; b < n; b++) {
+      const v = M[src + cols[b]!]! * scale;
+      sub[a * n + b] = v;
+      subT[b * k + a] = v;
+    }
+  }
 }
 
-/** (M Mᵀ)^{−1/2} M over the eigenvalues ≥ keepFrom, with M Mᵀ = V diag(λ) Vᵀ. */
-function polarFromGram(M: Float64Array, k: number, c: number, lambda: Float64Array, V: Float64Array, keepFrom: number): Float64Array {
-  // P = Σ_kept v_e v_eᵀ / √λ_e  [k, k]
-  const P = new Float64Array(k * k);
+/** P = Σ_{e: λ_e ≥ keepFrom} v_e v_eᵀ / √λ_e, with V's columns the eigenvectors. P: [k, k], overwritten. */
+function inverseRootInto(lambda: Float64Array, V: Float64Array, keepFrom: number, k: number, P: Float64Array): void {
+  P.fill(0);
   for (let e = 0; e < k; e++) {
     if (!(lambda[e]! >= keepFrom)) continue;
     const w = 1 / Math.sqrt(lambda[e]!);
@@ -109,7 +128,6 @@ function polarFromGram(M: Float64Array, k: number, c: number, lambda: Float64Arr
       for (let b = 0; b < k; b++) P[a * k + b]! += va * V[b * k + e]!;
     }
   }
-  return matmul(P, M, k, k, c);
 }
 
 /**
@@ -117,13 +135,12 @@ function polarFromGram(M: Float64Array, k: number, c: number, lambda: Float64Arr
  * (its n × k factor is never formed), then U Vᵀ = Σ_kept u_e u_eᵀ M / σ_e. Each σ_e and u_e is
  * accurate to ε σ_max in absolute terms, so a kept direction with σ_e ≥ 1e-10 σ_max carries a
  * relative error of at most ~ε σ_max/σ_e ≤ 1e-6, and the dropped ones are exactly those below the
- * SPEC cutoff.
+ * SPEC cutoff. Returned as the spectrum of M Mᵀ (λ = σ², eigenvectors u_e) for inverseRootInto.
  */
-function polarFromSvd(M: Float64Array, k: number, c: number): Float64Array {
+function svdSpectrum(M: Float64Array, k: number, c: number): { values: Float64Array; vectors: Float64Array; keepFrom: number } {
   const { s, U } = leftSingular(M, k, c);
   const sMax = Math.max(...s);
-  const lambda = s.map((v) => v * v);
-  return polarFromGram(M, k, c, lambda, U, (POLAR_RANK_CUTOFF * sMax) ** 2 * (1 + 1e-12));
+  return { values: s.map((v) => v * v), vectors: U, keepFrom: (POLAR_RANK_CUTOFF * sMax) ** 2 * (1 + 1e-12) };
 }
 
 /** Muon's quintic Newton–Schulz coefficients (Keller Jordan's Muon, `zeropower_via_newtonschulz5`). */
