@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveConfig } from '../../src/config/load.js';
 import { loadDataset } from '../../src/data/dataset.js';
+import { STEP_COST_US } from '../../src/sweep/cost.js';
 import { estimateSweep, formatDuration } from '../../src/sweep/estimate.js';
 import { gridOf } from '../../src/sweep/grid.js';
 
@@ -12,8 +13,8 @@ test('issue #5: a measured warm-up gives a per-step time and a total scaled by t
   const est = estimateSweep(config, data, null, runs, 2)!;
   assert.match(est.measured, /^relu_muon_b0\.9_s0$/); // the most expensive run is timed
   assert.ok(est.secondsPerStep > 0 && est.secondsPerStep < 1);
-  // two muon runs (ratio 1) and two ngd runs (1800/4500 each), 4000 steps, over 2 workers
-  const expected = (est.secondsPerStep * (2 + (2 * 1800) / 4500) * 4000) / 2;
+  // two muon runs (ratio 1) and two ngd runs (each ngd/muon of the cost table), 4000 steps, over 2 workers
+  const expected = (est.secondsPerStep * (2 + (2 * STEP_COST_US.ngd) / STEP_COST_US.muon) * 4000) / 2;
   assert.ok(Math.abs(est.totalSeconds - expected) < 1e-9 * expected);
   assert.equal(estimateSweep(config, data, null, [], 2), null);
 });
