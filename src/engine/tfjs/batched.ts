@@ -5,7 +5,7 @@ import { crossEntropyLogDomain, logisticLogDomain } from '../../numerics/logLoss
 import type { EngineData } from '../create.js';
 import type { Evaluation } from '../types.js';
 import { BACKEND_INFO, type TfRuntime } from './backends.js';
-import { TfjsEngine } from './engine.js';
+import { TfjsEngine, infinityNorm } from './engine.js';
 
 /**
  * Batched seeds (issue #8, scope 4): S parameter sets of the same shapes and activation (the seeds
@@ -165,15 +165,4 @@ export class BatchedTfjsEngine {
     this.xT.dispose();
     this.single.dispose();
   }
-}
-
-/** ‖W‖_∞→∞ = max_k Σ_j |W_kj| of W [out, in]. */
-function infinityNorm(W: Float64Array, s: LayerShape): number {
-  let best = 0;
-  for (let k = 0; k < s.out; k++) {
-    let sum = 0;
-    for (let j = 0; j < s.in; j++) sum += Math.abs(W[k * s.in + j]!);
-    if (sum > best) best = sum;
-  }
-  return best;
 }

@@ -196,8 +196,8 @@ export class TfjsEngine implements Engine {
   }
 }
 
-/** ‖W‖_∞→∞ = max_k Σ_j |W_kj| of W [out, in]. */
-function infinityNorm(W: Float64Array, s: LayerShape): number {
+/** ‖W‖_∞→∞ = max_k Σ_j |W_kj| of W [out, in]: the scale that keeps float32 activations ≤ 1 (see TfjsEngine). */
+export function infinityNorm(W: Float64Array, s: LayerShape): number {
   let best = 0;
   for (let k = 0; k < s.out; k++) {
     let sum = 0;
