@@ -39,11 +39,6 @@ export async function workerMain(): Promise<void> {
   // A TF.js backend loads once per worker thread (each has its own TF.js and wasm instance). If it
   // fails, the rejection ends the worker before 'ready' and the pool reports why.
   const engines = await loadEngineFactory(w.config.train);
-  // Runs one after another even if a message comes while one is under way (webgpu runs await).
-  let queue: Promise<void> = Promise.resolve();
-  port.on('message', (msg: ToWorker) => {
-    queue = queue.then(() => runOne(msg));
-  });
   const runOne = async (msg: ToWorker): Promise<void> => {
     const id = runId(msg.spec);
     let last = performance.now();
@@ -69,5 +64,10 @@ export async function workerMain(): Promise<void> {
       port.postMessage({ type: 'error', id, message } satisfies FromWorker);
     }
   };
+  // Runs one after another even if a message comes while one is under way (webgpu runs await).
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (msg: ToWorker) => {
+    queue = queue.then(() => runOne(msg));
+  });
   port.postMessage({ type: 'ready' } satisfies FromWorker);
 }
