@@ -175,7 +175,7 @@ async function tfjsSection() {
   const config = resolveConfig({}, 'bench');
   const data = loadDataset(config.data);
 
-  const timeSteps = (factory, width, optimizer, steps) => {
+  const timeSteps = async (factory, width, optimizer, steps) => {
     const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2, activation: 'relu' });
     const params = initParams(shapes, config.model.init_scale, 0);
     const engine = factory.create(data, shapes, 'relu');
@@ -183,8 +183,7 @@ async function tfjsSection() {
       name: optimizer, beta: 0.9, beta2: 0.95, polar: 'exact', isMuon: [true, false], shapes,
       polarOverride: engine.polarFactor ? (M, r, c) => engine.polarFactor(M, r, c) : undefined,
     });
-    const step = (t) => {
-      const ev = engine.evaluate(params, true);
+    const update = (ev, t) => {
       const { direction } = opt.step(ev.grad, ev.gradLogScale);
       const eta = 0.01 / (t + 1) ** 0.75;
       params.forEach((w, l) => {
@@ -192,9 +191,16 @@ async function tfjsSection() {
       });
     };
     try {
-      step(0); // warm-up
+      // webgpu in Node reads back only with `await data()` (engine.asyncOnly); the others stay synchronous.
+      if (engine.asyncOnly) {
+        update(await engine.evaluateAsync(params, true), 0); // warm-up (compiles the shaders)
+        const started = performance.now();
+        for (let t = 1; t <= steps; t++) update(await engine.evaluateAsync(params, true), t);
+        return (performance.now() - started) / steps;
+      }
+      update(engine.evaluate(params, true), 0); // warm-up
       const started = performance.now();
-      for (let t = 1; t <= steps; t++) step(t);
+      for (let t = 1; t <= steps; t++) update(engine.evaluate(params, true), t);
       return (performance.now() - started) / steps;
     } finally {
       engine.dispose?.();
@@ -211,7 +217,8 @@ async function tfjsSection() {
       for (const optimizer of optimizers) {
         // the Muon step at width 2048 is seconds long (polar factor of W_1 [2048, 784])
         const steps = setup.width > 500 && optimizer === 'muon' ? 2 : setup.steps;
-        const xs = Array.from({ length: repeats }, () => timeSteps(factory, setup.width, optimizer, steps));
+        const xs = [];
+        for (let r = 0; r < repeats; r++) xs.push(await timeSteps(factory, setup.width, optimizer, steps));
         cols.push(`${median(xs).toFixed(2).padStart(9)} (${Math.min(...xs).toFixed(1)}…${Math.max(...xs).toFixed(1)})`.padStart(26));
       }
       console.log(`${name.padEnd(14)}${cols.join('')}`);
@@ -222,9 +229,13 @@ async function tfjsSection() {
   // Batched seeds (src/engine/tfjs/batched.ts): one evaluation (forward + backward) of S seeds'
   // parameters in one call against S separate calls; what batching changes is only this part.
   const { BatchedTfjsEngine } = await import('../dist/engine/tfjs/batched.js');
-  const { loadBackend } = await import('../dist/engine/tfjs/backends.js');
+  const { BACKEND_INFO, loadBackend } = await import('../dist/engine/tfjs/backends.js');
   console.log('batched seeds: ms per evaluation (forward + backward) of S parameter sets, median of 5');
   for (const backend of usable) {
+    if (!BACKEND_INFO[backend].syncReadback) {
+      console.log(`tfjs-${backend}: skipped (BatchedTfjsEngine reads back synchronously, which ${backend} cannot in Node)`);
+      continue;
+    }
     const runtime = await loadBackend(backend);
     for (const [width, S] of [[50, 10], [2048, 4]]) {
       const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2, activation: 'relu' });

@@ -23,6 +23,16 @@ export interface Engine {
   /** Evaluate loss, margins and (if wantGrad) the log-scaled gradient at θ. */
   evaluate(params: Params, wantGrad: boolean): Evaluation;
   /**
+   * The same evaluation, reading the device's results back asynchronously (the same computation as
+   * evaluate). Optional; required when asyncOnly is set.
+   */
+  evaluateAsync?(params: Params, wantGrad: boolean): Promise<Evaluation>;
+  /**
+   * evaluate cannot be used: the device only reads results back asynchronously (TF.js webgpu in
+   * Node, which has no OffscreenCanvas for a synchronous read). Drive it with trainRunAsync.
+   */
+  readonly asyncOnly?: boolean;
+  /**
    * SPEC §6: the polar factor U Vᵀ of M [r, c] computed by the engine (on its device), or null
    * where the host's exact route should be used. Optional; the trainer asks only with `polar: exact`.
    */

@@ -5,13 +5,14 @@ import { configHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { F64_FACTORY, type EngineFactory } from '../engine/create.js';
+import type { Engine } from '../engine/types.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { readWeights, writeWeights } from '../io/weights.js';
 import { homogeneityDegree, initParams, layerShapes, type LayerShape, type Params } from '../model/mlp.js';
 import { OPTIMIZERS } from '../optimizers/registry.js';
 import { gitCommit, versions } from '../provenance.js';
-import { LOG_COLUMNS, runId, trainRun, type LogRow, type RunFailure, type RunResult, type RunSpec } from '../train/train.js';
+import { LOG_COLUMNS, runId, trainRun, trainRunAsync, type LogRow, type RunFailure, type RunResult, type RunSpec } from '../train/train.js';
 import { runHash } from './runHash.js';
 
 /** SPEC §8: the JSON summary written beside each run's CSV. */
@@ -89,6 +90,7 @@ export function runFiles(id: string): { csv: string; json: string; initWeights: 
  * A run that goes non-finite, or throws, is a failed run, not an error: its summary says
  * `status: "failed"` with the step and the reason (a throw leaves a header-only CSV). What
  * still throws: bad input (an unreadable `init_from`) and failing to write the files.
+ * Synchronous; an engine that reads back only asynchronously (webgpu) needs executeRunAsync.
  */
 export function executeRun(
   config: Readonly<Config>,
@@ -97,6 +99,62 @@ export function executeRun(
   outDir: string,
   options: RunOptions = {},
 ): RunSummary {
+  const run = startRun(config, spec, data, outDir, options);
+  try {
+    run.result = trainRun(config, spec, run.engine, run.shapes, run.init, { onStep: run.onStep });
+  } catch (err) {
+    run.fail(err);
+  } finally {
+    run.engine.dispose?.();
+  }
+  return finishRun(run, config, spec, data, outDir, options);
+}
+
+/**
+ * executeRun for any engine: trains with trainRunAsync when the engine reads back only
+ * asynchronously (engine.asyncOnly), and with the synchronous trainRun otherwise (the f64 engine:
+ * same code, same speed). The sweep workers use this.
+ */
+export async function executeRunAsync(
+  config: Readonly<Config>,
+  spec: RunSpec,
+  data: Dataset,
+  outDir: string,
+  options: RunOptions = {},
+): Promise<RunSummary> {
+  const run = startRun(config, spec, data, outDir, options);
+  try {
+    const { engine, shapes, init, onStep } = run;
+    run.result = engine.asyncOnly
+      ? await trainRunAsync(config, spec, engine, shapes, init, { onStep })
+      : trainRun(config, spec, engine, shapes, init, { onStep });
+  } catch (err) {
+    run.fail(err);
+  } finally {
+    run.engine.dispose?.();
+  }
+  return finishRun(run, config, spec, data, outDir, options);
+}
+
+/** A run between its setup and its files: what executeRun and executeRunAsync share. */
+interface StartedRun {
+  startedAt: Date;
+  started: number;
+  names: ReturnType<typeof runFiles>;
+  id: string;
+  shapes: LayerShape[];
+  init: Params;
+  engines: EngineFactory;
+  engine: Engine;
+  onStep: (done: number, total: number) => void;
+  result: RunResult | null;
+  thrown: RunFailure | null;
+  lastStep: number;
+  /** Record a throw from training as the run's failure. */
+  fail(err: unknown): void;
+}
+
+function startRun(config: Readonly<Config>, spec: RunSpec, data: Dataset, outDir: string, options: RunOptions): StartedRun {
   const startedAt = new Date();
   const started = performance.now();
   const id = runId(spec);
@@ -111,23 +169,34 @@ export function executeRun(
       : initParams(shapes, config.model.init_scale, spec.seed));
   const engines = engineFactoryFor(config, options.engines);
   const engine = engines.create(data, shapes, spec.activation);
-  let result: RunResult | null = null;
-  let thrown: RunFailure | null = null;
-  let lastStep = 0;
-  try {
-    const onStep = (done: number, total: number) => {
-      lastStep = done;
+  const run: StartedRun = {
+    startedAt,
+    started,
+    names,
+    id,
+    shapes,
+    init,
+    engines,
+    engine,
+    result: null,
+    thrown: null,
+    lastStep: 0,
+    onStep: (done, total) => {
+      run.lastStep = done;
       options.onStep?.(done, total);
-    };
-    result = trainRun(config, spec, engine, shapes, init, { onStep });
-  } catch (err) {
-    // e.g. a linear-algebra routine meeting overflowed entries: this run fails, the sweep goes on.
-    const message = err instanceof Error ? err.message : String(err);
-    thrown = { step: lastStep, reason: `exception at step ${lastStep}: ${message.split('\n')[0]}` };
-  } finally {
-    engine.dispose?.();
-  }
+    },
+    fail: (err) => {
+      // e.g. a linear-algebra routine meeting overflowed entries: this run fails, the sweep goes on.
+      const message = err instanceof Error ? err.message : String(err);
+      run.thrown = { step: run.lastStep, reason: `exception at step ${run.lastStep}: ${message.split('\n')[0]}` };
+    },
+  };
+  return run;
+}
 
+/** Write the run's CSV, weights and (last) its summary. */
+function finishRun(run: StartedRun, config: Readonly<Config>, spec: RunSpec, data: Dataset, outDir: string, options: RunOptions): RunSummary {
+  const { startedAt, started, id, names, shapes, engines, engine, result, thrown, lastStep } = run;
   const rows = result?.rows ?? [];
   const files: RunSummary['files'] = { csv: names.csv };
   writeCsvAtomic(join(outDir, files.csv), LOG_COLUMNS, rows);

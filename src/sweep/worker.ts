@@ -4,7 +4,7 @@ import type { Dataset } from '../data/dataset.js';
 import { loadEngineFactory } from '../engine/create.js';
 import type { Params } from '../model/mlp.js';
 import { runId, type RunSpec } from '../train/train.js';
-import { executeRun, type RunSummary } from './runOne.js';
+import { executeRunAsync, type RunSummary } from './runOne.js';
 
 /** What a worker is started with: everything a run needs except its spec (sent per run). */
 export interface WorkerInit {
@@ -39,11 +39,12 @@ export async function workerMain(): Promise<void> {
   // A TF.js backend loads once per worker thread (each has its own TF.js and wasm instance). If it
   // fails, the rejection ends the worker before 'ready' and the pool reports why.
   const engines = await loadEngineFactory(w.config.train);
-  port.on('message', (msg: ToWorker) => {
+  const runOne = async (msg: ToWorker): Promise<void> => {
     const id = runId(msg.spec);
     let last = performance.now();
     try {
-      const summary = executeRun(w.config, msg.spec, w.data, w.outDir, {
+      // Synchronous inside for every engine but webgpu (src/sweep/runOne.ts).
+      const summary = await executeRunAsync(w.config, msg.spec, w.data, w.outDir, {
         init: w.init,
         saveWeights: w.saveWeights,
         runHash: msg.hash,
@@ -62,6 +63,11 @@ export async function workerMain(): Promise<void> {
       const message = err instanceof Error ? err.message : String(err);
       port.postMessage({ type: 'error', id, message } satisfies FromWorker);
     }
+  };
+  // Runs one after another even if a message comes while one is under way (webgpu runs await).
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (msg: ToWorker) => {
+    queue = queue.then(() => runOne(msg));
   });
   port.postMessage({ type: 'ready' } satisfies FromWorker);
 }

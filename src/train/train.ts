@@ -88,9 +88,30 @@ export function trainRun(
   init: Params,
   options: TrainOptions = {},
 ): RunResult {
+  if (engine.asyncOnly) throw new Error(`engine ${engine.name} reads results back only asynchronously: train with trainRunAsync`);
   const run = trainSteps(config, spec, shapes, init, enginePolar(config, engine), options);
   let next = run.next();
   while (!next.done) next = run.next(engine.evaluate(next.value, true));
+  return next.value;
+}
+
+/**
+ * trainRun for an engine that reads its results back asynchronously (engine.asyncOnly: webgpu in
+ * Node): the same generator, driven with `await engine.evaluateAsync` (evaluate where the engine has
+ * no async path), so it gives exactly trainRun's result.
+ */
+export async function trainRunAsync(
+  config: Readonly<Config>,
+  spec: RunSpec,
+  engine: Engine,
+  shapes: LayerShape[],
+  init: Params,
+  options: TrainOptions = {},
+): Promise<RunResult> {
+  const evaluate = engine.evaluateAsync ? engine.evaluateAsync.bind(engine) : async (p: Params, g: boolean) => engine.evaluate(p, g);
+  const run = trainSteps(config, spec, shapes, init, enginePolar(config, engine), options);
+  let next = run.next();
+  while (!next.done) next = run.next(await evaluate(next.value, true));
   return next.value;
 }
 

@@ -37,6 +37,12 @@ export interface BackendInfo {
    * host), not on the plain-JavaScript cpu backend.
    */
   devicePolar: boolean;
+  /**
+   * Tensors read back synchronously (dataSync). Not on webgpu in Node: TF.js 4.22 does that through
+   * OffscreenCanvas, which Node lacks, so the engine there reads with `await tensor.data()`
+   * (TfjsEngine.evaluateAsync, driven by trainRunAsync).
+   */
+  syncReadback: boolean;
 }
 
 export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
@@ -48,6 +54,7 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     exclusive: true,
     tfName: 'tensorflow',
     devicePolar: true,
+    syncReadback: true,
   },
   tensorflow: {
     name: 'tensorflow',
@@ -57,6 +64,7 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     exclusive: true,
     tfName: 'tensorflow',
     devicePolar: true,
+    syncReadback: true,
   },
   webgpu: {
     name: 'webgpu',
@@ -65,7 +73,9 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'Dawn (the `webgpu` package, prebuilt binaries) on Vulkan/Metal/D3D12; needs a GPU adapter',
     exclusive: true,
     tfName: 'webgpu',
-    devicePolar: true,
+    // polar.ts reads back synchronously (its Newton–Schulz stopping test), so webgpu keeps the host's exact route.
+    devicePolar: false,
+    syncReadback: false,
   },
   wasm: {
     name: 'wasm',
@@ -75,6 +85,7 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     exclusive: false,
     tfName: 'wasm',
     devicePolar: true,
+    syncReadback: true,
   },
   cpu: {
     name: 'cpu',
@@ -84,6 +95,7 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     exclusive: false,
     tfName: 'cpu',
     devicePolar: false,
+    syncReadback: true,
   },
 };
 
@@ -167,12 +179,6 @@ export async function loadBackend(backend: ConcreteBackend): Promise<TfRuntime> 
     case 'webgpu':
       await installWebGpu();
       await import('@tensorflow/tfjs-backend-webgpu' as string);
-      // The engine reads results back synchronously (dataSync), and the webgpu backend (4.22) does
-      // that through OffscreenCanvas, which Node does not have: fail here with the reason rather
-      // than at the first step.
-      if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined') {
-        throw new Error('webgpu: TF.js reads GPU results back synchronously through OffscreenCanvas, which Node lacks; the engine needs synchronous reads');
-      }
       break;
   }
   if (tf.getBackend() !== info.tfName) {
@@ -196,7 +202,7 @@ async function installWebGpu(): Promise<void> {
   };
   Object.assign(globalThis, dawn.globals);
   const gpu = dawn.create([]);
-  if (!(await gpu.requestAdapter())) throw new Error('webgpu: Dawn found no GPU adapter on this machine');
+  if (!(await gpu.requestAdapter())) throw new Error('webgpu: Dawn found no GPU adapter on this machine (it needs a Vulkan driver with libvulkan.so.1; for a CPU-only check see README "TF.js engine": lavapipe)');
   // Node 20 has no navigator; Node ≥ 21 has one without `gpu`.
   if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
@@ -242,7 +248,10 @@ export async function probeBackends(): Promise<BackendReport[]> {
     }
     try {
       const { tf } = await loadBackend(name);
-      const product = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync()[0]!);
+      // Read back asynchronously: the one read every backend supports (webgpu has no dataSync in Node).
+      const t = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])));
+      const product = (await t.data())[0]!;
+      t.dispose();
       if (product !== 3) throw new Error(`a test matmul gave ${product}, expected 3`);
       reports.push({ name, status: 'usable', detail: info.note });
     } catch (err) {

@@ -29,6 +29,8 @@ import { DEVICE_POLAR_MIN_DIM, devicePolarFactor } from './polar.js';
  */
 export class TfjsEngine implements Engine {
   readonly name: string;
+  /** webgpu in Node: no synchronous read-back (BACKEND_INFO.syncReadback). */
+  readonly asyncOnly: boolean;
   private readonly tf: typeof TF;
   private readonly x: TF.Tensor2D; // [n, d]
   private readonly xT: TF.Tensor2D; // [d, n]
@@ -58,6 +60,7 @@ export class TfjsEngine implements Engine {
     this.tf = runtime.tf;
     this.name = `tfjs-${runtime.backend}`;
     this.tfName = BACKEND_INFO[runtime.backend].tfName;
+    this.asyncOnly = !BACKEND_INFO[runtime.backend].syncReadback;
     this.activate();
     this.x = this.tf.tensor2d(Float32Array.from(data.X), [data.n, data.d]);
     this.xT = this.tf.transpose(this.x);
@@ -75,6 +78,27 @@ export class TfjsEngine implements Engine {
 
   /** The returned arrays belong to the engine and are overwritten by the next call. */
   evaluate(params: Params, wantGrad: boolean): Evaluation {
+    if (this.asyncOnly) throw new Error(`${this.name} reads results back only asynchronously: use evaluateAsync (trainRunAsync)`);
+    const run = this.evaluation(params, wantGrad);
+    let next = run.next();
+    while (!next.done) next = run.next(next.value.map((t) => t.dataSync()));
+    return next.value;
+  }
+
+  /** evaluate with `await tensor.data()` for every read-back: the same computation, for webgpu in Node. */
+  async evaluateAsync(params: Params, wantGrad: boolean): Promise<Evaluation> {
+    const run = this.evaluation(params, wantGrad);
+    let next = run.next();
+    while (!next.done) next = run.next(await Promise.all(next.value.map((t) => t.data())));
+    return next.value;
+  }
+
+  /**
+   * One evaluation, as a generator so that evaluate and evaluateAsync share it: it launches the
+   * device work, yields the tensors it needs read back and takes their data back in the same order
+   * (twice: the logits, then the weight gradients), and returns the Evaluation.
+   */
+  private *evaluation(params: Params, wantGrad: boolean): Generator<TF.Tensor[], Evaluation, ArrayLike<number>[]> {
     this.activate();
     const tf = this.tf;
     const L = this.shapes.length;
@@ -99,7 +123,8 @@ export class TfjsEngine implements Engine {
       }
       return { zs, acts };
     });
-    const scaledLogits = zs[L - 1]!.dataSync();
+    const [scaledLogits] = yield [zs[L - 1]!];
+    this.activate(); // another engine may have run while this one waited for its read-back
     const K = Math.exp(logK);
     // f = K f̃. K itself can exceed the float64 range only past |f| ~ 1e308, where the loss is 0 anyway.
     for (let k = 0; k < this.logits.length; k++) this.logits[k] = scaledLogits[k]! * K;
@@ -130,7 +155,7 @@ export class TfjsEngine implements Engine {
       }
       return out;
     });
-    const downloaded = scaledGrads.map((g) => g.dataSync());
+    const downloaded = yield scaledGrads;
     disposeAll(tf, uploaded, zs, acts.slice(1), scaledGrads);
 
     // ∂L/∂W_l = e^{s_f} · (K / s_l) · g̃_l: one float64 log-scale per layer, then one max over all.
