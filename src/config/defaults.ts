@@ -45,6 +45,7 @@ export const DEFAULTS: Config = {
     init_from: null, // weights file ({"layers": [...]}) to start from instead of the seeded init
     engine: 'f64', // 'f64': float64 on the CPU (exact reference); 'tfjs': TF.js in float32, log-scales in float64 on the host (README "TF.js engine")
     backend: 'auto', // tfjs only: 'auto' (tensorflow-gpu > tensorflow > wasm > cpu), 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm' or 'cpu'
+    batch_runs: 1, // tfjs only: train up to this many runs of one activation as one batched computation per step (README "Batched seeds"); 1 = each run alone
   },
   log: {
     n_log: 40, // about this many log points on a geometric grid in [1, T], plus 0 and T (SPEC §8)

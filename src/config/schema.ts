@@ -73,6 +73,7 @@ const TrainSchema = z
     init_from: z.string().min(1).nullable(),
     engine: z.enum(ENGINES),
     backend: z.enum(BACKENDS),
+    batch_runs: z.int().min(1),
   })
   .partial();
 
@@ -112,6 +113,13 @@ export function crossFieldIssues(cfg: Config): CrossFieldIssue[] {
       key: 'train.muon_layers',
       involves: ['train.muon_layers', 'model.depth'],
       message: `expected layer indices below depth ${cfg.model.depth}, found ${outside.join(', ')}`,
+    });
+  }
+  if (cfg.train.batch_runs > 1 && cfg.train.engine !== 'tfjs') {
+    issues.push({
+      key: 'train.batch_runs',
+      involves: ['train.batch_runs', 'train.engine'],
+      message: `expected 1 with train.engine ${cfg.train.engine} (batched runs need train.engine tfjs), found ${cfg.train.batch_runs}`,
     });
   }
   return issues;

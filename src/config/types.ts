@@ -82,6 +82,11 @@ export interface TrainConfig {
   engine: EngineName;
   /** TF.js backend; read only when engine is 'tfjs'. */
   backend: BackendName;
+  /**
+   * tfjs only: up to this many runs of one activation (the seeds of a configuration first) share one
+   * batched evaluation per step (src/engine/tfjs/batched.ts); 1 = every run on its own engine.
+   */
+  batch_runs: number;
 }
 
 export interface LogConfig {

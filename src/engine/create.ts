@@ -1,6 +1,7 @@
 import type { Activation, BackendName, EngineName } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LayerShape } from '../model/mlp.js';
+import type { BatchEngine } from '../train/batched.js';
 import { F64Engine } from './f64.js';
 import type { Engine } from './types.js';
 
@@ -20,6 +21,11 @@ export interface EngineFactory {
   /** npm packages whose versions the run summary records (provenance). */
   readonly packages: readonly string[];
   create(data: EngineData, shapes: LayerShape[], activation: Activation): Engine;
+  /**
+   * An engine that evaluates several runs' parameters in one call (`train.batch_runs` > 1). Absent
+   * where there is none: the f64 engine, and webgpu (it reads back only asynchronously).
+   */
+  createBatched?(data: EngineData, shapes: LayerShape[], activation: Activation): BatchEngine;
 }
 
 /** The float64 CPU engine (the default): nothing to load. */
@@ -39,11 +45,17 @@ export async function loadEngineFactory(train: { engine: EngineName; backend: Ba
   if (train.engine === 'f64') return F64_FACTORY;
   const { BACKEND_INFO, loadAutoBackend, loadBackend, resolveInstalledBackend } = await import('./tfjs/backends.js');
   const { TfjsEngine } = await import('./tfjs/engine.js');
+  const { BatchedTfjsEngine } = await import('./tfjs/batched.js');
   const runtime = train.backend === 'auto' ? await loadAutoBackend() : await loadBackend(resolveInstalledBackend(train.backend));
+  const info = BACKEND_INFO[runtime.backend];
+  const options = { devicePolar: info.devicePolar };
   return {
     name: `tfjs-${runtime.backend}`,
-    exclusive: BACKEND_INFO[runtime.backend].exclusive,
-    packages: ['@tensorflow/tfjs-core', ...BACKEND_INFO[runtime.backend].packages],
-    create: (data, shapes, activation) => new TfjsEngine(runtime, data, shapes, activation, { devicePolar: BACKEND_INFO[runtime.backend].devicePolar }),
+    exclusive: info.exclusive,
+    packages: ['@tensorflow/tfjs-core', ...info.packages],
+    create: (data, shapes, activation) => new TfjsEngine(runtime, data, shapes, activation, options),
+    ...(info.syncReadback
+      ? { createBatched: (data: EngineData, shapes: LayerShape[], activation: Activation) => new BatchedTfjsEngine(runtime, data, shapes, activation, options) }
+      : {}),
   };
 }

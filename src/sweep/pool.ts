@@ -3,9 +3,9 @@ import { runId, type RunSpec } from '../train/train.js';
 import type { RunSummary } from './runOne.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 
+/** One or more runs handed to a worker together (several: trained batched, train.batch_runs). */
 export interface PoolTask {
-  spec: RunSpec;
-  hash: string;
+  runs: { spec: RunSpec; hash: string }[];
 }
 
 export interface PoolEvents {
@@ -71,7 +71,8 @@ export function runPool(
   const queue = [...tasks];
   const boot = bootInfo();
   const workers = new Set<Worker>();
-  const current = new Map<Worker, string>();
+  /** The runs of each worker's task that have not ended yet. */
+  const current = new Map<Worker, string[]>();
   let interrupted = false;
   let fatal: Error | null = null;
 
@@ -91,10 +92,16 @@ export function runPool(
         void worker.terminate();
         return;
       }
-      const id = runId(task.spec);
-      current.set(worker, id);
-      events.started?.(id);
-      worker.postMessage({ type: 'run', spec: task.spec, hash: task.hash } satisfies ToWorker);
+      const ids = task.runs.map((r) => runId(r.spec));
+      current.set(worker, ids);
+      for (const id of ids) events.started?.(id);
+      worker.postMessage({ type: 'run', runs: task.runs } satisfies ToWorker);
+    };
+    /** A run of the worker's task ended: the worker takes the next task once all of its runs have. */
+    const ended = (worker: Worker, id: string) => {
+      const left = (current.get(worker) ?? []).filter((x) => x !== id);
+      current.set(worker, left);
+      if (left.length === 0) feed(worker);
     };
 
     const spawn = () => {
@@ -113,29 +120,27 @@ export function runPool(
             events.progress?.(msg.id, msg.done);
             break;
           case 'done':
-            current.delete(worker);
             events.done(msg.id, msg.summary, msg.rssBytes);
-            feed(worker);
+            ended(worker, msg.id);
             break;
           case 'error':
-            current.delete(worker);
             events.error(msg.id, msg.message);
-            feed(worker);
+            ended(worker, msg.id);
             break;
         }
       });
       worker.on('error', (err) => (crash = err.message));
       worker.on('exit', () => {
         workers.delete(worker);
-        const id = current.get(worker);
+        const ids = current.get(worker) ?? [];
         current.delete(worker);
         if (!interrupted && !fatal) {
           if (!ready) {
             fatal = new Error(`a sweep worker failed to start: ${crash ?? 'it exited'}`);
             for (const w of workers) void w.terminate();
-          } else if (id) {
-            // Died mid-run (an uncaught error, out of memory): that run failed; the sweep goes on.
-            events.error(id, `worker crashed: ${crash ?? 'it exited'}`);
+          } else if (ids.length > 0) {
+            // Died mid-task (an uncaught error, out of memory): its runs failed; the sweep goes on.
+            for (const id of ids) events.error(id, `worker crashed: ${crash ?? 'it exited'}`);
             if (queue.length > 0) spawn();
           }
         }
@@ -146,7 +151,7 @@ export function runPool(
     const onAbort = () => {
       if (interrupted) return;
       interrupted = true;
-      for (const id of current.values()) cutOff.add(id);
+      for (const ids of current.values()) for (const id of ids) cutOff.add(id);
       for (const w of workers) void w.terminate();
     };
     if (signal?.aborted) {

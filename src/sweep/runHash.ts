@@ -29,7 +29,7 @@ export function runHash(config: Readonly<Config>, spec: RunSpec): string {
 export function sharedSettings(config: Readonly<Config>): unknown {
   const { name: _name, model, train, ...rest } = config;
   const { activations: _a, ...modelRest } = model;
-  const { optimizers: _o, betas: _b, seeds: _s, engine, backend, ...trainRest } = train;
-  const engineKeys = engine === 'f64' ? {} : { engine, backend };
+  const { optimizers: _o, betas: _b, seeds: _s, engine, backend, batch_runs, ...trainRest } = train;
+  const engineKeys = { ...(engine === 'f64' ? {} : { engine, backend }), ...(batch_runs > 1 ? { batch_runs } : {}) };
   return { ...rest, model: modelRest, train: { ...trainRest, ...engineKeys } };
 }

@@ -5,13 +5,13 @@ import { configHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { F64_FACTORY, type EngineFactory } from '../engine/create.js';
-import type { Engine } from '../engine/types.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { readWeights, writeWeights } from '../io/weights.js';
 import { homogeneityDegree, initParams, layerShapes, type LayerShape, type Params } from '../model/mlp.js';
 import { OPTIMIZERS } from '../optimizers/registry.js';
 import { gitCommit, versions } from '../provenance.js';
+import { trainRunsBatched } from '../train/batched.js';
 import { LOG_COLUMNS, runId, trainRun, trainRunAsync, type LogRow, type RunFailure, type RunResult, type RunSpec } from '../train/train.js';
 import { runHash } from './runHash.js';
 
@@ -100,12 +100,14 @@ export function executeRun(
   options: RunOptions = {},
 ): RunSummary {
   const run = startRun(config, spec, data, outDir, options);
+  const engine = run.engines.create(data, run.shapes, spec.activation);
+  run.engineName = engine.name;
   try {
-    run.result = trainRun(config, spec, run.engine, run.shapes, run.init, { onStep: run.onStep });
+    run.result = trainRun(config, spec, engine, run.shapes, run.init, { onStep: run.onStep });
   } catch (err) {
     run.fail(err);
   } finally {
-    run.engine.dispose?.();
+    engine.dispose?.();
   }
   return finishRun(run, config, spec, data, outDir, options);
 }
@@ -123,17 +125,56 @@ export async function executeRunAsync(
   options: RunOptions = {},
 ): Promise<RunSummary> {
   const run = startRun(config, spec, data, outDir, options);
+  const engine = run.engines.create(data, run.shapes, spec.activation);
+  run.engineName = engine.name;
   try {
-    const { engine, shapes, init, onStep } = run;
+    const { shapes, init, onStep } = run;
     run.result = engine.asyncOnly
       ? await trainRunAsync(config, spec, engine, shapes, init, { onStep })
       : trainRun(config, spec, engine, shapes, init, { onStep });
   } catch (err) {
     run.fail(err);
   } finally {
-    run.engine.dispose?.();
+    engine.dispose?.();
   }
   return finishRun(run, config, spec, data, outDir, options);
+}
+
+/** What differs between the runs of one batch: each run's own hash and progress callback. */
+export type PerRunOptions = Pick<RunOptions, 'runHash' | 'onStep'>;
+
+/**
+ * `train.batch_runs` > 1 (issue #8, scope 4): train several runs of one activation in lockstep,
+ * one batched engine call per step for all of them (trainRunsBatched), and write each run's files
+ * exactly as executeRun does. Each run keeps its own spec, initial weights, optimizer and log
+ * points; one that goes non-finite fails alone, a throw from the shared engine fails every run of
+ * the batch. Each summary's wall time is the whole batch's.
+ */
+export function executeRunsBatched(
+  config: Readonly<Config>,
+  specs: RunSpec[],
+  data: Dataset,
+  outDir: string,
+  options: Omit<RunOptions, keyof PerRunOptions> = {},
+  perRun: PerRunOptions[] = specs.map(() => ({})),
+): RunSummary[] {
+  const activations = new Set(specs.map((s) => s.activation));
+  if (activations.size !== 1) throw new Error(`a batch runs one activation, got ${[...activations].join(', ') || 'no runs'}`);
+  const engines = engineFactoryFor(config, options.engines);
+  if (!engines.createBatched) throw new Error(`train.batch_runs: engine ${engines.name} cannot evaluate runs batched`);
+  const runs = specs.map((spec, i) => startRun(config, spec, data, outDir, { ...options, ...perRun[i] }));
+  const shapes = runs[0]!.shapes;
+  const batch = engines.createBatched(data, shapes, specs[0]!.activation);
+  for (const run of runs) run.engineName = batch.name;
+  try {
+    const results = trainRunsBatched(config, specs, batch, shapes, runs.map((r) => r.init), runs.map((r) => ({ onStep: r.onStep })));
+    results.forEach((result, i) => (runs[i]!.result = result));
+  } catch (err) {
+    for (const run of runs) run.fail(err);
+  } finally {
+    batch.dispose?.();
+  }
+  return runs.map((run, i) => finishRun(run, config, specs[i]!, data, outDir, { ...options, ...perRun[i] }));
 }
 
 /** A run between its setup and its files: what executeRun and executeRunAsync share. */
@@ -145,7 +186,8 @@ interface StartedRun {
   shapes: LayerShape[];
   init: Params;
   engines: EngineFactory;
-  engine: Engine;
+  /** The summary's `engine`: the factory's name until the run's engine is built. */
+  engineName: string;
   onStep: (done: number, total: number) => void;
   result: RunResult | null;
   thrown: RunFailure | null;
@@ -168,7 +210,6 @@ function startRun(config: Readonly<Config>, spec: RunSpec, data: Dataset, outDir
       ? readWeights(config.train.init_from, shapes)
       : initParams(shapes, config.model.init_scale, spec.seed));
   const engines = engineFactoryFor(config, options.engines);
-  const engine = engines.create(data, shapes, spec.activation);
   const run: StartedRun = {
     startedAt,
     started,
@@ -177,7 +218,7 @@ function startRun(config: Readonly<Config>, spec: RunSpec, data: Dataset, outDir
     shapes,
     init,
     engines,
-    engine,
+    engineName: engines.name,
     result: null,
     thrown: null,
     lastStep: 0,
@@ -196,7 +237,7 @@ function startRun(config: Readonly<Config>, spec: RunSpec, data: Dataset, outDir
 
 /** Write the run's CSV, weights and (last) its summary. */
 function finishRun(run: StartedRun, config: Readonly<Config>, spec: RunSpec, data: Dataset, outDir: string, options: RunOptions): RunSummary {
-  const { startedAt, started, id, names, shapes, engines, engine, result, thrown, lastStep } = run;
+  const { startedAt, started, id, names, shapes, engines, engineName, result, thrown, lastStep } = run;
   const rows = result?.rows ?? [];
   const files: RunSummary['files'] = { csv: names.csv };
   writeCsvAtomic(join(outDir, files.csv), LOG_COLUMNS, rows);
@@ -225,7 +266,7 @@ function finishRun(run: StartedRun, config: Readonly<Config>, spec: RunSpec, dat
     run_hash: options.runHash ?? runHash(config, spec),
     // Read back rather than re-serialized: the hash is of the bytes on disk.
     csv_sha256: sha256Of(readFileSync(join(outDir, files.csv))),
-    engine: engine.name,
+    engine: engineName,
     wall_time_s: wallTimeS,
     ms_per_step: (wallTimeS * 1000) / Math.max(1, stepsCompleted),
     started_at: startedAt.toISOString(),

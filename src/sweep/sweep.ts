@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { loadDataset } from '../data/dataset.js';
 import { F64_FACTORY, loadEngineFactory, type EngineFactory } from '../engine/create.js';
-import { RunError } from '../errors.js';
+import { RunError, UsageError } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readWeights } from '../io/weights.js';
 import { gitCommit } from '../provenance.js';
@@ -12,7 +12,7 @@ import { createProgress, type SweepProgress } from '../report/progress.js';
 import { runId, type RunSpec } from '../train/train.js';
 import { runCost } from './cost.js';
 import { gridOf } from './grid.js';
-import { runPool, type PoolResult } from './pool.js';
+import { runPool, type PoolResult, type PoolTask } from './pool.js';
 import { runHash } from './runHash.js';
 import { shapesFor, type RunSummary } from './runOne.js';
 import { shardOf, type Shard } from './shard.js';
@@ -65,12 +65,25 @@ export interface SweepResult {
   wallTimeS: number;
 }
 
-/** Expected cost order: most expensive first, ties in grid order (so workers finish together). */
-function byCostDesc(config: Readonly<Config>, specs: RunSpec[]): RunSpec[] {
-  return specs
-    .map((spec, i) => ({ spec, i, cost: runCost(config, spec) }))
+/**
+ * The pool's tasks: one run each, or with `train.batch_runs` B > 1, up to B runs of one activation
+ * trained together, taken in grid order (so the seeds of one configuration share a batch). Expected
+ * cost order: most expensive first, ties in grid order (so workers finish together).
+ */
+function poolTasks(config: Readonly<Config>, specs: RunSpec[], hashes: Map<string, string>): PoolTask[] {
+  const B = config.train.batch_runs;
+  const groups: RunSpec[][] = [];
+  if (B <= 1) for (const spec of specs) groups.push([spec]);
+  else {
+    for (const activation of config.model.activations) {
+      const same = specs.filter((s) => s.activation === activation);
+      for (let k = 0; k < same.length; k += B) groups.push(same.slice(k, k + B));
+    }
+  }
+  return groups
+    .map((group, i) => ({ group, i, cost: group.reduce((sum, spec) => sum + runCost(config, spec), 0) }))
     .sort((a, b) => b.cost - a.cost || a.i - b.i)
-    .map((x) => x.spec);
+    .map(({ group }) => ({ runs: group.map((spec) => ({ spec, hash: hashes.get(runId(spec))! })) }));
 }
 
 interface EngineSetup {
@@ -93,6 +106,9 @@ async function prepareEngine(config: Readonly<Config>): Promise<EngineSetup> {
   const { BACKEND_INFO, resolveInstalledBackend } = await import('../engine/tfjs/backends.js');
   const backend = resolveInstalledBackend(config.train.backend);
   const exclusive = BACKEND_INFO[backend].exclusive;
+  if (config.train.batch_runs > 1 && !BACKEND_INFO[backend].syncReadback) {
+    throw new UsageError(`train.batch_runs: expected 1 on backend ${backend} (batched runs read results back synchronously, which ${backend} cannot in Node), found ${config.train.batch_runs}`);
+  }
   // Loaded only if the estimate runs: the workers load their own.
   return { load: exclusive ? null : () => loadEngineFactory(config.train), backend, exclusive };
 }
@@ -172,7 +188,7 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
   let pool: PoolResult;
   try {
     pool = await runPool(
-      byCostDesc(config, pending).map((spec) => ({ spec, hash: hashes.get(runId(spec))! })),
+      poolTasks(config, pending, hashes),
       jobs,
       { config, outDir, data, init, saveWeights: options.saveWeights ?? false, gitCommit: gitCommit() },
       {

@@ -4,9 +4,9 @@ import type { Dataset } from '../data/dataset.js';
 import { loadEngineFactory } from '../engine/create.js';
 import type { Params } from '../model/mlp.js';
 import { runId, type RunSpec } from '../train/train.js';
-import { executeRunAsync, type RunSummary } from './runOne.js';
+import { executeRunAsync, executeRunsBatched, type RunSummary } from './runOne.js';
 
-/** What a worker is started with: everything a run needs except its spec (sent per run). */
+/** What a worker is started with: everything a run needs except its spec (sent per task). */
 export interface WorkerInit {
   config: Readonly<Config>;
   outDir: string;
@@ -17,7 +17,8 @@ export interface WorkerInit {
   gitCommit: string | null;
 }
 
-export type ToWorker = { type: 'run'; spec: RunSpec; hash: string };
+/** One task: a run, or (train.batch_runs > 1) several runs of one activation trained batched. */
+export type ToWorker = { type: 'run'; runs: { spec: RunSpec; hash: string }[] };
 
 export type FromWorker =
   | { type: 'ready' }
@@ -29,8 +30,8 @@ export type FromWorker =
 const PROGRESS_INTERVAL_MS = 200;
 
 /**
- * The body of a sweep worker thread (src/sweep/pool.ts starts it): runs one spec at a time, as
- * the main thread sends them, with the data it was started with, and reports back.
+ * The body of a sweep worker thread (src/sweep/pool.ts starts it): runs one task at a time, as
+ * the main thread sends them, with the data it was started with, and reports back per run.
  */
 export async function workerMain(): Promise<void> {
   const port = parentPort;
@@ -39,35 +40,37 @@ export async function workerMain(): Promise<void> {
   // A TF.js backend loads once per worker thread (each has its own TF.js and wasm instance). If it
   // fails, the rejection ends the worker before 'ready' and the pool reports why.
   const engines = await loadEngineFactory(w.config.train);
-  const runOne = async (msg: ToWorker): Promise<void> => {
-    const id = runId(msg.spec);
+  const progress = (id: string) => {
     let last = performance.now();
+    return (done: number) => {
+      const now = performance.now();
+      if (now - last < PROGRESS_INTERVAL_MS) return;
+      last = now;
+      port.postMessage({ type: 'progress', id, done } satisfies FromWorker);
+    };
+  };
+  const shared = { init: w.init, saveWeights: w.saveWeights, gitCommit: w.gitCommit, engines };
+  const runTask = async (msg: ToWorker): Promise<void> => {
+    const ids = msg.runs.map((r) => runId(r.spec));
     try {
+      const perRun = msg.runs.map((r, i) => ({ runHash: r.hash, onStep: progress(ids[i]!) }));
       // Synchronous inside for every engine but webgpu (src/sweep/runOne.ts).
-      const summary = await executeRunAsync(w.config, msg.spec, w.data, w.outDir, {
-        init: w.init,
-        saveWeights: w.saveWeights,
-        runHash: msg.hash,
-        gitCommit: w.gitCommit,
-        engines,
-        onStep: (done) => {
-          const now = performance.now();
-          if (now - last < PROGRESS_INTERVAL_MS) return;
-          last = now;
-          port.postMessage({ type: 'progress', id, done } satisfies FromWorker);
-        },
-      });
-      port.postMessage({ type: 'done', id, summary, rssBytes: process.memoryUsage.rss() } satisfies FromWorker);
+      const summaries =
+        msg.runs.length === 1
+          ? [await executeRunAsync(w.config, msg.runs[0]!.spec, w.data, w.outDir, { ...shared, ...perRun[0] })]
+          : executeRunsBatched(w.config, msg.runs.map((r) => r.spec), w.data, w.outDir, shared, perRun);
+      const rssBytes = process.memoryUsage.rss();
+      summaries.forEach((summary, i) => port.postMessage({ type: 'done', id: ids[i]!, summary, rssBytes } satisfies FromWorker));
     } catch (err) {
       // executeRun turns training failures into failed summaries; what reaches here is I/O.
       const message = err instanceof Error ? err.message : String(err);
-      port.postMessage({ type: 'error', id, message } satisfies FromWorker);
+      for (const id of ids) port.postMessage({ type: 'error', id, message } satisfies FromWorker);
     }
   };
   // Runs one after another even if a message comes while one is under way (webgpu runs await).
   let queue: Promise<void> = Promise.resolve();
   port.on('message', (msg: ToWorker) => {
-    queue = queue.then(() => runOne(msg));
+    queue = queue.then(() => runTask(msg));
   });
   port.postMessage({ type: 'ready' } satisfies FromWorker);
 }

@@ -1,12 +1,15 @@
 import type { Config } from '../config/types.js';
 import type { Evaluation } from '../engine/types.js';
 import type { LayerShape, Params } from '../model/mlp.js';
-import { enginePolar, trainSteps, type PolarOverride, type RunResult, type RunSpec } from './train.js';
+import { enginePolar, trainSteps, type PolarOverride, type RunResult, type RunSpec, type TrainOptions } from './train.js';
 
 /** An engine that evaluates several parameter sets of the same shapes in one call (src/engine/tfjs/batched.ts). */
 export interface BatchEngine {
+  /** Provenance for the summaries' `engine` field: "tfjs-wasm-batched", … */
+  readonly name: string;
   evaluateMany(paramSets: Params[], wantGrad: boolean): Evaluation[];
   polarFactor?(M: Float64Array, r: number, c: number): Float64Array | null;
+  dispose?(): void;
 }
 
 /**
@@ -14,7 +17,7 @@ export interface BatchEngine {
  * all of them. Each run is exactly trainRun's (trainSteps), with its own spec, initial weights,
  * optimizer and log points; they must share the layer shapes and the activation the engine was
  * built for. A run that stops early (non-finite loss) drops out of the batch. Each run's wall time
- * includes the whole batch's engine time.
+ * includes the whole batch's engine time. `options[i]` are run i's (its progress callback).
  */
 export function trainRunsBatched(
   config: Readonly<Config>,
@@ -22,12 +25,13 @@ export function trainRunsBatched(
   engine: BatchEngine,
   shapes: LayerShape[],
   inits: Params[],
+  options: TrainOptions[] = [],
 ): RunResult[] {
   if (specs.length !== inits.length) throw new Error(`${specs.length} runs but ${inits.length} initial weights`);
   const activations = new Set(specs.map((s) => s.activation));
   if (activations.size > 1) throw new Error(`a batch runs one activation, got ${[...activations].join(', ')}`);
   const polar: PolarOverride | undefined = enginePolar(config, engine);
-  const runs = specs.map((spec, i) => trainSteps(config, spec, shapes, inits[i]!, polar));
+  const runs = specs.map((spec, i) => trainSteps(config, spec, shapes, inits[i]!, polar, options[i]));
   let states = runs.map((r) => r.next());
   const results: (RunResult | null)[] = specs.map(() => null);
   for (;;) {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'node:test';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import type { Config } from '../../src/config/types.js';
@@ -10,6 +13,9 @@ import { NORM_NAMES } from '../../src/metrics/norms.js';
 import { initParams, layerShapes } from '../../src/model/mlp.js';
 import { trainRunsBatched } from '../../src/train/batched.js';
 import { trainRun } from '../../src/train/train.js';
+import { runHash } from '../../src/sweep/runHash.js';
+import type { RunSummary } from '../../src/sweep/runOne.js';
+import { runCli } from '../cli/helpers.js';
 import { scaleParams, toyData } from '../helpers.js';
 
 const maxDiff = (a: Float64Array[], b: Float64Array[]) =>
@@ -59,4 +65,59 @@ test('batched seeds: 3 seeds × 2 optimizers trained in lockstep end where the f
       assert.ok(Math.abs(b[key] - a[key]) < 1e-3 * Math.abs(a[key]), `${specs[i]!.optimizer} seed ${specs[i]!.seed} ${key}: ${b[key]} vs ${a[key]}`);
     }
   });
+});
+
+test('run with train.batch_runs 3: 3 seeds × {ngd, muon} train as two batches; each run\'s files as if alone, margins at float64\'s (1e-3); a rerun skips them', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'mb-batch-'));
+  try {
+    const args = ['run', 'configs/smoke.yaml', '--engine', 'tfjs', '--backend', 'wasm', '--only', 'ngd,muon', '--seeds', '0-2', '--set', 'train.steps=60',
+      '--set', 'train.betas=[0.9]', '--set', 'model.activations=[relu]', '--set', 'train.batch_runs=3', '--jobs', '2', '--out', out, '--no-progress'];
+    const first = await runCli(args);
+    assert.equal(first.code, 0, first.stderr);
+    const finishedAt = (id: string) => (JSON.parse(readFileSync(join(out, `${id}.json`), 'utf8')) as RunSummary).finished_at;
+    const ids = ['ngd', 'muon'].flatMap((o) => [0, 1, 2].map((seed) => `relu_${o}_b0.9_s${seed}`));
+    const stamps = ids.map(finishedAt);
+    const config: Config = { ...DEFAULTS, train: { ...DEFAULTS.train, steps: 60 }, log: { n_log: 10 } };
+    const data = loadDataset(config.data);
+    const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2, activation: 'relu' });
+    for (const optimizer of ['ngd', 'muon'] as const) {
+      for (const seed of [0, 1, 2]) {
+        const spec = { activation: 'relu' as const, optimizer, beta: 0.9, seed };
+        const id = `relu_${optimizer}_b0.9_s${seed}`;
+        const s = JSON.parse(readFileSync(join(out, `${id}.json`), 'utf8')) as RunSummary;
+        assert.equal(s.status, 'ok', id);
+        assert.equal(s.engine, 'tfjs-wasm-batched', id);
+        assert.equal(s.config.train.batch_runs, 3);
+        assert.ok(existsSync(join(out, `${id}.csv`)), id);
+        const want = trainRun(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, initParams(shapes, 0.3, seed)).rows.at(-1)!;
+        assert.equal(s.final!.step, 60);
+        for (const norm of NORM_NAMES) {
+          const key = `margin_${norm}` as const;
+          assert.ok(Math.abs(s.final![key] - want[key]) < 1e-3 * Math.abs(want[key]), `${id} ${key}: ${s.final![key]} vs ${want[key]}`);
+        }
+      }
+    }
+    const again = await runCli(args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(ids.map(finishedAt), stamps, 'the rerun redid nothing');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('train.batch_runs: above 1 only with the tfjs engine (usage error naming the key, nothing written); it enters the run hash only above 1', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'mb-batch-bad-')), 'results');
+  try {
+    const r = await runCli(['run', 'configs/smoke.yaml', '--set', 'train.batch_runs=4', '--out', out, '--no-progress']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /train\.batch_runs/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(existsSync(out), false, 'nothing written');
+  } finally {
+    rmSync(join(out, '..'), { recursive: true, force: true });
+  }
+  const spec = { activation: 'relu', optimizer: 'muon', beta: 0.9, seed: 0 } as const;
+  const tfjs = (batch_runs: number): Config => ({ ...DEFAULTS, train: { ...DEFAULTS.train, engine: 'tfjs', backend: 'wasm', batch_runs } });
+  assert.notEqual(runHash(tfjs(1), spec), runHash(tfjs(3), spec));
+  assert.notEqual(runHash(tfjs(3), spec), runHash(tfjs(4), spec));
 });
