@@ -63,7 +63,7 @@ export function emaInto(buf: Scaled, beta: number, grad: Params, gradLogScale: n
     for (let k = 0; k < m.length; k++) {
       const v = ca * m[k]! + cb * g[k]!;
       m[k] = v;
-      const a = v < 0 ? -v : v;
+      const a = Math.abs(v); // branch-free (see maxAbsOf in src/engine/f64.ts)
       if (a > maxAbs) maxAbs = a;
     }
   }
@@ -88,12 +88,13 @@ export function rmsEmaInto(buf: Scaled, beta2: number, grad: Params, gradLogScal
     for (let k = 0; k < r.length; k++) {
       const x = ca * r[k]!;
       const y = cb * Math.abs(g[k]!);
-      const big = x > y ? x : y;
+      // Math.max/min, not ternaries: which term is larger is a coin flip, and V8 branches on `x > y ? x : y`.
+      const big = Math.max(x, y);
       if (big === 0) {
         r[k] = 0;
         continue;
       }
-      const q = (x > y ? y : x) / big;
+      const q = Math.min(x, y) / big;
       const v = big * Math.sqrt(1 + q * q);
       r[k] = v;
       if (v > maxAbs) maxAbs = v;
