@@ -1,25 +1,23 @@
+import type { F64Block, KernelArena } from '../numerics/wasm/kernels.js';
 import { polarFactorExact, polarFactorNewtonSchulz } from './polar.js';
 
 /**
  * SPEC §6: the update directions D(m), one pure function per rule. Each is the steepest-descent
  * direction of its norm and a unit step in it. They are invariant to a positive rescaling of m,
- * so they take the normalized buffer values directly.
+ * so they take the normalized buffer values directly. The elementwise rules run in the kernels
+ * of the arena that holds their blocks (src/numerics/wasm/kernels.wat).
  */
 
 /** ℓ2 rule (normalized GD): D = m / ‖m‖₂ over every tensor passed in jointly. */
-export function l2Direction(m: Float64Array[], out: Float64Array[]): void {
-  let sq = 0;
-  for (const t of m) for (let k = 0; k < t.length; k++) sq += t[k]! * t[k]!;
+export function l2Direction(arena: KernelArena, m: F64Block[], out: F64Block[]): void {
+  const sq = m.reduce((sum, t) => sum + arena.sumSquares(t), 0);
   const inv = sq > 0 ? 1 / Math.sqrt(sq) : 0;
-  m.forEach((t, l) => {
-    const o = out[l]!;
-    for (let k = 0; k < t.length; k++) o[k] = t[k]! * inv;
-  });
+  m.forEach((t, l) => arena.scaleInto(out[l]!, t, inv));
 }
 
 /** ℓ∞ rule (signGD / Signum): D = sign(m), with sign(0) = 0. */
-export function signDirection(m: Float64Array, out: Float64Array): void {
-  for (let k = 0; k < m.length; k++) out[k] = Math.sign(m[k]!);
+export function signDirection(arena: KernelArena, m: F64Block, out: F64Block): void {
+  arena.sign(out, m);
 }
 
 /**
@@ -28,23 +26,21 @@ export function signDirection(m: Float64Array, out: Float64Array): void {
  * exactly 0 so far has r = 0 (and m = 0): ε-free Adam's 0/0, defined as 0 (SPEC §6).
  */
 export function adamDirection(
-  mHat: Float64Array,
+  arena: KernelArena,
+  mHat: F64Block,
   mLog: number,
-  rHat: Float64Array,
+  rHat: F64Block,
   rLog: number,
   biasCorrection1: number,
   biasCorrection2: number,
-  out: Float64Array,
+  out: F64Block,
 ): void {
   if (mLog === -Infinity) {
-    out.fill(0);
+    out.view.fill(0);
     return;
   }
   const factor = Math.exp(mLog - rLog) * (Math.sqrt(biasCorrection2) / biasCorrection1);
-  for (let k = 0; k < mHat.length; k++) {
-    const r = rHat[k]!;
-    out[k] = r > 0 ? (mHat[k]! / r) * factor : 0;
-  }
+  arena.adamDiv(out, mHat, rHat, factor);
 }
 
 export type PolarMethod = 'exact' | 'svd' | 'newton_schulz';

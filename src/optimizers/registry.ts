@@ -1,6 +1,7 @@
 import type { OptimizerName } from '../config/types.js';
 import type { NormName } from '../metrics/norms.js';
 import type { LayerShape, Params } from '../model/mlp.js';
+import { KernelArena, type F64Block } from '../numerics/wasm/kernels.js';
 import { adamDirection, l2Direction, polarDirection, signDirection, type PolarMethod } from './directions.js';
 import { cosineOf, emaInto, rmsEmaInto, zeroScaled, type Scaled } from './scaled.js';
 
@@ -49,22 +50,32 @@ export interface StepResult {
 
 /**
  * The only stateful piece: holds m (and √v for Adam-type rules) in scaled form and the step count;
- * every rule is a pure function of those (STYLE: pure update + small state holder).
+ * every rule is a pure function of those (STYLE: pure update + small state holder). Its buffers
+ * live in one kernel arena, where the per-step passes over every weight run (WebAssembly SIMD,
+ * src/numerics/wasm/); the gradient is copied in once per step.
  */
 export class Optimizer {
   readonly def: OptimizerDef;
   private readonly rules: LayerRule[];
+  private readonly arena: KernelArena;
+  private readonly grad: F64Block[];
   private readonly m: Scaled;
   private readonly rms: Scaled | null;
+  private readonly out: F64Block[];
   private readonly direction: Params;
   private t = 0;
 
   constructor(private readonly s: OptimizerSettings) {
     this.def = OPTIMIZERS[s.name];
     this.rules = s.shapes.map((_, l) => this.def.rule(s.isMuon[l]!));
-    this.m = zeroScaled(s.shapes);
-    this.rms = this.rules.includes('adam') ? zeroScaled(s.shapes) : null;
-    this.direction = s.shapes.map((sh) => new Float64Array(sh.out * sh.in));
+    const sizes = s.shapes.map((sh) => sh.out * sh.in);
+    const hasAdam = this.rules.includes('adam');
+    this.arena = new KernelArena(KernelArena.bytesFor(Array.from({ length: hasAdam ? 4 : 3 }, () => sizes).flat()));
+    this.grad = sizes.map((n) => this.arena.f64(n));
+    this.m = zeroScaled(this.arena, s.shapes);
+    this.rms = hasAdam ? zeroScaled(this.arena, s.shapes) : null;
+    this.out = sizes.map((n) => this.arena.f64(n));
+    this.direction = this.out.map((b) => b.view);
   }
 
   /** Current momentum buffer m = e^logScale · values (read-only view, for tests and diagnostics). */
@@ -80,24 +91,27 @@ export class Optimizer {
   /** Feed g_t = e^gradLogScale · grad; returns D(m_t) (SPEC §6). The returned arrays are reused. */
   step(grad: Params, gradLogScale: number, wantCosine = false): StepResult {
     this.t += 1;
-    emaInto(this.m, this.s.beta, grad, gradLogScale);
-    if (this.rms) rmsEmaInto(this.rms, this.s.beta2, grad, gradLogScale);
-    const m = this.m.values;
+    const { arena } = this;
+    grad.forEach((g, l) => this.grad[l]!.view.set(g));
+    emaInto(arena, this.m, this.s.beta, this.grad, gradLogScale);
+    if (this.rms) rmsEmaInto(arena, this.rms, this.s.beta2, this.grad, gradLogScale);
+    const m = this.m.blocks;
     const l2Layers: number[] = [];
     this.rules.forEach((rule, l) => {
-      const out = this.direction[l]!;
+      const out = this.out[l]!;
       switch (rule) {
         case 'l2':
           l2Layers.push(l);
           break;
         case 'sign':
-          signDirection(m[l]!, out);
+          signDirection(arena, m[l]!, out);
           break;
         case 'adam':
           adamDirection(
+            arena,
             m[l]!,
             this.m.logScale,
-            this.rms!.values[l]!,
+            this.rms!.blocks[l]!,
             this.rms!.logScale,
             1 - this.s.beta ** this.t,
             1 - this.s.beta2 ** this.t,
@@ -106,19 +120,20 @@ export class Optimizer {
           break;
         case 'polar': {
           const { out: r, in: c } = this.s.shapes[l]!;
-          const fromEngine = this.s.polarOverride?.(m[l]!, r, c) ?? null;
-          if (fromEngine) out.set(fromEngine);
-          else polarDirection(m[l]!, r, c, this.s.polar, out);
+          const fromEngine = this.s.polarOverride?.(m[l]!.view, r, c) ?? null;
+          if (fromEngine) out.view.set(fromEngine);
+          else polarDirection(m[l]!.view, r, c, this.s.polar, out.view);
           break;
         }
       }
     });
     if (l2Layers.length > 0) {
       l2Direction(
+        arena,
         l2Layers.map((l) => m[l]!),
-        l2Layers.map((l) => this.direction[l]!),
+        l2Layers.map((l) => this.out[l]!),
       );
     }
-    return { direction: this.direction, cosMomentumGrad: wantCosine ? cosineOf(m, grad) : NaN };
+    return { direction: this.direction, cosMomentumGrad: wantCosine ? cosineOf(this.m.values, grad) : NaN };
   }
 }

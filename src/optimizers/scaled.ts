@@ -1,4 +1,5 @@
 import type { Params } from '../model/mlp.js';
+import type { F64Block, KernelArena } from '../numerics/wasm/kernels.js';
 
 /**
  * SPEC §4: a list of tensors stored as e^logScale · values with max|values| kept in [1/2, 2] (or all
@@ -8,10 +9,15 @@ import type { Params } from '../model/mlp.js';
 export interface Scaled {
   logScale: number;
   values: Params;
+  /** Where `values` live: one block per tensor in the optimizer's kernel arena (values[l] = blocks[l].view). */
+  blocks: F64Block[];
 }
 
-export function zeroScaled(shapes: { out: number; in: number }[]): Scaled {
-  return { logScale: -Infinity, values: shapes.map((s) => new Float64Array(s.out * s.in)) };
+/** A zero buffer in `arena` (the elementwise passes below run in its kernels). */
+export function zeroScaled(arena: KernelArena, shapes: { out: number; in: number }[]): Scaled {
+  const blocks = shapes.map((s) => arena.f64(s.out * s.in));
+  for (const b of blocks) b.view.fill(0);
+  return { logScale: -Infinity, values: blocks.map((b) => b.view), blocks };
 }
 
 /** log(x) with log(0) = −∞, for β = 0 and the like. */
@@ -24,7 +30,7 @@ function safeLog(x: number): number {
  * The update passes already know the max, so in the common case this costs nothing; the band
  * loses at most one bit of the ~2098 bits of exponent range the representation relies on.
  */
-function settle(buf: Scaled, refLogScale: number, maxAbs: number): void {
+function settle(arena: KernelArena, buf: Scaled, refLogScale: number, maxAbs: number): void {
   if (maxAbs === 0) {
     buf.logScale = -Infinity;
     return;
@@ -32,7 +38,7 @@ function settle(buf: Scaled, refLogScale: number, maxAbs: number): void {
   buf.logScale = refLogScale;
   if (maxAbs >= 0.5 && maxAbs <= 2) return;
   const inv = 1 / maxAbs;
-  for (const v of buf.values) for (let k = 0; k < v.length; k++) v[k]! *= inv;
+  for (const b of buf.blocks) arena.scaleInto(b, b, inv);
   buf.logScale = refLogScale + Math.log(maxAbs);
 }
 
@@ -51,56 +57,32 @@ function commonScale(logA: number, logB: number): { ref: number; ca: number; cb:
 
 /**
  * SPEC §6: the momentum EMA m ← β m + (1 − β) g, in scaled form: both terms are brought to the
- * larger of their two log-scales before adding, so neither underflows against the other.
+ * larger of their two log-scales before adding, so neither underflows against the other. `grad`
+ * holds g's normalized values in blocks of the same arena (KernelArena.ema does the pass).
  */
-export function emaInto(buf: Scaled, beta: number, grad: Params, gradLogScale: number): void {
+export function emaInto(arena: KernelArena, buf: Scaled, beta: number, grad: F64Block[], gradLogScale: number): void {
   const { ref, ca, cb } = commonScale(buf.logScale + safeLog(beta), gradLogScale + safeLog(1 - beta));
   if (ref === -Infinity) return;
   let maxAbs = 0;
-  for (let l = 0; l < buf.values.length; l++) {
-    const m = buf.values[l]!;
-    const g = grad[l]!;
-    for (let k = 0; k < m.length; k++) {
-      const v = ca * m[k]! + cb * g[k]!;
-      m[k] = v;
-      const a = Math.abs(v); // branch-free (see maxAbsOf in src/engine/f64.ts)
-      if (a > maxAbs) maxAbs = a;
-    }
-  }
-  settle(buf, ref, maxAbs);
+  buf.blocks.forEach((m, l) => (maxAbs = Math.max(maxAbs, arena.ema(m, grad[l]!, ca, cb))));
+  settle(arena, buf, ref, maxAbs);
 }
 
 /**
  * SPEC §6: Adam's second moment v ← β2 v + (1 − β2) g², kept as its square root r = √v in scaled
  * form. r has the dynamic range of m and g (v has twice it, and would underflow where m does not),
  * and the update is a per-coordinate hypot: √(β2 r² + (1 − β2) g²), computed without squaring
- * either term so that nothing below 1e-154 is lost. It is a log-scale representation of v
- * (log v_k = 2 logScale + 2 log r̂_k) that costs one division and one square root per coordinate
- * instead of the exp/log pair a per-coordinate log v would.
+ * either term, as big·√(1 + (small/big)²), so that nothing below 1e-154 is lost
+ * (KernelArena.rmsEma). It is a log-scale representation of v (log v_k = 2 logScale + 2 log r̂_k)
+ * that costs one division and one square root per coordinate instead of the exp/log pair a
+ * per-coordinate log v would.
  */
-export function rmsEmaInto(buf: Scaled, beta2: number, grad: Params, gradLogScale: number): void {
+export function rmsEmaInto(arena: KernelArena, buf: Scaled, beta2: number, grad: F64Block[], gradLogScale: number): void {
   const { ref, ca, cb } = commonScale(buf.logScale + 0.5 * safeLog(beta2), gradLogScale + 0.5 * safeLog(1 - beta2));
   if (ref === -Infinity) return;
   let maxAbs = 0;
-  for (let l = 0; l < buf.values.length; l++) {
-    const r = buf.values[l]!;
-    const g = grad[l]!;
-    for (let k = 0; k < r.length; k++) {
-      const x = ca * r[k]!;
-      const y = cb * Math.abs(g[k]!);
-      // Math.max/min, not ternaries: which term is larger is a coin flip, and V8 branches on `x > y ? x : y`.
-      const big = Math.max(x, y);
-      if (big === 0) {
-        r[k] = 0;
-        continue;
-      }
-      const q = Math.min(x, y) / big;
-      const v = big * Math.sqrt(1 + q * q);
-      r[k] = v;
-      if (v > maxAbs) maxAbs = v;
-    }
-  }
-  settle(buf, ref, maxAbs);
+  buf.blocks.forEach((r, l) => (maxAbs = Math.max(maxAbs, arena.rmsEma(r, grad[l]!, ca, cb))));
+  settle(arena, buf, ref, maxAbs);
 }
 
 /** cos(a, b) over all layers; scale-free, so it works on the normalized values directly. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { gramOfRows, matmul } from '../../src/numerics/linalg.js';
 import { KERNELS_WASM_BASE64 } from '../../src/numerics/wasm/kernels.wasm.js';
-import { KernelArena, denseProduct } from '../../src/numerics/wasm/kernels.js';
+import { KernelArena, denseProduct, type F64Block } from '../../src/numerics/wasm/kernels.js';
 // @ts-expect-error: a plain .mjs build script, no types
 import { assembleKernels } from '../../scripts/wasm-assemble.mjs';
 
@@ -89,4 +89,88 @@ test('an arena refuses a block larger than what is left, naming the sizes', () =
   assert.throws(() => arena.f64(1e6), /kernel arena of \d+ bytes cannot hold 8000000 more/);
   arena.reset();
   assert.equal(arena.f64(100).view.length, 100);
+});
+
+/** Blocks of one arena filled with the given arrays. */
+function blocksOf(...arrays: Float64Array[]) {
+  const arena = new KernelArena(KernelArena.bytesFor(arrays.map((a) => a.length)));
+  const blocks = arrays.map((a) => {
+    const b = arena.f64(a.length);
+    b.view.set(a);
+    return b;
+  });
+  return { arena, blocks };
+}
+
+/** Test vectors: signs, zeros of both signs, tiny and huge magnitudes; odd and even lengths. */
+function mixed(length: number, seed: number): Float64Array {
+  const x = values(length, seed);
+  if (length > 5) {
+    x[1] = -0;
+    x[4] = 1e-300;
+    x[5] = -1e300;
+  }
+  return x;
+}
+
+test('elementwise kernels equal their JavaScript definitions bit for bit (ema, rmsEma, scaleInto, sign, adamDiv), any length', () => {
+  for (const n of [0, 1, 2, 7, 50, 51]) {
+    const m0 = mixed(n, 1);
+    const g = mixed(n, 2);
+    const r0 = m0.map(Math.abs);
+    const [ca, cb] = [0.9, 0.1 * Math.E];
+
+    const { arena, blocks } = blocksOf(m0, g, r0, new Float64Array(n));
+    const [m, gb, r, out] = blocks as [F64Block, F64Block, F64Block, F64Block];
+    const wantM = m0.map((v, k) => ca * v + cb * g[k]!);
+    const maxM = arena.ema(m, gb, ca, cb);
+    assert.deepEqual(m.view, wantM, `ema n=${n}`);
+    assert.equal(maxM, wantM.reduce((a, v) => Math.max(a, Math.abs(v)), 0));
+
+    const wantR = r0.map((v, k) => {
+      const x = ca * v;
+      const y = cb * Math.abs(g[k]!);
+      const big = Math.max(x, y);
+      if (big === 0) return 0;
+      const q = Math.min(x, y) / big;
+      return big * Math.sqrt(1 + q * q);
+    });
+    const maxR = arena.rmsEma(r, gb, ca, cb);
+    assert.deepEqual(r.view, wantR, `rmsEma n=${n}`);
+    assert.equal(maxR, wantR.reduce((a, v) => Math.max(a, v), 0));
+
+    arena.scaleInto(out, gb, 0.37);
+    assert.deepEqual(out.view, g.map((v) => v * 0.37), `scaleInto n=${n}`);
+
+    arena.sign(out, gb);
+    // sign(-0) is +0 here (Math.sign gives -0): the same step, the same norms
+    assert.deepEqual([...out.view].map((v) => v + 0), [...g].map((v) => Math.sign(v) + 0), `sign n=${n}`);
+
+    arena.adamDiv(out, gb, r, 2.5);
+    assert.deepEqual(out.view, g.map((v, k) => (r.view[k]! > 0 ? (v / r.view[k]!) * 2.5 : 0)), `adamDiv n=${n}`);
+  }
+});
+
+test('sumSquares keeps one partial sum per lane (the oracle sums even and odd indices apart); NaN: sign keeps it, maxima skip it, adamDiv gives 0 where r is 0 or NaN', () => {
+  for (const n of [0, 1, 2, 9, 50]) {
+    const x = mixed(n, 3).map((v) => (Math.abs(v) > 1e100 || Math.abs(v) < 1e-100 ? 0.5 : v));
+    let even = 0;
+    let odd = 0;
+    for (let k = 0; k + 1 < n; k += 2) {
+      even += x[k]! * x[k]!;
+      odd += x[k + 1]! * x[k + 1]!;
+    }
+    const want = even + odd + (n % 2 === 1 ? x[n - 1]! * x[n - 1]! : 0);
+    const { arena, blocks } = blocksOf(x);
+    assert.equal(arena.sumSquares(blocks[0]!), want, `n=${n}`);
+  }
+  const g = Float64Array.from([Number.NaN, 2, -3, Number.NaN, 0]);
+  const r = Float64Array.from([1, 0, Number.NaN, 2, 4]);
+  const { arena, blocks } = blocksOf(g, r, new Float64Array(5), g.slice());
+  const [gb, rb, out, m] = blocks as [F64Block, F64Block, F64Block, F64Block];
+  arena.sign(out, gb);
+  assert.deepEqual([...out.view], [Number.NaN, 1, -1, Number.NaN, 0]);
+  assert.equal(arena.ema(m, gb, 1, 0), 3, 'NaN is not a maximum');
+  arena.adamDiv(out, gb, rb, 1);
+  assert.deepEqual([...out.view], [Number.NaN, 0, 0, Number.NaN, 0]);
 });

@@ -16,6 +16,12 @@ function kernelModule(): WebAssembly.Module {
 interface KernelExports {
   memory: WebAssembly.Memory;
   rowCombine(out: number, m: number, src: number, val: number, idx: number, rowStart: number, nrows: number, kd: number): void;
+  ema(m: number, g: number, n: number, ca: number, cb: number): number;
+  rmsEma(r: number, g: number, n: number, ca: number, cb: number): number;
+  scaleInto(out: number, x: number, n: number, s: number): void;
+  sumSquares(x: number, n: number): number;
+  sign(out: number, m: number, n: number): void;
+  adamDiv(out: number, m: number, r: number, n: number, factor: number): void;
 }
 
 /** An array living in an arena's memory: `ptr` is its byte offset there, for the kernels. */
@@ -80,6 +86,38 @@ export class KernelArena {
    */
   rowCombine(out: F64Block, m: number, src: F64Block, val: F64Block, idx: I32Block, rowStart: I32Block | null, nrows: number, kd = 0): void {
     this.kernels.rowCombine(out.ptr, m, src.ptr, val.ptr, idx.ptr, rowStart?.ptr ?? 0, nrows, kd);
+  }
+
+  // The optimizers' elementwise passes (kernels.wat); blocks of one arena, n = the first's length.
+
+  /** m ← ca·m + cb·g; returns max|m| (NaN ignored). */
+  ema(m: F64Block, g: F64Block, ca: number, cb: number): number {
+    return this.kernels.ema(m.ptr, g.ptr, m.view.length, ca, cb);
+  }
+
+  /** r ← √((ca·r)² + (cb·g)²) without squaring either term (0 where both are 0); returns max r. */
+  rmsEma(r: F64Block, g: F64Block, ca: number, cb: number): number {
+    return this.kernels.rmsEma(r.ptr, g.ptr, r.view.length, ca, cb);
+  }
+
+  /** out ← s·x (out may be x). */
+  scaleInto(out: F64Block, x: F64Block, s: number): void {
+    this.kernels.scaleInto(out.ptr, x.ptr, x.view.length, s);
+  }
+
+  /** Σ x² (one partial sum per SIMD lane). */
+  sumSquares(x: F64Block): number {
+    return this.kernels.sumSquares(x.ptr, x.view.length);
+  }
+
+  /** out ← sign(m), with sign(±0) = 0 and sign(NaN) = NaN. */
+  sign(out: F64Block, m: F64Block): void {
+    this.kernels.sign(out.ptr, m.ptr, m.view.length);
+  }
+
+  /** out ← (m/r)·factor where r > 0, else 0. */
+  adamDiv(out: F64Block, m: F64Block, r: F64Block, factor: number): void {
+    this.kernels.adamDiv(out.ptr, m.ptr, r.ptr, m.view.length, factor);
   }
 
   private take(bytes: number): number {

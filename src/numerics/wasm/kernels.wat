@@ -15,6 +15,13 @@
 ;; then blocks of 2, then one scalar column when m is odd. The summation order over q is the
 ;; plain left-to-right order, so a block's result does not depend on the block size.
 ;;
+;;
+;; The elementwise passes of the optimizers follow (ema, rmsEma, scaleInto, sumSquares, sign,
+;; adamDiv): the per-step loops over every weight, two lanes at a time, then one scalar element
+;; when n is odd. Each computes per element exactly the IEEE operations of the JavaScript it
+;; replaces (so results are bitwise the same), except sumSquares, which keeps one partial sum per
+;; lane. Maxima ignore NaN, as `if (v > max) max = v` does.
+;;
 ;; All pointers are byte offsets into the exported memory; f64 arrays 8-byte aligned.
 (module
   (memory (export "memory") 1)
@@ -130,4 +137,172 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows)))
   )
+
+  ;; m ← ca·m + cb·g over n elements; returns max |m| (scaled.ts emaInto).
+  (func (export "ema")
+    (param $m i32) (param $g i32) (param $n i32) (param $ca f64) (param $cb f64) (result f64)
+    (local $end2 i32) (local $vca v128) (local $vcb v128) (local $v v128) (local $mx v128)
+    (local $x f64) (local $best f64)
+    (local.set $end2 (i32.add (local.get $m) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (local.set $vca (f64x2.splat (local.get $ca)))
+    (local.set $vcb (f64x2.splat (local.get $cb)))
+    (local.set $mx (v128.const i64x2 0 0))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $m) (local.get $end2)))
+        (local.set $v (f64x2.add
+          (f64x2.mul (local.get $vca) (v128.load (local.get $m)))
+          (f64x2.mul (local.get $vcb) (v128.load (local.get $g)))))
+        (v128.store (local.get $m) (local.get $v))
+        (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.abs (local.get $v))))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (br $pairs)))
+    (local.set $best (call $maxLanes (local.get $mx)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $x (f64.add
+          (f64.mul (local.get $ca) (f64.load (local.get $m)))
+          (f64.mul (local.get $cb) (f64.load (local.get $g)))))
+        (f64.store (local.get $m) (local.get $x))
+        (local.set $best (call $maxIgnoringNaN (local.get $best) (f64.abs (local.get $x))))))
+    (local.get $best))
+
+  ;; r ← √(ca² r² + cb² g²) over n elements, as big·√(1 + (small/big)²) with big = max(ca·r, cb·|g|)
+  ;; and 0 where both are 0; returns max r (scaled.ts rmsEmaInto).
+  (func (export "rmsEma")
+    (param $r i32) (param $g i32) (param $n i32) (param $ca f64) (param $cb f64) (result f64)
+    (local $end2 i32) (local $vca v128) (local $vcb v128) (local $x v128) (local $y v128)
+    (local $big v128) (local $q v128) (local $v v128) (local $mx v128)
+    (local $sx f64) (local $sy f64) (local $sbig f64) (local $sq f64) (local $best f64)
+    (local.set $end2 (i32.add (local.get $r) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (local.set $vca (f64x2.splat (local.get $ca)))
+    (local.set $vcb (f64x2.splat (local.get $cb)))
+    (local.set $mx (v128.const i64x2 0 0))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $r) (local.get $end2)))
+        (local.set $x (f64x2.mul (local.get $vca) (v128.load (local.get $r))))
+        (local.set $y (f64x2.mul (local.get $vcb) (f64x2.abs (v128.load (local.get $g)))))
+        (local.set $big (f64x2.pmax (local.get $x) (local.get $y)))
+        (local.set $q (f64x2.div (f64x2.pmin (local.get $x) (local.get $y)) (local.get $big)))
+        (local.set $v (f64x2.mul (local.get $big)
+          (f64x2.sqrt (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (local.get $q) (local.get $q))))))
+        ;; 0 where big = 0 (the 0/0 above is discarded)
+        (local.set $v (v128.andnot (local.get $v) (f64x2.eq (local.get $big) (v128.const i64x2 0 0))))
+        (v128.store (local.get $r) (local.get $v))
+        (local.set $mx (f64x2.pmax (local.get $mx) (local.get $v)))
+        (local.set $r (i32.add (local.get $r) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (br $pairs)))
+    (local.set $best (call $maxLanes (local.get $mx)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $sx (f64.mul (local.get $ca) (f64.load (local.get $r))))
+        (local.set $sy (f64.mul (local.get $cb) (f64.abs (f64.load (local.get $g)))))
+        (local.set $sbig (select (local.get $sy) (local.get $sx) (f64.lt (local.get $sx) (local.get $sy))))
+        (if (f64.eq (local.get $sbig) (f64.const 0))
+          (then (f64.store (local.get $r) (f64.const 0)))
+          (else
+            (local.set $sq (f64.div
+              (select (local.get $sy) (local.get $sx) (f64.lt (local.get $sy) (local.get $sx)))
+              (local.get $sbig)))
+            (local.set $sq (f64.mul (local.get $sbig)
+              (f64.sqrt (f64.add (f64.const 1) (f64.mul (local.get $sq) (local.get $sq))))))
+            (f64.store (local.get $r) (local.get $sq))
+            (local.set $best (call $maxIgnoringNaN (local.get $best) (local.get $sq)))))))
+    (local.get $best))
+
+  ;; out ← s·x over n elements (out may be x).
+  (func (export "scaleInto") (param $out i32) (param $x i32) (param $n i32) (param $s f64)
+    (local $end2 i32) (local $vs v128)
+    (local.set $end2 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (local.set $vs (f64x2.splat (local.get $s)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end2)))
+        (v128.store (local.get $out) (f64x2.mul (v128.load (local.get $x)) (local.get $vs)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then (f64.store (local.get $out) (f64.mul (f64.load (local.get $x)) (local.get $s))))))
+
+  ;; Σ x² over n elements: one partial sum per lane (even and odd indices), then the odd last one.
+  (func (export "sumSquares") (param $x i32) (param $n i32) (result f64)
+    (local $end2 i32) (local $acc v128) (local $v v128) (local $sum f64)
+    (local.set $end2 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (local.set $acc (v128.const i64x2 0 0))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end2)))
+        (local.set $v (v128.load (local.get $x)))
+        (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $v) (local.get $v))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $pairs)))
+    (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then (local.set $sum (f64.add (local.get $sum)
+        (f64.mul (f64.load (local.get $x)) (f64.load (local.get $x)))))))
+    (local.get $sum))
+
+  ;; out ← sign(m) over n elements: 1, −1, 0 for ±0, NaN for NaN (directions.ts signDirection).
+  (func (export "sign") (param $out i32) (param $m i32) (param $n i32)
+    (local $end2 i32) (local $v v128) (local $one v128) (local $s v128) (local $x f64)
+    (local.set $end2 (i32.add (local.get $m) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $m) (local.get $end2)))
+        (local.set $v (v128.load (local.get $m)))
+        (local.set $s (f64x2.sub
+          (v128.and (local.get $one) (f64x2.gt (local.get $v) (v128.const i64x2 0 0)))
+          (v128.and (local.get $one) (f64x2.lt (local.get $v) (v128.const i64x2 0 0)))))
+        ;; NaN stays NaN (its lanes compare unequal to themselves)
+        (v128.store (local.get $out) (v128.bitselect (local.get $v) (local.get $s) (f64x2.ne (local.get $v) (local.get $v))))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $x (f64.load (local.get $m)))
+        (f64.store (local.get $out)
+          (if (result f64) (f64.gt (local.get $x) (f64.const 0))
+            (then (f64.const 1))
+            (else (if (result f64) (f64.lt (local.get $x) (f64.const 0))
+              (then (f64.const -1))
+              (else (f64.sub (local.get $x) (local.get $x))))))))))
+
+  ;; out ← (m / r) · factor where r > 0, else 0, over n elements (directions.ts adamDirection).
+  (func (export "adamDiv") (param $out i32) (param $m i32) (param $r i32) (param $n i32) (param $factor f64)
+    (local $end2 i32) (local $vf v128) (local $rv v128) (local $x f64)
+    (local.set $end2 (i32.add (local.get $m) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (local.set $vf (f64x2.splat (local.get $factor)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $m) (local.get $end2)))
+        (local.set $rv (v128.load (local.get $r)))
+        (v128.store (local.get $out)
+          (v128.and
+            (f64x2.mul (f64x2.div (v128.load (local.get $m)) (local.get $rv)) (local.get $vf))
+            (f64x2.gt (local.get $rv) (v128.const i64x2 0 0))))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (local.set $r (i32.add (local.get $r) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $x (f64.load (local.get $r)))
+        (f64.store (local.get $out)
+          (if (result f64) (f64.gt (local.get $x) (f64.const 0))
+            (then (f64.mul (f64.div (f64.load (local.get $m)) (local.get $x)) (local.get $factor)))
+            (else (f64.const 0)))))))
+
+  ;; max of the two lanes of a vector of maxima (neither is NaN: pmax never keeps one).
+  (func $maxLanes (param $v v128) (result f64)
+    (call $maxIgnoringNaN (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v))))
+
+  ;; b if b > a, else a: `if (v > max) max = v`.
+  (func $maxIgnoringNaN (param $a f64) (param $b f64) (result f64)
+    (select (local.get $b) (local.get $a) (f64.gt (local.get $b) (local.get $a))))
 )
