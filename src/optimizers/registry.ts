@@ -63,6 +63,8 @@ export class Optimizer {
   private readonly rms: Scaled | null;
   private readonly out: F64Block[];
   private readonly direction: Params;
+  /** θ, copied in for the update (descend). */
+  private readonly theta: F64Block[];
   private t = 0;
 
   constructor(private readonly s: OptimizerSettings) {
@@ -70,12 +72,23 @@ export class Optimizer {
     this.rules = s.shapes.map((_, l) => this.def.rule(s.isMuon[l]!));
     const sizes = s.shapes.map((sh) => sh.out * sh.in);
     const hasAdam = this.rules.includes('adam');
-    this.arena = new KernelArena(KernelArena.bytesFor(Array.from({ length: hasAdam ? 4 : 3 }, () => sizes).flat()));
+    this.arena = new KernelArena(KernelArena.bytesFor(Array.from({ length: hasAdam ? 5 : 4 }, () => sizes).flat()));
     this.grad = sizes.map((n) => this.arena.f64(n));
     this.m = zeroScaled(this.arena, s.shapes);
     this.rms = hasAdam ? zeroScaled(this.arena, s.shapes) : null;
     this.out = sizes.map((n) => this.arena.f64(n));
     this.direction = this.out.map((b) => b.view);
+    this.theta = sizes.map((n) => this.arena.f64(n));
+  }
+
+  /** SPEC §7: θ ← θ − η D(m_t) in place, with the direction of the last step (in the kernel). */
+  descend(params: Params, eta: number): void {
+    params.forEach((w, l) => {
+      const theta = this.theta[l]!;
+      theta.view.set(w);
+      this.arena.descend(theta, this.out[l]!, eta);
+      w.set(theta.view);
+    });
   }
 
   /** Current momentum buffer m = e^logScale · values (read-only view, for tests and diagnostics). */

@@ -185,11 +185,7 @@ export function* trainSteps(
       logTimeMs += performance.now() - logStarted;
     }
     if (t === T) break;
-    for (let l = 0; l < depth; l++) {
-      const w = params[l]!;
-      const d = direction[l]!;
-      for (let k = 0; k < w.length; k++) w[k]! -= eta * d[k]!;
-    }
+    optimizer.descend(params, eta);
     stepsCompleted = t + 1;
     options.onStep?.(stepsCompleted, T);
   }

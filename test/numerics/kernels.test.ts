@@ -113,7 +113,7 @@ function mixed(length: number, seed: number): Float64Array {
   return x;
 }
 
-test('elementwise kernels equal their JavaScript definitions bit for bit (ema, rmsEma, scaleInto, sign, adamDiv), any length', () => {
+test('elementwise kernels equal their JavaScript definitions bit for bit (ema, rmsEma, scaleInto, sign, adamDiv, descend), any length', () => {
   for (const n of [0, 1, 2, 7, 50, 51]) {
     const m0 = mixed(n, 1);
     const g = mixed(n, 2);
@@ -148,6 +148,10 @@ test('elementwise kernels equal their JavaScript definitions bit for bit (ema, r
 
     arena.adamDiv(out, gb, r, 2.5);
     assert.deepEqual(out.view, g.map((v, k) => (r.view[k]! > 0 ? (v / r.view[k]!) * 2.5 : 0)), `adamDiv n=${n}`);
+
+    const w0 = out.view.slice();
+    arena.descend(out, gb, 0.01);
+    assert.deepEqual(out.view, w0.map((w, k) => w - 0.01 * g[k]!), `descend n=${n}`);
   }
 });
 

@@ -22,6 +22,7 @@ interface KernelExports {
   sumSquares(x: number, n: number): number;
   sign(out: number, m: number, n: number): void;
   adamDiv(out: number, m: number, r: number, n: number, factor: number): void;
+  descend(w: number, d: number, n: number, eta: number): void;
 }
 
 /** An array living in an arena's memory: `ptr` is its byte offset there, for the kernels. */
@@ -118,6 +119,11 @@ export class KernelArena {
   /** out ← (m/r)·factor where r > 0, else 0. */
   adamDiv(out: F64Block, m: F64Block, r: F64Block, factor: number): void {
     this.kernels.adamDiv(out.ptr, m.ptr, r.ptr, m.view.length, factor);
+  }
+
+  /** w ← w − η·d. */
+  descend(w: F64Block, d: F64Block, eta: number): void {
+    this.kernels.descend(w.ptr, d.ptr, w.view.length, eta);
   }
 
   private take(bytes: number): number {

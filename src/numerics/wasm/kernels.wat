@@ -17,7 +17,7 @@
 ;;
 ;;
 ;; The elementwise passes of the optimizers follow (ema, rmsEma, scaleInto, sumSquares, sign,
-;; adamDiv): the per-step loops over every weight, two lanes at a time, then one scalar element
+;; adamDiv, descend): the per-step loops over every weight, two lanes at a time, then one scalar element
 ;; when n is odd. Each computes per element exactly the IEEE operations of the JavaScript it
 ;; replaces (so results are bitwise the same), except sumSquares, which keeps one partial sum per
 ;; lane. Maxima ignore NaN, as `if (v > max) max = v` does.
@@ -297,6 +297,23 @@
           (if (result f64) (f64.gt (local.get $x) (f64.const 0))
             (then (f64.mul (f64.div (f64.load (local.get $m)) (local.get $x)) (local.get $factor)))
             (else (f64.const 0)))))))
+
+  ;; w ← w − η·d over n elements (the parameter update θ ← θ − η D).
+  (func (export "descend") (param $w i32) (param $d i32) (param $n i32) (param $eta f64)
+    (local $end2 i32) (local $ve v128)
+    (local.set $end2 (i32.add (local.get $w) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (local.set $ve (f64x2.splat (local.get $eta)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $w) (local.get $end2)))
+        (v128.store (local.get $w)
+          (f64x2.sub (v128.load (local.get $w)) (f64x2.mul (local.get $ve) (v128.load (local.get $d)))))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then (f64.store (local.get $w)
+        (f64.sub (f64.load (local.get $w)) (f64.mul (local.get $eta) (f64.load (local.get $d))))))))
 
   ;; max of the two lanes of a vector of maxima (neither is NaN: pmax never keeps one).
   (func $maxLanes (param $v v128) (result f64)
