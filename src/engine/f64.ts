@@ -116,8 +116,10 @@ export class F64Engine implements Engine {
   private readonly arena: KernelArena;
   private readonly xRows: { start: I32Block; index: I32Block; value: F64Block }; // X by rows (CSR)
   private readonly xCols: { start: I32Block; index: I32Block; value: F64Block }; // X by columns (CSC)
+  private readonly firstW: F64Block; // W_1 [m, d], copied in
   private readonly firstT: F64Block; // W_1ᵀ [d, m]
   private readonly firstGradT: F64Block; // ∂W_1ᵀ [d, m]
+  private readonly activePixels: I32Block; // SparseInput.activePixels
   private readonly dense: (DenseBlocks | null)[]; // [l] for l ≥ 1
   /** acts[l] = Z_{l+1}, then σ(Z_{l+1}) in place [n, out]; dOut[l] = ∂Z_{l+1} [n, out]; logits [n, C]. */
   private readonly acts: F64Block[];
@@ -126,6 +128,8 @@ export class F64Engine implements Engine {
   /** 0, 1, 2, …: the term indices of a dense product (KernelArena.rowCombine). */
   private readonly iota: I32Block;
   private readonly derivs: Float64Array[]; // σ'(Z_l) [n, out]
+  /** The normalized gradient handed out, per layer [out, in] (grad[l] = gradOut[l].view). */
+  private readonly gradOut: F64Block[];
   private readonly grad: Params;
 
   constructor(data: Pick<Dataset, 'X' | 'y' | 'n' | 'd' | 'numClasses'>, shapes: LayerShape[], activation: Activation) {
@@ -146,19 +150,21 @@ export class F64Engine implements Engine {
     const arena = new KernelArena(
       KernelArena.bytesFor(
         [
-          ...[nnz, nnz, d * m, d * m],
-          ...shapes.map((s) => 2 * n * s.out), // acts (logits for the last) and dOut
+          ...[nnz, nnz, d * m, d * m, d * m],
+          ...shapes.map((s) => 2 * n * s.out + s.in * s.out), // acts (logits for the last), dOut, gradOut
           ...later.map((s) => 3 * s.in * s.out + s.out * n),
         ],
-        [n + 1, nnz, d + 1, nnz, longest],
+        [n + 1, nnz, d + 1, nnz, longest, this.x.activePixels.length],
       ),
     );
     const filled = <B extends F64Block | I32Block>(block: B, from: ArrayLike<number>): B => (block.view.set(from), block);
     this.arena = arena;
     this.xRows = { start: filled(arena.i32(n + 1), this.x.rowStart), index: filled(arena.i32(nnz), this.x.rowCol), value: filled(arena.f64(nnz), this.x.rowVal) };
     this.xCols = { start: filled(arena.i32(d + 1), this.x.colStart), index: filled(arena.i32(nnz), this.x.colRow), value: filled(arena.f64(nnz), this.x.colVal) };
+    this.firstW = arena.f64(m * d);
     this.firstT = arena.f64(d * m);
     this.firstGradT = arena.f64(d * m);
+    this.activePixels = filled(arena.i32(this.x.activePixels.length), this.x.activePixels);
     this.acts = shapes.slice(0, L - 1).map((s) => arena.f64(n * s.out));
     this.logits = arena.f64(n * shapes[L - 1]!.out);
     this.dOut = shapes.map((s) => arena.f64(n * s.out));
@@ -169,7 +175,10 @@ export class F64Engine implements Engine {
     for (let j = 0; j < longest; j++) this.iota.view[j] = j;
     this.n = n;
     this.derivs = shapes.slice(0, L - 1).map((s) => new Float64Array(n * s.out));
-    this.grad = shapes.map((s) => new Float64Array(s.out * s.in));
+    // Zero-filled: the first layer's columns of pixels that are 0 in every sample are never written.
+    this.gradOut = shapes.map((s) => arena.f64(s.out * s.in));
+    for (const g of this.gradOut) g.view.fill(0);
+    this.grad = this.gradOut.map((g) => g.view);
   }
 
   /** The returned arrays belong to the engine and are overwritten by the next call. */
@@ -214,19 +223,16 @@ export class F64Engine implements Engine {
     arena.rowCombine(this.firstGradT, shapes[0]!.out, this.dOut[0]!, this.xCols.value, this.xCols.index, this.xCols.start, this.x.d);
 
     // Renormalize so that max|G| = 1 over all layers; the scale moves into the log.
-    let maxAbs = maxAbsOf(this.firstGradT.view);
-    for (let l = 1; l < L; l++) maxAbs = Math.max(maxAbs, maxAbsOf(this.dense[l]!.grad.view));
+    let maxAbs = arena.maxAbs(this.firstGradT);
+    for (let l = 1; l < L; l++) maxAbs = Math.max(maxAbs, arena.maxAbs(this.dense[l]!.grad));
     if (maxAbs === 0) {
       result.gradLogScale = -Infinity;
       return result;
     }
     const inv = 1 / maxAbs;
-    this.firstGradOut(inv);
-    for (let l = 1; l < L; l++) {
-      const g = this.grad[l]!;
-      const src = this.dense[l]!.grad.view;
-      for (let k = 0; k < g.length; k++) g[k] = src[k]! * inv;
-    }
+    // grad[0] = ∂W_1 [m, d] from ∂W_1ᵀ, over the pixels that are non-zero somewhere
+    arena.scatterColumns(this.gradOut[0]!, this.firstGradT, shapes[0]!.out, this.x.d, this.activePixels, inv);
+    for (let l = 1; l < L; l++) arena.scaleInto(this.gradOut[l]!, this.dense[l]!.grad, inv);
     result.grad = this.grad;
     result.gradLogScale = loss.gradLogScale + Math.log(maxAbs);
     return result;
@@ -234,36 +240,15 @@ export class F64Engine implements Engine {
 
   /** Z_1 = X W_1ᵀ over the non-zero pixels only: Z_1[i, :] = Σ_p x_ip W_1ᵀ[p, :]. W: [m, d]; into acts[0]. */
   private forwardFirst(W: Float64Array): void {
-    const d = this.x.d;
     const m = this.shapes[0]!.out;
-    const WT = this.firstT.view;
+    this.firstW.view.set(W);
     // Rows of pixels that are 0 in every sample are never read.
-    for (const p of this.x.activePixels) for (let k = 0; k < m; k++) WT[p * m + k] = W[k * d + p]!;
+    this.arena.gatherColumns(this.firstT, this.firstW, m, this.x.d, this.activePixels);
     this.arena.rowCombine(this.acts[0]!, m, this.firstT, this.xRows.value, this.xRows.index, this.xRows.start, this.n);
-  }
-
-  /** grad[0] = scale · ∂W_1 [m, d], from ∂W_1ᵀ. */
-  private firstGradOut(scale: number): void {
-    const d = this.x.d;
-    const m = this.shapes[0]!.out;
-    const gT = this.firstGradT.view;
-    const grad = this.grad[0]!;
-    // Pixels that are 0 in every sample keep the zero gradient the buffer was created with.
-    for (const p of this.x.activePixels) for (let k = 0; k < m; k++) grad[k * d + p] = gT[p * m + k]! * scale;
   }
 }
 
 /** out = Aᵀ for A: [r, c] → out: [c, r]. */
 function transposeInto(A: Float64Array, r: number, c: number, out: Float64Array): void {
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = A[i * c + j]!;
-}
-
-/** max |a_k|. Math.abs, not `v < 0 ? -v : v`: V8 branches on the latter, and gradient signs are coin flips (4× slower here). */
-function maxAbsOf(a: Float64Array): number {
-  let max = 0;
-  for (let k = 0; k < a.length; k++) {
-    const v = Math.abs(a[k]!);
-    if (v > max) max = v;
-  }
-  return max;
 }

@@ -178,3 +178,30 @@ test('sumSquares keeps one partial sum per lane (the oracle sums even and odd in
   arena.adamDiv(out, gb, rb, 1);
   assert.deepEqual([...out.view], [Number.NaN, 0, 0, Number.NaN, 0]);
 });
+
+test('gatherColumns / scatterColumns move the listed columns of W [m, d] to and from rows of Wᵀ and leave the rest alone; maxAbs skips NaN', () => {
+  for (const [m, d] of [[1, 1], [3, 7], [50, 13]] as const) {
+    const W = values(m * d, m + d);
+    const cols = Int32Array.from({ length: d }, (_, j) => j).filter((j) => j % 3 !== 1);
+    const arena = new KernelArena(KernelArena.bytesFor([m * d, d * m, m * d], [cols.length]));
+    const w = arena.f64(m * d);
+    w.view.set(W);
+    const t = arena.f64(d * m);
+    t.view.fill(-7);
+    const idx = arena.i32(cols.length);
+    idx.view.set(cols);
+    arena.gatherColumns(t, w, m, d, idx);
+    for (let p = 0; p < d; p++) {
+      for (let k = 0; k < m; k++) assert.equal(t.view[p * m + k], cols.includes(p) ? W[k * d + p] : -7, `gather m=${m} d=${d} p=${p} k=${k}`);
+    }
+    const back = arena.f64(m * d);
+    back.view.fill(5);
+    arena.scatterColumns(back, t, m, d, idx, 0.5);
+    for (let k = 0; k < m; k++) {
+      for (let p = 0; p < d; p++) assert.equal(back.view[k * d + p], cols.includes(p) ? W[k * d + p]! * 0.5 : 5, `scatter m=${m} d=${d}`);
+    }
+    assert.equal(arena.maxAbs(w), W.reduce((a, v) => Math.max(a, Math.abs(v)), 0));
+  }
+  const { arena, blocks } = blocksOf(Float64Array.from([Number.NaN, -3, 2]));
+  assert.equal(arena.maxAbs(blocks[0]!), 3);
+});

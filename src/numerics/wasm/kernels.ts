@@ -23,6 +23,9 @@ interface KernelExports {
   sign(out: number, m: number, n: number): void;
   adamDiv(out: number, m: number, r: number, n: number, factor: number): void;
   descend(w: number, d: number, n: number, eta: number): void;
+  maxAbs(x: number, n: number): number;
+  gatherColumns(dst: number, w: number, m: number, d: number, idx: number, nidx: number): void;
+  scatterColumns(w: number, src: number, m: number, d: number, idx: number, nidx: number, scale: number): void;
 }
 
 /** An array living in an arena's memory: `ptr` is its byte offset there, for the kernels. */
@@ -124,6 +127,21 @@ export class KernelArena {
   /** w ← w − η·d. */
   descend(w: F64Block, d: F64Block, eta: number): void {
     this.kernels.descend(w.ptr, d.ptr, w.view.length, eta);
+  }
+
+  /** max |x_k| (NaN ignored). */
+  maxAbs(x: F64Block): number {
+    return this.kernels.maxAbs(x.ptr, x.view.length);
+  }
+
+  /** The columns `cols` of W [m, d] as rows of Wᵀ [d, m]: dst[p, :] = W[:, p]; other rows of dst untouched. */
+  gatherColumns(dst: F64Block, W: F64Block, m: number, d: number, cols: I32Block): void {
+    this.kernels.gatherColumns(dst.ptr, W.ptr, m, d, cols.ptr, cols.view.length);
+  }
+
+  /** The inverse of gatherColumns, scaled: W[:, p] = scale · src[p, :] for p in `cols`; other columns of W untouched. */
+  scatterColumns(W: F64Block, src: F64Block, m: number, d: number, cols: I32Block, scale: number): void {
+    this.kernels.scatterColumns(W.ptr, src.ptr, m, d, cols.ptr, cols.view.length, scale);
   }
 
   private take(bytes: number): number {

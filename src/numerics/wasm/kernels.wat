@@ -22,6 +22,8 @@
 ;; replaces (so results are bitwise the same), except sumSquares, which keeps one partial sum per
 ;; lane. Maxima ignore NaN, as `if (v > max) max = v` does.
 ;;
+;; Last, the f64 engine's first-layer transposes (gatherColumns, scatterColumns) and maxAbs.
+;;
 ;; All pointers are byte offsets into the exported memory; f64 arrays 8-byte aligned.
 (module
   (memory (export "memory") 1)
@@ -314,6 +316,68 @@
     (if (i32.and (local.get $n) (i32.const 1))
       (then (f64.store (local.get $w)
         (f64.sub (f64.load (local.get $w)) (f64.mul (local.get $eta) (f64.load (local.get $d))))))))
+
+  ;; max |x| over n elements (NaN ignored).
+  (func (export "maxAbs") (param $x i32) (param $n i32) (result f64)
+    (local $end2 i32) (local $mx v128) (local $best f64)
+    (local.set $end2 (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (local.set $mx (v128.const i64x2 0 0))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end2)))
+        (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.abs (v128.load (local.get $x)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $pairs)))
+    (local.set $best (call $maxLanes (local.get $mx)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then (local.set $best (call $maxIgnoringNaN (local.get $best) (f64.abs (f64.load (local.get $x)))))))
+    (local.get $best))
+
+  ;; Columns p = idx[0..nidx) of W [m, d] as rows of Wᵀ [d, m]: dst[p, k] = W[k, p] (other rows of dst untouched).
+  (func (export "gatherColumns")
+    (param $dst i32) (param $w i32) (param $m i32) (param $d i32) (param $idx i32) (param $nidx i32)
+    (local $idxEnd i32) (local $p i32) (local $o i32) (local $oEnd i32) (local $s i32) (local $stride i32)
+    (local.set $idxEnd (i32.add (local.get $idx) (i32.shl (local.get $nidx) (i32.const 2))))
+    (local.set $stride (i32.shl (local.get $d) (i32.const 3)))
+    (block $done
+      (loop $cols
+        (br_if $done (i32.ge_u (local.get $idx) (local.get $idxEnd)))
+        (local.set $p (i32.load (local.get $idx)))
+        (local.set $o (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $p) (local.get $m)) (i32.const 3))))
+        (local.set $oEnd (i32.add (local.get $o) (i32.shl (local.get $m) (i32.const 3))))
+        (local.set $s (i32.add (local.get $w) (i32.shl (local.get $p) (i32.const 3))))
+        (block $rowDone
+          (loop $row
+            (br_if $rowDone (i32.ge_u (local.get $o) (local.get $oEnd)))
+            (f64.store (local.get $o) (f64.load (local.get $s)))
+            (local.set $o (i32.add (local.get $o) (i32.const 8)))
+            (local.set $s (i32.add (local.get $s) (local.get $stride)))
+            (br $row)))
+        (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
+        (br $cols))))
+
+  ;; The inverse, scaled: W[k, p] = scale · src[p, k] for p = idx[0..nidx) (other columns of W untouched).
+  (func (export "scatterColumns")
+    (param $w i32) (param $src i32) (param $m i32) (param $d i32) (param $idx i32) (param $nidx i32) (param $scale f64)
+    (local $idxEnd i32) (local $p i32) (local $s i32) (local $sEnd i32) (local $o i32) (local $stride i32)
+    (local.set $idxEnd (i32.add (local.get $idx) (i32.shl (local.get $nidx) (i32.const 2))))
+    (local.set $stride (i32.shl (local.get $d) (i32.const 3)))
+    (block $done
+      (loop $cols
+        (br_if $done (i32.ge_u (local.get $idx) (local.get $idxEnd)))
+        (local.set $p (i32.load (local.get $idx)))
+        (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $p) (local.get $m)) (i32.const 3))))
+        (local.set $sEnd (i32.add (local.get $s) (i32.shl (local.get $m) (i32.const 3))))
+        (local.set $o (i32.add (local.get $w) (i32.shl (local.get $p) (i32.const 3))))
+        (block $rowDone
+          (loop $row
+            (br_if $rowDone (i32.ge_u (local.get $s) (local.get $sEnd)))
+            (f64.store (local.get $o) (f64.mul (f64.load (local.get $s)) (local.get $scale)))
+            (local.set $s (i32.add (local.get $s) (i32.const 8)))
+            (local.set $o (i32.add (local.get $o) (local.get $stride)))
+            (br $row)))
+        (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
+        (br $cols))))
 
   ;; max of the two lanes of a vector of maxima (neither is NaN: pmax never keeps one).
   (func $maxLanes (param $v v128) (result f64)
