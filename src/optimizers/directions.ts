@@ -47,7 +47,6 @@ export type PolarMethod = 'exact' | 'svd' | 'newton_schulz';
 
 /** Spectral rule (spectral descent / Muon): D = U Vᵀ of the layer's m [r, c]. */
 export function polarDirection(m: Float64Array, r: number, c: number, method: PolarMethod, out: Float64Array): void {
-  out.set(
-    method === 'newton_schulz' ? polarFactorNewtonSchulz(m, r, c) : polarFactorExact(m, r, c, method === 'svd' ? 'svd' : 'gram').Q,
-  );
+  if (method === 'newton_schulz') out.set(polarFactorNewtonSchulz(m, r, c));
+  else polarFactorExact(m, r, c, method === 'svd' ? 'svd' : 'gram', out);
 }

@@ -37,48 +37,51 @@ export function polarFactorExact(
   r: number,
   c: number,
   method: 'gram' | 'svd' = 'gram',
+  out?: Float64Array,
 ): { Q: Float64Array; route: PolarRoute } {
   if (r > c) {
     const { Q, route } = polarFactorExact(transpose(M, r, c), c, r, method);
-    return { Q: transpose(Q, c, r), route };
+    const Qt = transpose(Q, c, r);
+    if (!out) return { Q: Qt, route };
+    out.set(Qt);
+    return { Q: out, route };
   }
+  const Q = out ?? new Float64Array(r * c);
+  // Every matrix of the computation lives in one kernel arena, so the products read their
+  // operands where they were written. Sized for the worst case (no row or column dropped).
+  const arena = scratchArena(KernelArena.bytesFor([r * c, r * c, r * c, c * r, r * r, r * r, r * r, r * r, r * c, r, c], [r, c, c]));
+  const Mb = arena.f64(r * c);
+  Mb.view.set(M);
   // Exactly-zero rows and columns stay zero in U Vᵀ; dropping them first makes the Gram route
   // cheaper (pixels that are black in every image give zero columns of W_1's momentum) and keeps
   // known rank deficiency out of the conditioning test below.
-  const rows: number[] = [];
-  const colLive = new Uint8Array(c);
-  let maxAbs = 0;
-  for (let i = 0; i < r; i++) {
-    let any = false;
-    for (let j = 0; j < c; j++) {
-      const v = M[i * c + j]!;
-      if (v !== 0) {
-        any = true;
-        colLive[j] = 1;
-        maxAbs = Math.max(maxAbs, Math.abs(v));
-      }
-    }
-    if (any) rows.push(i);
-  }
-  const cols: number[] = [];
-  for (let j = 0; j < c; j++) if (colLive[j]) cols.push(j);
-  const Q = new Float64Array(r * c);
-  if (rows.length === 0) return { Q, route: 'zero' };
-  const k = rows.length;
-  const n = cols.length;
-  // Every matrix of the computation lives in one kernel arena, so the products read their
-  // operands where they were written (no copies in and out).
-  const arena = scratchArena(KernelArena.bytesFor([k * n, n * k, k * k, k * k, k * n], [n]));
+  const rowMax = arena.f64(r);
+  const colMax = arena.f64(c);
+  arena.lineMaxAbs(Mb, r, c, rowMax, colMax);
+  const rowList = liveIndices(rowMax.view);
+  const colList = liveIndices(colMax.view);
+  Q.fill(0);
+  if (rowList.length === 0) return { Q, route: 'zero' };
+  const maxAbs = Math.max(...rowMax.view);
+  const k = rowList.length;
+  const n = colList.length;
+  const rows = arena.i32(k);
+  rows.view.set(rowList);
+  const cols = arena.i32(n);
+  cols.view.set(colList);
+  const iota = arena.i32(n);
+  for (let j = 0; j < n; j++) iota.view[j] = j;
   const sub = arena.f64(k * n); // [k, n]
   const subT = arena.f64(n * k); // [n, k]
   const gram = arena.f64(k * k);
+  const scaledV = arena.f64(k * k);
+  const VT = arena.f64(k * k);
   const P = arena.f64(k * k);
   const QSub = arena.f64(k * n);
-  const iota = arena.i32(n);
-  for (let j = 0; j < n; j++) iota.view[j] = j;
+  const Qb = arena.f64(r * c);
   // U Vᵀ does not depend on M's scale; max|entry| = 1 keeps the squares in the Gram matrix (and
   // σ² below) clear of overflow and underflow for a matrix of any size.
-  gatherScaled(M, c, rows, cols, 1 / maxAbs, sub.view, subT.view);
+  arena.gatherSub(sub, subT, Mb, c, rows, cols, 1 / maxAbs);
 
   let route: PolarRoute = 'svd';
   let spectrum: { values: Float64Array; vectors: Float64Array; keepFrom: number } | null = null;
@@ -92,40 +95,37 @@ export function polarFactorExact(
     }
   }
   spectrum ??= svdSpectrum(sub.view, k, n);
-  // (sub subᵀ)^{−1/2} sub over the kept eigenvalues: P = Σ_kept v_e v_eᵀ / √λ_e [k, k], then P · sub.
-  inverseRootInto(spectrum.values, spectrum.vectors, spectrum.keepFrom, k, P.view);
+  // (sub subᵀ)^{−1/2} sub over the kept eigenvalues: P = Σ_kept v_e v_eᵀ / √λ_e = (V W) Vᵀ [k, k]
+  // with W = diag(1/√λ_e, 0 for the dropped), then P · sub.
+  inverseRootFactors(spectrum.values, spectrum.vectors, spectrum.keepFrom, k, scaledV.view, VT.view);
+  arena.rowCombine(P, k, VT, scaledV, iota, null, k, k);
   arena.rowCombine(QSub, n, sub, P, iota, null, k, k);
-  const q = QSub.view;
-  for (let a = 0; a < k; a++) {
-    const dst = rows[a]! * c;
-    for (let b = 0; b < n; b++) Q[dst + cols[b]!] = q[a * n + b]!;
-  }
+  Qb.view.fill(0);
+  arena.scatterSub(Qb, c, QSub, rows, cols);
+  Q.set(Qb.view);
   return { Q, route };
 }
 
-/** sub = the [rows, cols] submatrix of M [·, c] times `scale`, and its transpose subT. */
-function gatherScaled(M: Float64Array, c: number, rows: number[], cols: number[], scale: number, sub: Float64Array, subT: Float64Array): void {
-  const k = rows.length;
-  const n = cols.length;
-  for (let a = 0; a < k; a++) {
-    const src = rows[a]! * c;
-    for (let b = 0; b < n; b++) {
-      const v = M[src + cols[b]!]! * scale;
-      sub[a * n + b] = v;
-      subT[b * k + a] = v;
-    }
-  }
+/** Indices of the positive entries (the live rows or columns, from their max |entry|). */
+function liveIndices(lineMax: Float64Array): number[] {
+  const live: number[] = [];
+  lineMax.forEach((v, i) => {
+    if (v > 0) live.push(i);
+  });
+  return live;
 }
 
-/** P = Σ_{e: λ_e ≥ keepFrom} v_e v_eᵀ / √λ_e, with V's columns the eigenvectors. P: [k, k], overwritten. */
-function inverseRootInto(lambda: Float64Array, V: Float64Array, keepFrom: number, k: number, P: Float64Array): void {
-  P.fill(0);
+/**
+ * The factors of P = Σ_{e: λ_e ≥ keepFrom} v_e v_eᵀ / √λ_e = (V W) Vᵀ, V's columns the
+ * eigenvectors and W = diag(1/√λ_e) over the kept ones (0 for the others): scaledV = V W and
+ * VT = Vᵀ, both [k, k], overwritten. The product sums over e in order, as the formula does.
+ */
+function inverseRootFactors(lambda: Float64Array, V: Float64Array, keepFrom: number, k: number, scaledV: Float64Array, VT: Float64Array): void {
   for (let e = 0; e < k; e++) {
-    if (!(lambda[e]! >= keepFrom)) continue;
-    const w = 1 / Math.sqrt(lambda[e]!);
+    const w = lambda[e]! >= keepFrom ? 1 / Math.sqrt(lambda[e]!) : 0;
     for (let a = 0; a < k; a++) {
-      const va = V[a * k + e]! * w;
-      for (let b = 0; b < k; b++) P[a * k + b]! += va * V[b * k + e]!;
+      scaledV[a * k + e] = V[a * k + e]! * w;
+      VT[e * k + a] = V[a * k + e]!;
     }
   }
 }
@@ -135,7 +135,7 @@ function inverseRootInto(lambda: Float64Array, V: Float64Array, keepFrom: number
  * (its n × k factor is never formed), then U Vᵀ = Σ_kept u_e u_eᵀ M / σ_e. Each σ_e and u_e is
  * accurate to ε σ_max in absolute terms, so a kept direction with σ_e ≥ 1e-10 σ_max carries a
  * relative error of at most ~ε σ_max/σ_e ≤ 1e-6, and the dropped ones are exactly those below the
- * SPEC cutoff. Returned as the spectrum of M Mᵀ (λ = σ², eigenvectors u_e) for inverseRootInto.
+ * SPEC cutoff. Returned as the spectrum of M Mᵀ (λ = σ², eigenvectors u_e) for inverseRootFactors.
  */
 function svdSpectrum(M: Float64Array, k: number, c: number): { values: Float64Array; vectors: Float64Array; keepFrom: number } {
   const { s, U } = leftSingular(M, k, c);

@@ -205,3 +205,44 @@ test('gatherColumns / scatterColumns move the listed columns of W [m, d] to and 
   const { arena, blocks } = blocksOf(Float64Array.from([Number.NaN, -3, 2]));
   assert.equal(arena.maxAbs(blocks[0]!), 3);
 });
+
+test('lineMaxAbs gives every row\'s and column\'s max |entry|; gatherSub / scatterSub move a [rows, cols] submatrix (and its transpose) out and back', () => {
+  for (const [r, c] of [[1, 1], [4, 9], [5, 16]] as const) {
+    const M = values(r * c, r * c);
+    const arena = new KernelArena(KernelArena.bytesFor([r * c, r, c, r * c, r * c, r * c], [r, c]));
+    const Mb = arena.f64(r * c);
+    Mb.view.set(M);
+    const rowMax = arena.f64(r);
+    const colMax = arena.f64(c);
+    colMax.view.fill(99); // overwritten, not maxed with
+    arena.lineMaxAbs(Mb, r, c, rowMax, colMax);
+    for (let i = 0; i < r; i++) assert.equal(rowMax.view[i], Math.max(...M.subarray(i * c, (i + 1) * c).map(Math.abs)), `row ${i}`);
+    for (let j = 0; j < c; j++) assert.equal(colMax.view[j], Math.max(...Array.from({ length: r }, (_, i) => Math.abs(M[i * c + j]!))), `col ${j}`);
+
+    const rowList = Array.from({ length: r }, (_, i) => i).filter((i) => i % 2 === 0);
+    const colList = Array.from({ length: c }, (_, j) => j).filter((j) => j % 3 !== 2);
+    const rows = arena.i32(rowList.length);
+    rows.view.set(rowList);
+    const cols = arena.i32(colList.length);
+    cols.view.set(colList);
+    const [k, n] = [rowList.length, colList.length];
+    const sub = arena.f64(k * n);
+    const subT = arena.f64(n * k);
+    arena.gatherSub(sub, subT, Mb, c, rows, cols, 0.25);
+    rowList.forEach((i, a) =>
+      colList.forEach((j, b) => {
+        assert.equal(sub.view[a * n + b], M[i * c + j]! * 0.25);
+        assert.equal(subT.view[b * k + a], M[i * c + j]! * 0.25);
+      }),
+    );
+    const Q = arena.f64(r * c);
+    Q.view.fill(3);
+    arena.scatterSub(Q, c, sub, rows, cols);
+    for (let i = 0; i < r; i++) {
+      for (let j = 0; j < c; j++) {
+        const inside = rowList.includes(i) && colList.includes(j);
+        assert.equal(Q.view[i * c + j], inside ? M[i * c + j]! * 0.25 : 3, `Q[${i}, ${j}]`);
+      }
+    }
+  }
+});

@@ -26,6 +26,9 @@ interface KernelExports {
   maxAbs(x: number, n: number): number;
   gatherColumns(dst: number, w: number, m: number, d: number, idx: number, nidx: number): void;
   scatterColumns(w: number, src: number, m: number, d: number, idx: number, nidx: number, scale: number): void;
+  lineMaxAbs(M: number, r: number, c: number, rowMax: number, colMax: number): void;
+  gatherSub(sub: number, subT: number, M: number, c: number, rows: number, k: number, cols: number, n: number, scale: number): void;
+  scatterSub(Q: number, c: number, S: number, rows: number, k: number, cols: number, n: number): void;
 }
 
 /** An array living in an arena's memory: `ptr` is its byte offset there, for the kernels. */
@@ -142,6 +145,21 @@ export class KernelArena {
   /** The inverse of gatherColumns, scaled: W[:, p] = scale · src[p, :] for p in `cols`; other columns of W untouched. */
   scatterColumns(W: F64Block, src: F64Block, m: number, d: number, cols: I32Block, scale: number): void {
     this.kernels.scatterColumns(W.ptr, src.ptr, m, d, cols.ptr, cols.view.length, scale);
+  }
+
+  /** rowMax[i] = max_j |M[i, j]| and colMax[j] = max_i |M[i, j]| for M [r, c] (NaN ignored). */
+  lineMaxAbs(M: F64Block, r: number, c: number, rowMax: F64Block, colMax: F64Block): void {
+    this.kernels.lineMaxAbs(M.ptr, r, c, rowMax.ptr, colMax.ptr);
+  }
+
+  /** sub = scale · M[rows, cols] [k, n] and subT = its transpose [n, k], for M [·, c]. */
+  gatherSub(sub: F64Block, subT: F64Block, M: F64Block, c: number, rows: I32Block, cols: I32Block, scale: number): void {
+    this.kernels.gatherSub(sub.ptr, subT.ptr, M.ptr, c, rows.ptr, rows.view.length, cols.ptr, cols.view.length, scale);
+  }
+
+  /** Q[rows[a], cols[b]] = S[a, b] for S [k, n] and Q [·, c]; the rest of Q untouched. */
+  scatterSub(Q: F64Block, c: number, S: F64Block, rows: I32Block, cols: I32Block): void {
+    this.kernels.scatterSub(Q.ptr, c, S.ptr, rows.ptr, rows.view.length, cols.ptr, cols.view.length);
   }
 
   private take(bytes: number): number {

@@ -22,7 +22,8 @@
 ;; replaces (so results are bitwise the same), except sumSquares, which keeps one partial sum per
 ;; lane. Maxima ignore NaN, as `if (v > max) max = v` does.
 ;;
-;; Last, the f64 engine's first-layer transposes (gatherColumns, scatterColumns) and maxAbs.
+;; Last, the f64 engine's first-layer transposes (gatherColumns, scatterColumns) and maxAbs, and
+;; the polar factor's bookkeeping (lineMaxAbs, gatherSub, scatterSub).
 ;;
 ;; All pointers are byte offsets into the exported memory; f64 arrays 8-byte aligned.
 (module
@@ -378,6 +379,90 @@
             (br $row)))
         (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
         (br $cols))))
+
+  ;; Row and column maxima of |M| for M [r, c]: rowMax[i] = max_j |M[i, j]|, colMax[j] = max_i |M[i, j]|
+  ;; (both overwritten; NaN ignored).
+  (func (export "lineMaxAbs") (param $M i32) (param $r i32) (param $c i32) (param $rowMax i32) (param $colMax i32)
+    (local $i i32) (local $col i32) (local $colEnd i32) (local $colEnd2 i32) (local $a v128) (local $rmx v128) (local $x f64) (local $best f64)
+    (local.set $colEnd (i32.add (local.get $colMax) (i32.shl (local.get $c) (i32.const 3))))
+    (local.set $colEnd2 (i32.add (local.get $colMax) (i32.shl (i32.and (local.get $c) (i32.const -2)) (i32.const 3))))
+    (memory.fill (local.get $colMax) (i32.const 0) (i32.shl (local.get $c) (i32.const 3)))
+    (local.set $i (i32.const 0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $r)))
+        (local.set $rmx (v128.const i64x2 0 0))
+        (local.set $col (local.get $colMax))
+        (block $done
+          (loop $pairs
+            (br_if $done (i32.ge_u (local.get $col) (local.get $colEnd2)))
+            (local.set $a (f64x2.abs (v128.load (local.get $M))))
+            (local.set $rmx (f64x2.pmax (local.get $rmx) (local.get $a)))
+            (v128.store (local.get $col) (f64x2.pmax (v128.load (local.get $col)) (local.get $a)))
+            (local.set $M (i32.add (local.get $M) (i32.const 16)))
+            (local.set $col (i32.add (local.get $col) (i32.const 16)))
+            (br $pairs)))
+        (local.set $best (call $maxLanes (local.get $rmx)))
+        (if (i32.lt_u (local.get $col) (local.get $colEnd))
+          (then
+            (local.set $x (f64.abs (f64.load (local.get $M))))
+            (local.set $best (call $maxIgnoringNaN (local.get $best) (local.get $x)))
+            (f64.store (local.get $col) (call $maxIgnoringNaN (f64.load (local.get $col)) (local.get $x)))
+            (local.set $M (i32.add (local.get $M) (i32.const 8)))))
+        (f64.store (i32.add (local.get $rowMax) (i32.shl (local.get $i) (i32.const 3))) (local.get $best))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  ;; sub = scale · M[rows, cols] [k, n] and its transpose subT [n, k], for M [·, c].
+  (func (export "gatherSub")
+    (param $sub i32) (param $subT i32) (param $M i32) (param $c i32)
+    (param $rows i32) (param $k i32) (param $cols i32) (param $n i32) (param $scale f64)
+    (local $a i32) (local $b i32) (local $src i32) (local $v f64) (local $colsEnd i32) (local $pc i32) (local $t i32)
+    (local.set $colsEnd (i32.add (local.get $cols) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $a (i32.const 0))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $a) (local.get $k)))
+        (local.set $src (i32.add (local.get $M)
+          (i32.shl (i32.mul (i32.load (i32.add (local.get $rows) (i32.shl (local.get $a) (i32.const 2)))) (local.get $c)) (i32.const 3))))
+        (local.set $t (i32.add (local.get $subT) (i32.shl (local.get $a) (i32.const 3))))
+        (local.set $pc (local.get $cols))
+        (block $done
+          (loop $colLoop
+            (br_if $done (i32.ge_u (local.get $pc) (local.get $colsEnd)))
+            (local.set $v (f64.mul
+              (f64.load (i32.add (local.get $src) (i32.shl (i32.load (local.get $pc)) (i32.const 3))))
+              (local.get $scale)))
+            (f64.store (local.get $sub) (local.get $v))
+            (f64.store (local.get $t) (local.get $v))
+            (local.set $sub (i32.add (local.get $sub) (i32.const 8)))
+            (local.set $t (i32.add (local.get $t) (i32.shl (local.get $k) (i32.const 3))))
+            (local.set $pc (i32.add (local.get $pc) (i32.const 4)))
+            (br $colLoop)))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (br $rowLoop))))
+
+  ;; Q[rows[a], cols[b]] = S[a, b] for S [k, n], Q [·, c]; other entries of Q untouched.
+  (func (export "scatterSub")
+    (param $Q i32) (param $c i32) (param $S i32) (param $rows i32) (param $k i32) (param $cols i32) (param $n i32)
+    (local $a i32) (local $dst i32) (local $pc i32) (local $colsEnd i32)
+    (local.set $colsEnd (i32.add (local.get $cols) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $a (i32.const 0))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $a) (local.get $k)))
+        (local.set $dst (i32.add (local.get $Q)
+          (i32.shl (i32.mul (i32.load (i32.add (local.get $rows) (i32.shl (local.get $a) (i32.const 2)))) (local.get $c)) (i32.const 3))))
+        (local.set $pc (local.get $cols))
+        (block $done
+          (loop $colLoop
+            (br_if $done (i32.ge_u (local.get $pc) (local.get $colsEnd)))
+            (f64.store (i32.add (local.get $dst) (i32.shl (i32.load (local.get $pc)) (i32.const 3))) (f64.load (local.get $S)))
+            (local.set $S (i32.add (local.get $S) (i32.const 8)))
+            (local.set $pc (i32.add (local.get $pc) (i32.const 4)))
+            (br $colLoop)))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (br $rowLoop))))
 
   ;; max of the two lanes of a vector of maxima (neither is NaN: pmax never keeps one).
   (func $maxLanes (param $v v128) (result f64)
