@@ -1,4 +1,4 @@
-import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
 import { denseProduct } from './wasm/kernels.js';
 
 /**
@@ -103,9 +103,18 @@ export function spectralNormOf(A: Float64Array, r: number, c: number): number {
   return scale * Math.sqrt(top);
 }
 
-/** Nuclear norm ‖A‖_* = Σ σ_i, from the SVD (small singular values matter here, so no Gram). */
+/**
+ * Nuclear norm ‖A‖_* = Σ σ_i, from the SVD (small singular values matter here, so no Gram).
+ * Two reductions that leave the singular values as they are come first: exactly-zero rows and
+ * columns are dropped (W_1's columns of pixels that are black in every image), and a remainder
+ * at least twice as tall as wide is replaced by the triangular factor R of its QR decomposition
+ * (Householder, backward stable like the SVD itself), so the SVD works on a q × q matrix.
+ */
 export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
-  const M = r >= c ? toMatrix(A, r, c) : toMatrix(transpose(A, r, c), c, r);
+  const { B, p, q } = nonZeroPartTall(A, r, c);
+  if (q === 0) return 0;
+  let M = toMatrix(B, p, q);
+  if (p >= 2 * q) M = new QrDecomposition(M).upperTriangularMatrix;
   const svd = new SingularValueDecomposition(M, {
     autoTranspose: false,
     computeLeftSingularVectors: false,
@@ -114,4 +123,29 @@ export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
   let sum = 0;
   for (const v of svd.diagonal) sum += v;
   return sum;
+}
+
+/** A [r, c] without its all-zero rows and columns, transposed if need be so that it is tall: B [p, q], p ≥ q. */
+function nonZeroPartTall(A: Float64Array, r: number, c: number): { B: Float64Array; p: number; q: number } {
+  const rowLive = new Uint8Array(r);
+  const colLive = new Uint8Array(c);
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j < c; j++) {
+      if (A[i * c + j] !== 0) {
+        rowLive[i] = 1;
+        colLive[j] = 1;
+      }
+    }
+  }
+  const rows = [...rowLive.keys()].filter((i) => rowLive[i]);
+  const cols = [...colLive.keys()].filter((j) => colLive[j]);
+  const tall = rows.length >= cols.length;
+  const [p, q] = tall ? [rows.length, cols.length] : [cols.length, rows.length];
+  const B = new Float64Array(p * q);
+  rows.forEach((i, a) =>
+    cols.forEach((j, b) => {
+      B[tall ? a * q + b : b * q + a] = A[i * c + j]!;
+    }),
+  );
+  return { B, p, q };
 }
