@@ -1,7 +1,7 @@
 ;; margin-bench float64 kernels, WebAssembly with 128-bit SIMD (f64x2).
 ;;
-;; One routine serves the sparse first layer of the f64 engine and the dense products of the
-;; polar factor: every output row is a weighted sum of source rows,
+;; One routine, rowCombine, serves the sparse first layer of the f64 engine and every dense
+;; product (the other layers, the polar factor): every output row is a weighted sum of source rows,
 ;;
 ;;   out[r, 0..m) = Σ_{q ∈ row r} val[q] · src[j(q), 0..m)
 ;;
@@ -15,10 +15,9 @@
 ;; then blocks of 2, then one scalar column when m is odd. The summation order over q is the
 ;; plain left-to-right order, so a block's result does not depend on the block size.
 ;;
-;;
 ;; The elementwise passes of the optimizers follow (ema, rmsEma, scaleInto, sumSquares, sign,
-;; adamDiv, descend): the per-step loops over every weight, two lanes at a time, then one scalar element
-;; when n is odd. Each computes per element exactly the IEEE operations of the JavaScript it
+;; adamDiv, descend): the per-step loops over every weight, two lanes at a time, then one scalar
+;; element when n is odd. Each computes per element exactly the IEEE operations of the JavaScript it
 ;; replaces (so results are bitwise the same), except sumSquares, which keeps one partial sum per
 ;; lane. Maxima ignore NaN, as `if (v > max) max = v` does.
 ;;
