@@ -1,7 +1,10 @@
+import assert from 'node:assert/strict';
 import type { Activation } from '../src/config/types.js';
 import { F64Engine } from '../src/engine/f64.js';
 import { initParams, layerShapes, type LayerShape, type Params } from '../src/model/mlp.js';
 import { Rng } from '../src/rng.js';
+import { NORM_NAMES } from '../src/metrics/norms.js';
+import type { LogRow } from '../src/train/train.js';
 
 /** A small random problem: n samples of d non-negative, partly zero features (like pixels). */
 export function toyData(n: number, d: number, numClasses: number, seed: number) {
@@ -60,4 +63,12 @@ export function centralDifferences(params: Params, f: (p: Params) => number, h: 
 export function assertClose(actual: number, expected: number, rel: number, what = ''): void {
   const err = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);
   if (!(err <= rel)) throw new Error(`${what}: ${actual} vs ${expected} (relative error ${err} > ${rel})`);
+}
+
+/** Every normalized margin of the log row `got` within `rel` of `want`'s (relative to want's). */
+export function assertMarginsClose(got: LogRow, want: LogRow, rel: number, what: string): void {
+  for (const norm of NORM_NAMES) {
+    const key = `margin_${norm}` as const;
+    assert.ok(Math.abs(got[key] - want[key]) < rel * Math.abs(want[key]), `${what} ${key}: ${got[key]} vs ${want[key]}`);
+  }
 }

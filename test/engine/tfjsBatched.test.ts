@@ -9,14 +9,13 @@ import { loadDataset } from '../../src/data/dataset.js';
 import { F64_FACTORY } from '../../src/engine/create.js';
 import { loadBackend } from '../../src/engine/tfjs/backends.js';
 import { BatchedTfjsEngine } from '../../src/engine/tfjs/batched.js';
-import { NORM_NAMES } from '../../src/metrics/norms.js';
 import { initParams, layerShapes } from '../../src/model/mlp.js';
 import { trainRunsBatched } from '../../src/train/batched.js';
 import { trainRun } from '../../src/train/train.js';
 import { runHash } from '../../src/sweep/runHash.js';
 import type { RunSummary } from '../../src/sweep/runOne.js';
 import { runCli } from '../cli/helpers.js';
-import { scaleParams, toyData } from '../helpers.js';
+import { assertMarginsClose, scaleParams, toyData } from '../helpers.js';
 
 const maxDiff = (a: Float64Array[], b: Float64Array[]) =>
   a.reduce((m, t, l) => t.reduce((mm, v, k) => Math.max(mm, Math.abs(v - b[l]![k]!)), m), 0);
@@ -60,10 +59,7 @@ test('batched seeds: 3 seeds × 2 optimizers trained in lockstep end where the f
     assert.equal(got.rows.length, want.rows.length);
     const a = want.rows[want.rows.length - 1]!;
     const b = got.rows[got.rows.length - 1]!;
-    for (const norm of NORM_NAMES) {
-      const key = `margin_${norm}` as const;
-      assert.ok(Math.abs(b[key] - a[key]) < 1e-3 * Math.abs(a[key]), `${specs[i]!.optimizer} seed ${specs[i]!.seed} ${key}: ${b[key]} vs ${a[key]}`);
-    }
+    assertMarginsClose(b, a, 1e-3, `${specs[i]!.optimizer} seed ${specs[i]!.seed}`);
   });
 });
 
@@ -91,10 +87,7 @@ test('run with train.batch_runs 3: 3 seeds × {ngd, muon} train as two batches; 
         assert.ok(existsSync(join(out, `${id}.csv`)), id);
         const want = trainRun(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, initParams(shapes, 0.3, seed)).rows.at(-1)!;
         assert.equal(s.final!.step, 60);
-        for (const norm of NORM_NAMES) {
-          const key = `margin_${norm}` as const;
-          assert.ok(Math.abs(s.final![key] - want[key]) < 1e-3 * Math.abs(want[key]), `${id} ${key}: ${s.final![key]} vs ${want[key]}`);
-        }
+        assertMarginsClose(s.final!, want, 1e-3, id);
       }
     }
     const again = await runCli(args);
