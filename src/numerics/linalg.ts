@@ -65,11 +65,12 @@ export function thinSvd(A: Float64Array, r: number, c: number): { U: Float64Arra
 
 /**
  * Singular values and left singular vectors of a wide M [k, n] (k ≤ n): the SVD of the tall Mᵀ
- * without its n × k factor, which is most of an SVD's cost (10.7 vs 28 ms for 522 × 50 here).
+ * without its n × k factor, which is most of an SVD's cost (10.7 vs 28 ms for 522 × 50 here),
+ * taken on the triangular factor of Mᵀ when that is smaller (squareFactor: 8.6 vs 11.9 ms).
  * U: [k, k], columns in the order of s.
  */
 export function leftSingular(M: Float64Array, k: number, n: number): { s: Float64Array; U: Float64Array } {
-  const svd = new SingularValueDecomposition(toMatrix(transpose(M, k, n), n, k), {
+  const svd = new SingularValueDecomposition(squareFactor(toMatrix(transpose(M, k, n), n, k)), {
     autoTranspose: false,
     computeLeftSingularVectors: false,
   });
@@ -107,15 +108,13 @@ export function spectralNormOf(A: Float64Array, r: number, c: number): number {
  * Nuclear norm ‖A‖_* = Σ σ_i, from the SVD (small singular values matter here, so no Gram).
  * Two reductions that leave the singular values as they are come first: exactly-zero rows and
  * columns are dropped (W_1's columns of pixels that are black in every image), and a remainder
- * at least twice as tall as wide is replaced by the triangular factor R of its QR decomposition
- * (Householder, backward stable like the SVD itself), so the SVD works on a q × q matrix.
+ * at least twice as tall as wide is replaced by its triangular factor (squareFactor), so the SVD
+ * works on a q × q matrix.
  */
 export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
   const { B, p, q } = nonZeroPartTall(A, r, c);
   if (q === 0) return 0;
-  let M = toMatrix(B, p, q);
-  if (p >= 2 * q) M = new QrDecomposition(M).upperTriangularMatrix;
-  const svd = new SingularValueDecomposition(M, {
+  const svd = new SingularValueDecomposition(squareFactor(toMatrix(B, p, q)), {
     autoTranspose: false,
     computeLeftSingularVectors: false,
     computeRightSingularVectors: false,
@@ -123,6 +122,17 @@ export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
   let sum = 0;
   for (const v of svd.diagonal) sum += v;
   return sum;
+}
+
+/**
+ * A tall M [p, q] at least twice as tall as wide, replaced by the triangular factor R [q, q] of its
+ * Householder QR (M = Q R, Q with orthonormal columns): R has M's singular values and right
+ * singular vectors, and the reduction is backward stable like the SVD that follows, so that SVD
+ * keeps its accuracy (ε σ_max in absolute terms) at a fraction of the cost. Other shapes pass
+ * through.
+ */
+function squareFactor(M: Matrix): Matrix {
+  return M.rows >= 2 * M.columns ? new QrDecomposition(M).upperTriangularMatrix : M;
 }
 
 /** A [r, c] without its all-zero rows and columns, transposed if need be so that it is tall: B [p, q], p ≥ q. */
