@@ -1,5 +1,5 @@
 import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
-import { denseProduct } from './wasm/kernels.js';
+import { denseProduct, gramProduct } from './wasm/kernels.js';
 
 /**
  * Small dense linear algebra on row-major Float64Arrays. Decompositions come from ml-matrix
@@ -8,12 +8,11 @@ import { denseProduct } from './wasm/kernels.js';
  */
 
 /**
- * Gram matrix of the rows, A Aᵀ. A: [r, c] row-major → [r, r]: the hot product of the Muon step,
- * in the WebAssembly kernel. Exactly symmetric: entries (a, b) and (b, a) add the same products
- * in the same order.
+ * Gram matrix of the rows, A Aᵀ. A: [r, c] row-major → [r, r], in the WebAssembly kernel. Exactly
+ * symmetric: entries (a, b) and (b, a) add the same products in the same order.
  */
 export function gramOfRows(A: Float64Array, r: number, c: number): Float64Array {
-  return denseProduct(A, transpose(A, r, c), r, c, r);
+  return gramProduct(A, transpose(A, r, c), r, c);
 }
 
 /** P B for P: [r, k], B: [k, c] → [r, c], in the WebAssembly kernel. */

@@ -86,7 +86,7 @@ export function polarFactorExact(
   let route: PolarRoute = 'svd';
   let spectrum: { values: Float64Array; vectors: Float64Array; keepFrom: number } | null = null;
   if (method === 'gram') {
-    arena.rowCombine(gram, k, subT, sub, iota, null, k, n); // sub subᵀ
+    arena.gram(gram, sub, subT, iota, k, n); // sub subᵀ
     const { values, vectors } = symmetricEigen(gram.view, k);
     const lambdaMax = Math.max(...values);
     if (values.every((v) => v >= GRAM_TRUSTED * lambdaMax || v <= GRAM_NOISE * lambdaMax)) {

@@ -42,13 +42,18 @@ test('dense products equal the textbook loop bit for bit, for every column block
 });
 
 test('matmul and gramOfRows go through the kernel and agree with the oracle; the Gram matrix is exactly symmetric', () => {
-  const r = 6;
   const c = 41;
+  // r ≥ 17: rows past the first 16-column block skip blocks and get them mirrored (KernelArena.gram)
+  for (const r of [1, 6, 16, 17, 33, 50]) {
+    const A = values(r * c, r);
+    const At = Float64Array.from({ length: c * r }, (_, q) => A[(q % r) * c + Math.floor(q / r)]!);
+    const G = gramOfRows(A, r, c);
+    assert.deepEqual(G, naiveProduct(A, At, r, c, r), `r=${r}`);
+    assert.deepEqual(G, denseProduct(A, At, r, c, r), `r=${r}: the full product, bit for bit`);
+    for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) assert.equal(G[a * r + b], G[b * r + a]);
+  }
+  const r = 6;
   const A = values(r * c, 1);
-  const At = Float64Array.from({ length: c * r }, (_, q) => A[(q % r) * c + Math.floor(q / r)]!);
-  const G = gramOfRows(A, r, c);
-  assert.deepEqual(G, naiveProduct(A, At, r, c, r));
-  for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) assert.equal(G[a * r + b], G[b * r + a]);
   const P = values(r * r, 2);
   assert.deepEqual(matmul(P, A, r, r, c), naiveProduct(P, A, r, r, c));
 });

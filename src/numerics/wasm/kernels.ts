@@ -15,7 +15,7 @@ function kernelModule(): WebAssembly.Module {
 
 interface KernelExports {
   memory: WebAssembly.Memory;
-  rowCombine(out: number, m: number, src: number, val: number, idx: number, rowStart: number, nrows: number, kd: number): void;
+  rowCombine(out: number, m: number, src: number, val: number, idx: number, rowStart: number, nrows: number, kd: number, upper: number): void;
   ema(m: number, g: number, n: number, ca: number, cb: number): number;
   rmsEma(r: number, g: number, n: number, ca: number, cb: number): number;
   scaleInto(out: number, x: number, n: number, s: number): void;
@@ -92,7 +92,19 @@ export class KernelArena {
    * [nrows, kd] matrix A and idx = 0, 1, …, kd − 1, giving out = A · src.
    */
   rowCombine(out: F64Block, m: number, src: F64Block, val: F64Block, idx: I32Block, rowStart: I32Block | null, nrows: number, kd = 0): void {
-    this.kernels.rowCombine(out.ptr, m, src.ptr, val.ptr, idx.ptr, rowStart?.ptr ?? 0, nrows, kd);
+    this.kernels.rowCombine(out.ptr, m, src.ptr, val.ptr, idx.ptr, rowStart?.ptr ?? 0, nrows, kd, 0);
+  }
+
+  /**
+   * The Gram matrix out = A Aᵀ [k, k] of A [k, n], given A and AT = Aᵀ [n, k] and iota = 0, 1, …,
+   * n − 1. Row a sums only the 16-column blocks from the one holding column a (rowCombine's upper
+   * mode); the entries left of them are copied from their mirror images. Bitwise the full product:
+   * entries (a, b) and (b, a) add the same products in the same order, so out is exactly symmetric.
+   */
+  gram(out: F64Block, A: F64Block, AT: F64Block, iota: I32Block, k: number, n: number): void {
+    this.kernels.rowCombine(out.ptr, k, AT.ptr, A.ptr, iota.ptr, 0, k, n, 1);
+    const g = out.view;
+    for (let a = 1; a < k; a++) for (let b = 0; b < a; b++) g[a * k + b] = g[b * k + a]!;
   }
 
   // The optimizers' elementwise passes (kernels.wat); blocks of one arena, n = the first's length.
@@ -180,6 +192,20 @@ export function scratchArena(bytes: number): KernelArena {
   if (!scratch || scratch.capacity < bytes + FIRST) scratch = new KernelArena(Math.max(bytes, 2 * (scratch?.capacity ?? 0)));
   scratch.reset();
   return scratch;
+}
+
+/** Gram matrix A Aᵀ of row-major A [r, c] → [r, r], in the kernel (KernelArena.gram). */
+export function gramProduct(A: Float64Array, AT: Float64Array, r: number, c: number): Float64Array {
+  const arena = scratchArena(KernelArena.bytesFor([r * c, c * r, r * r], [c]));
+  const a = arena.f64(r * c);
+  const at = arena.f64(c * r);
+  const out = arena.f64(r * r);
+  const iota = arena.i32(c);
+  a.view.set(A);
+  at.view.set(AT);
+  for (let j = 0; j < c; j++) iota.view[j] = j;
+  arena.gram(out, a, at, iota, r, c);
+  return out.view.slice();
 }
 
 /** Product A B of row-major A [r, k] and B [k, c] → [r, c], in the kernel. */

@@ -9,6 +9,9 @@
 ;; dense (rowStart = 0): row r's terms are q ∈ [r·kd, r·kd + kd) and j(q) = idx[q − r·kd], where
 ;;   the caller passes idx = 0, 1, …, kd − 1, so that out = A · src with A = val as [nrows, kd].
 ;; Both modes walk the same inner loop (a per-term branch or call costs 2.5× here).
+;; With upper ≠ 0, row r skips the column blocks wholly left of column r: for a symmetric result
+;; (a Gram matrix) the caller fills those entries from their mirror images, which hold the same
+;; sums in the same order; 35% fewer multiply-adds for 50 × 50.
 ;;
 ;; The output row is done in column blocks of 16 doubles held in eight f64x2 accumulators for the
 ;; whole sum (each output element is stored once, each source element loaded once per block),
@@ -30,7 +33,7 @@
 
   (func (export "rowCombine")
     (param $out i32) (param $m i32) (param $src i32) (param $val i32)
-    (param $idx i32) (param $rowStart i32) (param $nrows i32) (param $kd i32)
+    (param $idx i32) (param $rowStart i32) (param $nrows i32) (param $kd i32) (param $upper i32)
     (local $r i32) (local $s i32) (local $e i32) (local $k i32)
     (local $o i32) (local $p i32) (local $rowBytes i32) (local $col i32)
     (local $pv i32) (local $pvEnd i32) (local $pi i32) (local $piRow i32) (local $pvRow i32)
@@ -56,7 +59,8 @@
         (local.set $pvRow (i32.add (local.get $val) (i32.shl (local.get $s) (i32.const 3))))
         (local.set $pvEnd (i32.add (local.get $val) (i32.shl (local.get $e) (i32.const 3))))
         (local.set $o (i32.add (local.get $out) (i32.mul (local.get $r) (local.get $rowBytes))))
-        (local.set $k (i32.const 0))
+        ;; upper: row r starts at the 16-column block holding column r (the caller mirrors the rest)
+        (local.set $k (select (i32.and (local.get $r) (i32.const -16)) (i32.const 0) (local.get $upper)))
 
         ;; blocks of 16 columns
         (block $b16Done
