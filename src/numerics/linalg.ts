@@ -1,5 +1,5 @@
 import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
-import { denseProduct, gramProduct } from './wasm/kernels.js';
+import { denseProduct } from './wasm/kernels.js';
 
 /**
  * Small dense linear algebra on row-major Float64Arrays. Decompositions come from ml-matrix
@@ -12,7 +12,7 @@ import { denseProduct, gramProduct } from './wasm/kernels.js';
  * symmetric: entries (a, b) and (b, a) add the same products in the same order.
  */
 export function gramOfRows(A: Float64Array, r: number, c: number): Float64Array {
-  return gramProduct(A, transpose(A, r, c), r, c);
+  return denseProduct(A, transpose(A, r, c), r, c, r, true);
 }
 
 /** P B for P: [r, k], B: [k, c] → [r, c], in the WebAssembly kernel. */

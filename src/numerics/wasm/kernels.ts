@@ -194,22 +194,11 @@ export function scratchArena(bytes: number): KernelArena {
   return scratch;
 }
 
-/** Gram matrix A Aᵀ of row-major A [r, c] → [r, r], in the kernel (KernelArena.gram). */
-export function gramProduct(A: Float64Array, AT: Float64Array, r: number, c: number): Float64Array {
-  const arena = scratchArena(KernelArena.bytesFor([r * c, c * r, r * r], [c]));
-  const a = arena.f64(r * c);
-  const at = arena.f64(c * r);
-  const out = arena.f64(r * r);
-  const iota = arena.i32(c);
-  a.view.set(A);
-  at.view.set(AT);
-  for (let j = 0; j < c; j++) iota.view[j] = j;
-  arena.gram(out, a, at, iota, r, c);
-  return out.view.slice();
-}
-
-/** Product A B of row-major A [r, k] and B [k, c] → [r, c], in the kernel. */
-export function denseProduct(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
+/**
+ * Product A B of row-major A [r, k] and B [k, c] → [r, c], in the kernel. `gram`: B is Aᵀ (so
+ * c = r), and only one triangle is summed (KernelArena.gram), with the same result.
+ */
+export function denseProduct(A: Float64Array, B: Float64Array, r: number, k: number, c: number, gram = false): Float64Array {
   const arena = scratchArena(KernelArena.bytesFor([r * k, k * c, r * c], [k]));
   const a = arena.f64(r * k);
   const b = arena.f64(k * c);
@@ -218,6 +207,7 @@ export function denseProduct(A: Float64Array, B: Float64Array, r: number, k: num
   a.view.set(A);
   b.view.set(B);
   for (let j = 0; j < k; j++) iota.view[j] = j;
-  arena.rowCombine(out, c, b, a, iota, null, r, k);
+  if (gram) arena.gram(out, a, b, iota, r, k);
+  else arena.rowCombine(out, c, b, a, iota, null, r, k);
   return out.view.slice();
 }
