@@ -60,8 +60,7 @@ export function polarFactorExact(
   arena.lineMaxAbs(Mb, r, c, rowMax, colMax);
   const rowList = liveIndices(rowMax.view);
   const colList = liveIndices(colMax.view);
-  Q.fill(0);
-  if (rowList.length === 0) return { Q, route: 'zero' };
+  if (rowList.length === 0) return { Q: Q.fill(0), route: 'zero' };
   const maxAbs = Math.max(...rowMax.view);
   const k = rowList.length;
   const n = colList.length;

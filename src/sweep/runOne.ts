@@ -11,7 +11,7 @@ import { readWeights, writeWeights } from '../io/weights.js';
 import { homogeneityDegree, initParams, layerShapes, type LayerShape, type Params } from '../model/mlp.js';
 import { OPTIMIZERS } from '../optimizers/registry.js';
 import { gitCommit, versions } from '../provenance.js';
-import { trainRunsBatched } from '../train/batched.js';
+import { batchActivation, trainRunsBatched } from '../train/batched.js';
 import { LOG_COLUMNS, runId, trainRun, trainRunAsync, type LogRow, type RunFailure, type RunResult, type RunSpec } from '../train/train.js';
 import { runHash } from './runHash.js';
 
@@ -158,13 +158,12 @@ export function executeRunsBatched(
   options: Omit<RunOptions, keyof PerRunOptions> = {},
   perRun: PerRunOptions[] = specs.map(() => ({})),
 ): RunSummary[] {
-  const activations = new Set(specs.map((s) => s.activation));
-  if (activations.size !== 1) throw new Error(`a batch runs one activation, got ${[...activations].join(', ') || 'no runs'}`);
+  const activation = batchActivation(specs);
   const engines = engineFactoryFor(config, options.engines);
   if (!engines.createBatched) throw new Error(`train.batch_runs: engine ${engines.name} cannot evaluate runs batched`);
   const runs = specs.map((spec, i) => startRun(config, spec, data, outDir, { ...options, ...perRun[i] }));
   const shapes = runs[0]!.shapes;
-  const batch = engines.createBatched(data, shapes, specs[0]!.activation);
+  const batch = engines.createBatched(data, shapes, activation);
   for (const run of runs) run.engineName = batch.name;
   try {
     const results = trainRunsBatched(config, specs, batch, shapes, runs.map((r) => r.init), runs.map((r) => ({ onStep: r.onStep })));

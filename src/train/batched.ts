@@ -1,4 +1,4 @@
-import type { Config } from '../config/types.js';
+import type { Activation, Config } from '../config/types.js';
 import type { Evaluation } from '../engine/types.js';
 import type { LayerShape, Params } from '../model/mlp.js';
 import { enginePolar, trainSteps, type PolarOverride, type RunResult, type RunSpec, type TrainOptions } from './train.js';
@@ -10,6 +10,13 @@ export interface BatchEngine {
   evaluateMany(paramSets: Params[], wantGrad: boolean): Evaluation[];
   polarFactor?(M: Float64Array, r: number, c: number): Float64Array | null;
   dispose?(): void;
+}
+
+/** The one activation every run of a batch shares (the engine is built for it); throws otherwise, or for no runs. */
+export function batchActivation(specs: RunSpec[]): Activation {
+  const activations = new Set(specs.map((s) => s.activation));
+  if (activations.size !== 1) throw new Error(`a batch runs one activation, got ${[...activations].join(', ') || 'no runs'}`);
+  return specs[0]!.activation;
 }
 
 /**
@@ -28,8 +35,7 @@ export function trainRunsBatched(
   options: TrainOptions[] = [],
 ): RunResult[] {
   if (specs.length !== inits.length) throw new Error(`${specs.length} runs but ${inits.length} initial weights`);
-  const activations = new Set(specs.map((s) => s.activation));
-  if (activations.size > 1) throw new Error(`a batch runs one activation, got ${[...activations].join(', ')}`);
+  if (specs.length > 0) batchActivation(specs);
   const polar: PolarOverride | undefined = enginePolar(config, engine);
   const runs = specs.map((spec, i) => trainSteps(config, spec, shapes, inits[i]!, polar, options[i]));
   let states = runs.map((r) => r.next());
