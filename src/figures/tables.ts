@@ -58,7 +58,7 @@ export function reportTables(set: ResultSet): ReportTables {
     for (const table of marginTablesFrom(samples)) commonLoss.push({ kind: 'common-loss', table, level, levelSetBy: setBy });
   }
   const mixed =
-    set.mixed.length > 0 ? `Runs of different settings are tabulated together (--allow-mixed): they differ in ${describeDiffs(set.mixed)}; each row names its runs' values.` : '';
+    set.mixed.length > 0 ? `Runs of different settings are shown together (--allow-mixed): they differ in ${describeDiffs(set.mixed)}; each row names its runs' values.` : '';
   return { final, commonLoss, mixed };
 }
 

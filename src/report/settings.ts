@@ -95,9 +95,17 @@ const byValue = (a: string, b: string) => {
   return a !== '' && b !== '' && Number.isFinite(x) && Number.isFinite(y) ? x - y : a < b ? -1 : a > b ? 1 : 0;
 };
 
-/** Keys whose value is not the same in every run that has the key, in config order. */
+/** Every key of the defaults, flattened, then the engine: the order keys are reported in. */
+const KEY_ORDER = (() => {
+  const all: Settings = new Map();
+  flatten(DEFAULTS, '', all);
+  return [...all.keys(), 'engine'];
+})();
+const keyRank = (key: string) => (KEY_ORDER.includes(key) ? KEY_ORDER.indexOf(key) : KEY_ORDER.length);
+
+/** Keys whose value is not the same in every run that has the key, in the order of the defaults' keys. */
 export function differingSettings(settings: readonly Settings[]): SettingDiff[] {
-  const keys = [...new Set(settings.flatMap((s) => [...s.keys()]))];
+  const keys = [...new Set(settings.flatMap((s) => [...s.keys()]))].sort((a, b) => keyRank(a) - keyRank(b));
   const diffs: SettingDiff[] = [];
   for (const key of keys) {
     const counts = new Map<string, number>();
@@ -172,7 +180,7 @@ export function otherSettingsRuns(config: unknown, summaries: readonly Pick<RunS
     if (!isPlainObject(s.config) || !isPlainObject(s.run) || !Object.hasOwn(OPTIMIZERS, s.run.optimizer)) continue;
     const mine = configSettings(s.config, s.run.optimizer);
     const theirs = configSettings(config, s.run.optimizer);
-    const keys = [...new Set([...mine.keys(), ...theirs.keys()])].filter((k) => mine.get(k) !== theirs.get(k));
+    const keys = [...new Set([...mine.keys(), ...theirs.keys()])].filter((k) => mine.get(k) !== theirs.get(k)).sort((a, b) => keyRank(a) - keyRank(b));
     if (keys.length > 0) out.push({ id: s.id, settings: keys.map((k) => `${k}=${show(mine.get(k) ?? '(none)', 24)}`).join(', ') });
   }
   return out;
