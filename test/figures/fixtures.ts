@@ -93,9 +93,14 @@ export function fixtureIds(): string[] {
     .map((n) => n.replace(/\.json$/, ''));
 }
 
-/** One seed: a copy with only seed 0 of every group. */
+/** One seed: a copy with only seed 0 of every group, as a sweep of seed 0 alone would write it. */
 export function oneSeed(): string {
-  return withoutRuns(fixtureIds().filter((id) => !id.endsWith('_s0')));
+  const dir = withoutRuns(fixtureIds().filter((id) => !id.endsWith('_s0')));
+  const sweep = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
+  sweep.runs = sweep.runs.filter((id: string) => id.endsWith('_s0'));
+  sweep.config.train.seeds = [0];
+  writeFileSync(join(dir, 'sweep.json'), JSON.stringify(sweep, null, 2) + '\n');
+  return withEditedSummaries((id) => id.endsWith('_s0'), (s) => (s.config.train.seeds = [0]), dir);
 }
 
 /** Edit the summaries (parsed JSON) of the runs whose id passes `which`, in `dir` (default: a fresh copy). */
