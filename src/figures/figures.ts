@@ -1,10 +1,10 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
 import { NORM_NAMES } from '../metrics/norms.js';
+import { describeDiffs } from '../report/settings.js';
 import { lossCurves, timeCurves, type Curve } from './align.js';
 import type { Coverage } from './coverage.js';
 import { ALIGN_COLUMNS, hasAlignment, type ResultSet } from './load.js';
-import { describeDiffs } from '../report/settings.js';
 import { figureSpec, type Panel } from './specs.js';
 import { ACTIVATION_LABEL, NORM_LABEL } from './style.js';
 
@@ -125,7 +125,7 @@ function marginFigure(
     title,
     caption: caption(
       [
-        `${title}. One panel per norm and activation; ${AXIS_PHRASE[lossAxis]}; y: the normalized margin γ_N = q_min / N(θ)^D (docs/science.md §5), log scale.`,
+        `${title}. One panel per norm and activation; ${AXIS_PHRASE[lossAxis]}; y: the normalized margin γ_N = q_min / N(θ)^D, log scale.`,
         `${average} ${STYLE_PHRASE} ${rows.phrase}`,
         HOW_ALIGNED,
         'Margins ≤ 0 (before the training data are separated) cannot be shown on a log axis: those points are omitted, a series that never separates is named under the title, and band edges below the axis are clipped.',

@@ -30,9 +30,9 @@ export const MIN_DELTA_E = 25;
 /** The least lightness difference |ΔL*| between two series colours of one panel (greyscale). */
 export const MIN_DELTA_L = 8;
 
-/** Dash of a β: solid for β > 0, dotted for β = 0 (SPEC §10). */
-export const SOLID: number[] = [1, 0];
-export const DOTTED: number[] = [2, 3];
+/** Dash of a β: solid for β > 0, dotted for β = 0 (docs/science.md §10). */
+const SOLID: number[] = [1, 0];
+const DOTTED: number[] = [2, 3];
 /**
  * More patterns, for more than one β > 0, or for runs of other settings drawn together
  * (`--allow-mixed`): dashed, dash-dot, long dash, dash-dot-dot, then they repeat.
@@ -55,7 +55,7 @@ export const dashLabel = (k: DashKey): string => (k.variant ? `${betaLabel(k.bet
 
 /**
  * Dash patterns for the line styles of a figure, in the order given: the first β > 0 solid and
- * β = 0 dotted (SPEC §10) for the first settings label; every other style the next of MORE_DASHES.
+ * β = 0 dotted (docs/science.md §10) for the first settings label; every other style the next of MORE_DASHES.
  */
 export function dashPatterns(keys: readonly DashKey[]): number[][] {
   let solid = false;
