@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_DPI, writeFigures } from '../figures/build.js';
 import type { LossAxis } from '../figures/figures.js';
 import { loadResults } from '../figures/load.js';
+import { settleSettings } from '../report/settings.js';
 import { describePaired } from '../report/finalTable.js';
 import { NORM_NAMES } from '../metrics/norms.js';
 import { ACTIVATION_LABEL } from '../figures/style.js';
@@ -13,6 +14,7 @@ interface FiguresFlags {
   dpi: string;
   png: boolean;
   lossAxis: LossAxis;
+  allowMixed: boolean;
 }
 
 /** --dpi: a number of dots per inch within what a PNG viewer or a printer makes sense of. */
@@ -30,6 +32,7 @@ export function figuresCommand(): Command {
     .option('--out <dir>', 'write into DIR', '<first dir>/figures')
     .option('--dpi <n>', 'PNG resolution in dots per inch (SVG px read as 1/96 inch)', String(DEFAULT_DPI))
     .option('--no-png', 'write SVGs only')
+    .option('--allow-mixed', 'draw runs made with different settings (other than activation, optimizer, β, seed) together, labelled by their settings', false)
     .addOption(
       new Option('--loss-axis <kind>', 'loss axis: symlog (linear within ±1, log beyond) or linear').choices(['symlog', 'linear']).default('symlog'),
     )
@@ -38,6 +41,8 @@ export function figuresCommand(): Command {
       `
 Writes figure1a, figure1b, figure2 (and alignment, when the CSVs have align_* columns) as .svg and
 .png, table.md, table.tex, table.csv, verdict.csv and index.html (one self-contained page).
+Runs whose resolved settings differ (say train.steps) are refused (exit 2, naming the keys) unless
+--allow-mixed: then each curve, legend entry and table row carries its runs' values (steps=200).
 
 Examples:
   margin-bench figures results/figure1                        # writes results/figure1/figures/*
@@ -46,9 +51,10 @@ Examples:
     )
     .action(async (dirs: string[], flags: FiguresFlags) => {
       const dpi = parseDpi(flags.dpi);
-      const set = loadResults(dirs);
+      const set = settleSettings(loadResults(dirs), 'figures', flags.allowMixed);
       const outDir = flags.out === '<first dir>/figures' ? resolve(dirs[0]!, 'figures') : resolve(flags.out!);
       const result = await writeFigures(set, { outDir, dpi, png: flags.png, lossAxis: flags.lossAxis });
+      if (result.tables.mixed) process.stderr.write(`margin-bench: note: ${result.tables.mixed}\n`);
       for (const note of result.notes) process.stderr.write(`margin-bench: note: ${note}\n`);
       // A missing alignment figure is expected (older CSVs have no align_* columns): index.html says so.
       for (const s of result.skipped.filter((f) => f.name !== 'alignment')) process.stderr.write(`margin-bench: note: ${s.name} not drawn: ${s.reason}\n`);

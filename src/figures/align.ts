@@ -71,8 +71,12 @@ export interface CurvePoint {
 
 export interface Curve extends GroupKey {
   seeds: number[];
+  /** T (`train.steps`) of the group's runs: the largest, should they differ. */
+  steps: number;
   points: CurvePoint[];
 }
+
+const stepsOf = (group: readonly LoadedRun[]) => Math.max(...group.map((r) => r.summary.config.train.steps));
 
 function pointOf(x: number, values: number[]): CurvePoint {
   const ci = meanCI(values);
@@ -107,7 +111,7 @@ export function lossCurves(
         points.push(pointOf(x, values));
       }
     }
-    return { ...key, seeds: group.map((r) => r.summary.run.seed), points };
+    return { ...key, seeds: group.map((r) => r.summary.run.seed), steps: stepsOf(group), points };
   });
 }
 
@@ -118,6 +122,6 @@ export function timeCurves(runs: readonly LoadedRun[], column: string, optimizer
     const end = Math.min(...group.map((r) => r.rows[r.rows.length - 1]!.step! / T(r)));
     const grid = [...new Set(group.flatMap((r) => r.rows.map((row) => row.step! / T(r))))].filter((u) => u <= end).sort((a, b) => a - b);
     const points = grid.map((u) => pointOf(u, group.map((r) => valueAtTime(r.rows, T(r), u, column)!)));
-    return { ...key, seeds: group.map((r) => r.summary.run.seed), points };
+    return { ...key, seeds: group.map((r) => r.summary.run.seed), steps: stepsOf(group), points };
   });
 }

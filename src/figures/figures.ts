@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { OPTIMIZER_NAMES, type OptimizerName } from '../config/types.js';
+import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
 import { NORM_NAMES } from '../metrics/norms.js';
+import { describeDiffs } from '../report/settings.js';
 import { lossCurves, timeCurves, type Curve } from './align.js';
 import type { Coverage } from './coverage.js';
 import { ALIGN_COLUMNS, hasAlignment, type ResultSet } from './load.js';
@@ -40,9 +41,34 @@ export interface SkippedFigure {
 
 const LOSS_AXIS = 'log₁₀ training loss (mean cross-entropy, nats) → lower';
 
-function seedsPhrase(curves: Curve[]): string {
-  const counts = [...new Set(curves.map((c) => c.seeds.length))].sort((a, b) => a - b);
-  return counts.length === 1 ? `${counts[0]} seed${counts[0] === 1 ? '' : 's'}` : `${counts[0]}–${counts[counts.length - 1]} seeds`;
+/**
+ * What a line and a band are, true to the curves drawn: "Line: 1 seed, no band." when no group
+ * has two seeds; otherwise the seed count and the 95% band, and which groups have none.
+ */
+export function averagePhrase(curves: readonly Curve[], clipped?: string): string {
+  const counts = [...new Set(curves.filter((c) => c.points.length > 0).map((c) => c.seeds.length))].sort((a, b) => a - b);
+  if (counts.length === 0) return 'No curve has data.';
+  const [min, max] = [counts[0]!, counts[counts.length - 1]!];
+  if (max === 1) return 'Line: 1 seed, no band.';
+  const seeds = min === max ? `${max} seeds` : `${min}–${max} seeds`;
+  const noBand = min === 1 ? '; no band where a group has 1 seed' : '';
+  return `Line: mean over ${seeds}; band: 95% confidence interval (Student t)${clipped ? `, ${clipped}` : ''}${noBand}.`;
+}
+
+/** Line styles in words. */
+const STYLE_PHRASE = 'Colour: optimizer; line style: momentum β, as in the legend.';
+
+/** The activations the curves have, in order, and how the rows show them. */
+function rowsOf(curves: readonly Curve[]): { activations: Activation[]; phrase: string } {
+  const activations = ACTIVATIONS.filter((a) => curves.some((c) => c.activation === a));
+  const phrase =
+    activations.length > 1 ? `One row per activation (${activations.map((a) => ACTIVATION_LABEL[a]).join(', ')}, top to bottom).` : `${ACTIVATION_LABEL[activations[0]!]} only.`;
+  return { activations, phrase };
+}
+
+/** Runs of different settings drawn together: said on the figure. */
+function mixedPhrase(set: ResultSet): string[] {
+  return set.mixed.length > 0 ? [`Mixed settings (--allow-mixed): runs differ in ${describeDiffs(set.mixed)}; the legend's line styles carry each run's values.`] : [];
 }
 
 const HOW_ALIGNED =
@@ -59,6 +85,17 @@ const AXIS_PHRASE: Record<LossAxis, string> = {
   linear: 'x: log10 of the training loss, reversed so that training runs left to right',
 };
 
+/** Panels: one row per activation, one column per norm. */
+function normPanels(curvesByNorm: Curve[][], activations: readonly Activation[], what: string): Panel[] {
+  return activations.flatMap((a) =>
+    NORM_NAMES.map((norm, i) => ({
+      title: `${NORM_LABEL[norm]} ${what} · ${ACTIVATION_LABEL[a]}`,
+      row: ACTIVATION_LABEL[a],
+      curves: curvesByNorm[i]!.filter((c) => c.activation === a),
+    })),
+  );
+}
+
 function marginFigure(
   set: ResultSet,
   cov: Coverage,
@@ -71,38 +108,41 @@ function marginFigure(
   const absent = optimizers.filter((o) => !set.runs.some((r) => r.summary.run.optimizer === o));
   const notes = [...cov.notesFor(optimizers), ...(absent.length > 0 ? [`not in these results: ${absent.join(', ')}`] : [])];
   const all = curvesByNorm.flat();
+  const rows = rowsOf(all);
   const title =
     name === 'figure1a'
       ? 'Figure 1(a): normalized margins of the steepest-descent optimizers'
       : 'Figure 2: normalized margins of the Adam-type optimizers (signum, muon_signum for reference)';
+  const average = averagePhrase(all, 'clipped at the axis floor');
   const subtitle = [
-    `Line: mean over ${seedsPhrase(all)}; band: 95% confidence interval (Student t). Solid: β = 0.9, dotted: β = 0. Darker: ReLU, lighter: squared ReLU.`,
-    'Log-scale margins: points whose mean margin is ≤ 0 (data not yet separated) are not drawn; band edges below the axis are clipped to it.',
+    `${average} ${STYLE_PHRASE} ${rows.phrase}`,
+    'Log-scale margins: points whose mean margin is ≤ 0 (data not yet separated) are not drawn.',
+    ...mixedPhrase(set),
     ...(notes.length > 0 ? [`Incomplete: ${notes.join('; ')}`] : []),
   ];
-  const panels: Panel[] = NORM_NAMES.map((norm, i) => ({ title: `${NORM_LABEL[norm]} margin`, curves: curvesByNorm[i]! }));
   return {
     name,
     title,
     caption: caption(
       [
-        `${title}. One panel per norm; ${AXIS_PHRASE[lossAxis]}; y: the normalized margin γ_N = q_min / N(θ)^D (SPEC §5), log scale.`,
-        `Line: mean over ${seedsPhrase(all)}; band: 95% Student-t confidence interval over seeds. Solid β = 0.9, dotted β = 0; darker ReLU, lighter squared ReLU.`,
+        `${title}. One panel per norm and activation; ${AXIS_PHRASE[lossAxis]}; y: the normalized margin γ_N = q_min / N(θ)^D, log scale.`,
+        `${average} ${STYLE_PHRASE} ${rows.phrase}`,
         HOW_ALIGNED,
-        'Margins ≤ 0 (before the training data are separated) cannot be shown on a log axis: those points are omitted and band edges below the axis are clipped.',
+        'Margins ≤ 0 (before the training data are separated) cannot be shown on a log axis: those points are omitted, a series that never separates is named under the title, and band edges below the axis are clipped.',
+        ...mixedPhrase(set),
       ],
       notes,
     ),
     spec: figureSpec({
       title,
       subtitle,
-      panels,
-      columns: 2,
+      panels: normPanels(curvesByNorm, rows.activations, 'margin'),
+      columns: NORM_NAMES.length,
       x: { title: LOSS_AXIS, reverse: true, symlog: lossAxis === 'symlog' },
       y: { title: 'normalized margin γ (log scale)', log: true },
       optimizers,
-      width: 330,
-      height: 210,
+      width: 230,
+      height: 180,
     }),
   };
 }
@@ -117,27 +157,26 @@ function cosineFigure(set: ResultSet, cov: Coverage): FigureDef | SkippedFigure 
   const curves = timeCurves(set.runs, 'cos_to_last', FIGURE1_OPTIMIZERS);
   if (curves.length === 0) return { name: 'figure1b', reason: `none of ${FIGURE1_OPTIMIZERS.join(', ')} in these results` };
   const notes = cov.notesFor(FIGURE1_OPTIMIZERS);
-  const activations = (['relu', 'sqrelu'] as const).filter((a) => curves.some((c) => c.activation === a));
-  const steps = [...new Set(set.runs.map((r) => r.summary.config.train.steps))];
+  const rows = rowsOf(curves);
+  const steps = [...new Set(set.runs.map((r) => r.summary.config.train.steps))].sort((a, b) => a - b);
   const title = 'Figure 1(b): direction convergence, cosine to the last iterate';
+  const average = averagePhrase(curves, 'clipped at 1');
   return {
     name: 'figure1b',
     title,
     caption: caption(
       [
         `${title}: ⟨θ_t/‖θ_t‖₂, θ_T/‖θ_T‖₂⟩ against normalized time t/T (T = ${steps.join(', ')} steps), one panel per activation.`,
-        `Line: mean over ${seedsPhrase(curves)}; band: 95% Student-t confidence interval, clipped at 1. Solid β = 0.9, dotted β = 0.`,
+        `${average} ${STYLE_PHRASE}`,
         'Values are the logged ones (runs of one config log at the same steps); where they do not, linear interpolation in t/T, never past a run’s last log point.',
+        ...mixedPhrase(set),
       ],
       notes,
     ),
     spec: figureSpec({
       title,
-      subtitle: [
-        `Line: mean over ${seedsPhrase(curves)}; band: 95% confidence interval (Student t), clipped at 1. Solid: β = 0.9, dotted: β = 0.`,
-        ...(notes.length > 0 ? [`Incomplete: ${notes.join('; ')}`] : []),
-      ],
-      panels: activations.map((a) => ({ title: ACTIVATION_LABEL[a], curves: curves.filter((c) => c.activation === a) })),
+      subtitle: [`${average} ${STYLE_PHRASE}`, ...mixedPhrase(set), ...(notes.length > 0 ? [`Incomplete: ${notes.join('; ')}`] : [])],
+      panels: rows.activations.map((a) => ({ title: ACTIVATION_LABEL[a], row: ACTIVATION_LABEL[a], curves: curves.filter((c) => c.activation === a) })),
       columns: 2,
       x: { title: `normalized time t/T (T = ${steps.join(', ')} steps)`, reverse: false, domain: [0, 1] },
       y: { title: 'cos(θ_t, θ_T)', log: false, domain: [cosineFloor(curves), 1], clamp: true },
@@ -158,31 +197,35 @@ function alignmentFigure(set: ResultSet, cov: Coverage, lossAxis: LossAxis): Fig
   const curvesByNorm = NORM_NAMES.map((norm) => lossCurves(set.runs, `align_${norm}`, optimizers));
   if (curvesByNorm[0]!.length === 0) return { name: 'alignment', reason: `none of ${optimizers.join(', ')} in these results` };
   const notes = cov.notesFor(optimizers);
+  const rows = rowsOf(curvesByNorm.flat());
   const title = 'KKT alignment per norm';
+  const average = averagePhrase(curvesByNorm.flat(), 'clipped to [−1, 1]');
   return {
     name: 'alignment',
     title,
     caption: caption(
       [
-        `${title} (columns align_l2 … align_hybrid, in [−1, 1]) against log10 training loss, for ${optimizers.join(', ')}; same styling as Figure 1(a); ${AXIS_PHRASE[lossAxis]}.`,
-        'Line: mean over seeds; band: 95% Student-t confidence interval, clipped to [−1, 1].',
+        `${title} (columns align_l2 … align_hybrid, in [−1, 1]) against log10 training loss, for ${optimizers.join(', ')}; one panel per norm and activation; ${AXIS_PHRASE[lossAxis]}; each panel's y range fitted to its data.`,
+        `${average} ${STYLE_PHRASE} ${rows.phrase}`,
         HOW_ALIGNED,
+        ...mixedPhrase(set),
       ],
       notes,
     ),
     spec: figureSpec({
       title,
       subtitle: [
-        `Line: mean over ${seedsPhrase(curvesByNorm.flat())}; band: 95% confidence interval (Student t), clipped to [−1, 1]. Solid: β = 0.9, dotted: β = 0.`,
+        `${average} ${STYLE_PHRASE} ${rows.phrase} Each panel's y range fits its data.`,
+        ...mixedPhrase(set),
         ...(notes.length > 0 ? [`Incomplete: ${notes.join('; ')}`] : []),
       ],
-      panels: NORM_NAMES.map((norm, i) => ({ title: `${NORM_LABEL[norm]} alignment`, curves: curvesByNorm[i]! })),
-      columns: 2,
+      panels: normPanels(curvesByNorm, rows.activations, 'alignment'),
+      columns: NORM_NAMES.length,
       x: { title: LOSS_AXIS, reverse: true, symlog: lossAxis === 'symlog' },
-      y: { title: 'KKT alignment', log: false, domain: [-1, 1], clamp: true },
+      y: { title: 'KKT alignment', log: false, fit: [-1, 1] },
       optimizers,
-      width: 330,
-      height: 210,
+      width: 230,
+      height: 180,
     }),
   };
 }

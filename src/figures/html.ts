@@ -4,7 +4,7 @@ import type { MarginTable } from '../report/finalTable.js';
 import type { FigureDef, SkippedFigure } from './figures.js';
 import type { ResultSet } from './load.js';
 import { ACTIVATION_LABEL, FONT_STACK, NORM_LABEL } from './style.js';
-import { formatMeanStd, levelNote, tableHeading, VERDICT_EXPLANATION, verdictRows, type ReportTable, type ReportTables } from './tables.js';
+import { familyName, formatMeanStd, levelNote, tableHeading, VERDICT_EXPLANATION, verdictRows, type ReportTable, type ReportTables } from './tables.js';
 
 /**
  * index.html: one self-contained page (no external file, script or font is needed to read it)
@@ -36,15 +36,15 @@ export const escapeHtml = (s: string): string =>
 function marginTableHtml(r: ReportTable): string {
   const t: MarginTable = r.table;
   const head = `<tr><th>optimizer (family)</th>${NORM_NAMES.map((n) => `<th>γ ${NORM_LABEL[n]}</th>`).join('')}</tr>`;
-  const rows = t.optimizers.map((o) => {
+  const rows = t.rows.map((r) => {
     const cells = NORM_NAMES.map((norm) => {
-      const c = t.cells[o]![norm];
+      const c = t.cells[r.label]![norm];
       const text = escapeHtml(formatMeanStd(c.mean, c.std));
-      const best = t.winners[norm].optimizer === o;
-      const own = OPTIMIZERS[o].family === norm;
+      const best = t.winners[norm].row === r.label;
+      const own = OPTIMIZERS[r.optimizer].family === norm;
       return `<td class="${[best ? 'best' : '', own ? 'own' : ''].join(' ').trim()}">${best ? `<strong>${text}</strong>` : text}</td>`;
     });
-    return `<tr><th>${escapeHtml(o)} (${NORM_LABEL[OPTIMIZERS[o].family]})</th>${cells.join('')}</tr>`;
+    return `<tr><th>${escapeHtml(familyName(r))}</th>${cells.join('')}</tr>`;
   });
   const verdict = verdictRows(t).map(
     (v) =>
@@ -129,6 +129,7 @@ export function indexHtml(input: PageInput): string {
       `<figure id="${f.def.name}">\n${f.svg}\n<figcaption>${escapeHtml(f.def.caption)} Files: ${f.files.map((n) => `<a href="${n}">${n}</a>`).join(' · ')}</figcaption>\n</figure>`,
   );
   const skipped = input.skipped.map((s) => `<li><strong>${s.name}</strong> not drawn: ${escapeHtml(s.reason)}.</li>`);
+  const mixed = input.tables.mixed ? `<h2>Mixed settings</h2><p>${escapeHtml(input.tables.mixed)}</p>` : '';
   const notes = input.notes.length > 0 ? `<h2>Incomplete results</h2><ul>${input.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
   return `<!DOCTYPE html>
 <html lang="en">
@@ -144,6 +145,7 @@ export function indexHtml(input: PageInput): string {
 <h2>Diagonal verdict (final margins, paired by seed)</h2>
 ${verdictSummary(input.tables.final)}
 <p class="note">${escapeHtml(VERDICT_EXPLANATION)}</p>
+${mixed}
 ${notes}
 <h2>Figures</h2>
 ${fig.join('\n')}

@@ -7,6 +7,7 @@ import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } fro
 import { UsageError } from '../errors.js';
 import { NORM_NAMES, type NormName } from '../metrics/norms.js';
 import type { RunSummary } from '../sweep/runOne.js';
+import type { SettingDiff } from '../report/settings.js';
 
 /**
  * Reading a results folder (results/README.md): `<act>_<opt>_b<β>_s<seed>.json` summaries, the CSV
@@ -30,6 +31,11 @@ export interface LoadedRun {
   columns: string[];
   /** One per log point, in step order. */
   rows: Row[];
+  /**
+   * '' normally; for runs of different settings drawn together (`--allow-mixed`), the run's values
+   * of the settings that differ, e.g. `steps=200` (src/figures/settings.ts).
+   */
+  variant: string;
 }
 
 export interface SweepFile {
@@ -50,6 +56,8 @@ export interface ResultSet {
   sweeps: SweepFile[];
   /** Run ids listed in sweep.json (every folder's, merged) with no summary here, finished or failed. */
   missing: string[];
+  /** Settings on which the finished runs differ (empty unless allowed: src/figures/settings.ts). */
+  mixed: SettingDiff[];
 }
 
 // A run's file stem (src/train/train.ts runId): relu_muon_b0.9_s3.
@@ -206,7 +214,7 @@ export function loadResults(dirs: readonly string[]): ResultSet {
       if (sha !== undefined && createHash('sha256').update(readFileSync(csvPath)).digest('hex') !== sha) {
         throw new UsageError(`${csvPath}: does not match the csv_sha256 of ${name} (edited or truncated after the run?)`);
       }
-      runs.push({ dir, summary, csvPath, columns, rows });
+      runs.push({ dir, summary, csvPath, columns, rows, variant: '' });
     }
     for (const name of names) {
       if (name.endsWith('.csv') && !summarized.has(name)) unfinished.push(join(dir, name));
@@ -225,7 +233,7 @@ export function loadResults(dirs: readonly string[]): ResultSet {
   failed.sort(compareRuns);
   const present = new Set([...runs.map((r) => r.summary.id), ...failed.map((s) => s.id)]);
   const missing = [...new Set(sweeps.flatMap((s) => s.runs))].filter((id) => !present.has(id));
-  return { dirs: [...dirs], runs, failed, unfinished, sweeps, missing };
+  return { dirs: [...dirs], runs, failed, unfinished, sweeps, missing, mixed: [] };
 }
 
 /** Whether every run of the set logs the four KKT alignment columns. */
@@ -233,20 +241,23 @@ export function hasAlignment(runs: readonly LoadedRun[]): boolean {
   return runs.length > 0 && runs.every((r) => ALIGN_COLUMNS.every((c) => r.columns.includes(c)));
 }
 
-/** The key of a curve or table cell group: one (activation, optimizer, β). */
+/** The key of a curve or table cell group: one (activation, optimizer, β) and settings label. */
 export interface GroupKey {
   activation: Activation;
   optimizer: OptimizerName;
   beta: number;
+  /** The runs' settings label ('' unless runs of different settings are drawn together). */
+  variant: string;
 }
 
-/** Group runs by (activation, optimizer, β), keeping the canonical order. */
+/** Group runs by (activation, optimizer, β, settings label), keeping the canonical order. */
 export function groupRuns(runs: readonly LoadedRun[]): { key: GroupKey; runs: LoadedRun[] }[] {
   const groups = new Map<string, { key: GroupKey; runs: LoadedRun[] }>();
   for (const r of runs) {
     const { activation, optimizer, beta } = r.summary.run;
-    const id = `${activation}|${optimizer}|${beta}`;
-    if (!groups.has(id)) groups.set(id, { key: { activation, optimizer, beta }, runs: [] });
+    const { variant } = r;
+    const id = `${activation}|${optimizer}|${beta}|${variant}`;
+    if (!groups.has(id)) groups.set(id, { key: { activation, optimizer, beta, variant }, runs: [] });
     groups.get(id)!.runs.push(r);
   }
   return [...groups.values()];

@@ -8,38 +8,72 @@ export const ACTIVATION_LABEL: Record<Activation, string> = { relu: 'ReLU', sqre
 export const betaLabel = (beta: number): string => `β = ${beta}`;
 
 /**
- * SPEC §10: one colour per optimizer, darker for ReLU, lighter for squared ReLU. Hues are the
- * Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), chosen to stay distinct under
- * the common colour-vision deficiencies; the activation changes lightness only, which those
- * deficiencies preserve.
+ * One colour per optimizer, the same in every figure. Each panel shows one activation (a row of
+ * the figure), so a panel holds at most these six colours, and any two of them must stay apart in
+ * colour and in greyscale: the lightnesses step by about 9 L* from 25 (navy) to 70 (sky blue), and
+ * colours of neighbouring lightness have far-apart hues. Measured (src/figures/color.ts): every
+ * pair differs by ΔE₀₀ ≥ 32 and |ΔL*| ≥ 8.9; test/figures/color.test.ts holds them to
+ * MIN_DELTA_E and MIN_DELTA_L. The darkest is kept above black and the lightest at L* 70, so every
+ * line stands out from the white background.
  */
-export const OPTIMIZER_HUE: Record<OptimizerName, string> = {
-  ngd: '#0072B2', // blue
-  signum: '#D55E00', // vermillion
-  adam: '#E69F00', // orange
-  muon: '#009E73', // bluish green
-  muon_signum: '#CC79A7', // reddish purple
-  muon_adam: '#56B4E9', // sky blue
+export const OPTIMIZER_COLOR: Record<OptimizerName, string> = {
+  ngd: '#0A3D6A', // navy, L* 25
+  signum: '#9E1818', // crimson, L* 34
+  muon: '#1B743F', // green, L* 43
+  muon_signum: '#B947DE', // violet, L* 52
+  adam: '#E47512', // orange, L* 61
+  muon_adam: '#39BAD7', // sky blue, L* 70
 };
 
-/** Mix a #rrggbb colour toward black (amount < 0) or white (amount > 0). */
-export function shade(hex: string, amount: number): string {
-  const target = amount < 0 ? 0 : 255;
-  const a = Math.abs(amount);
-  const channels = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  return `#${channels.map((c) => Math.round(c + (target - c) * a).toString(16).padStart(2, '0')).join('')}`;
+/** The least CIEDE2000 difference between two series colours of one panel. */
+export const MIN_DELTA_E = 25;
+/** The least lightness difference |ΔL*| between two series colours of one panel (greyscale). */
+export const MIN_DELTA_L = 8;
+
+/** Dash of a β: solid for β > 0, dotted for β = 0 (docs/science.md §10). */
+const SOLID: number[] = [1, 0];
+const DOTTED: number[] = [2, 3];
+/**
+ * More patterns, for more than one β > 0, or for runs of other settings drawn together
+ * (`--allow-mixed`): dashed, dash-dot, long dash, dash-dot-dot, then they repeat.
+ */
+const MORE_DASHES: number[][] = [
+  [8, 4],
+  [8, 3, 2, 3],
+  [14, 4],
+  [8, 3, 2, 3, 2, 3],
+];
+
+/** A line style key: one β, and the settings label of its runs ('' unless mixed). */
+export interface DashKey {
+  beta: number;
+  variant: string;
 }
 
-/** ReLU: the hue darkened by 20%; squared ReLU: lightened by 45%. */
-export function seriesColor(optimizer: OptimizerName, activation: Activation): string {
-  return shade(OPTIMIZER_HUE[optimizer], activation === 'relu' ? -0.2 : 0.45);
+/** Legend entry of a line style: `β = 0.9`, or `β = 0.9 · steps=200` for mixed settings. */
+export const dashLabel = (k: DashKey): string => (k.variant ? `${betaLabel(k.beta)} · ${k.variant}` : betaLabel(k.beta));
+
+/**
+ * Dash patterns for the line styles of a figure, in the order given: the first β > 0 solid and
+ * β = 0 dotted (docs/science.md §10) for the first settings label; every other style the next of MORE_DASHES.
+ */
+export function dashPatterns(keys: readonly DashKey[]): number[][] {
+  let solid = false;
+  let dotted = false;
+  let next = 0;
+  const first = keys[0]?.variant;
+  return keys.map((k) => {
+    if (k.variant === first && k.beta > 0 && !solid) {
+      solid = true;
+      return SOLID;
+    }
+    if (k.variant === first && k.beta === 0 && !dotted) {
+      dotted = true;
+      return DOTTED;
+    }
+    return MORE_DASHES[next++ % MORE_DASHES.length]!;
+  });
 }
-
-/** Legend entry of a (optimizer, activation) series. */
-export const seriesLabel = (optimizer: OptimizerName, activation: Activation): string => `${optimizer} · ${ACTIVATION_LABEL[activation]}`;
-
-/** SPEC §10: solid for β = 0.9 (any β > 0), dotted for β = 0. */
-export const dashOf = (beta: number): number[] => (beta === 0 ? [2, 3] : [1, 0]);
 
 /**
  * One font everywhere: DejaVu Sans, shipped as TTF by the npm package dejavu-fonts-ttf (the

@@ -1,9 +1,10 @@
 import { stringify } from 'csv-stringify/sync';
 import { OPTIMIZERS } from '../optimizers/registry.js';
 import { NORM_NAMES, type NormName } from '../metrics/norms.js';
-import { marginTablesFrom, type MarginSample, type MarginTable, type PairedVerdict } from '../report/finalTable.js';
+import { marginTablesFrom, type MarginSample, type MarginTable, type PairedVerdict, type TableRow } from '../report/finalTable.js';
 import { lossRange, valueAtLoss } from './align.js';
 import type { LoadedRun, ResultSet } from './load.js';
+import { describeDiffs } from '../report/settings.js';
 import { ACTIVATION_LABEL, NORM_LABEL, NORM_LATEX } from './style.js';
 
 /**
@@ -24,6 +25,8 @@ export interface ReportTable {
 export interface ReportTables {
   final: ReportTable[];
   commonLoss: ReportTable[];
+  /** Runs of different settings tabulated together (`--allow-mixed`): which, in words; '' otherwise. */
+  mixed: string;
 }
 
 const marginsOf = (get: (norm: NormName) => number) =>
@@ -31,7 +34,7 @@ const marginsOf = (get: (norm: NormName) => number) =>
 
 function sample(run: LoadedRun, margins: Record<NormName, number>): MarginSample {
   const { activation, optimizer, beta, seed } = run.summary.run;
-  return { activation, optimizer, beta, seed, margins };
+  return { activation, optimizer, beta, seed, margins, variant: run.variant };
 }
 
 /** Group key (activation, β) of a run. */
@@ -54,12 +57,14 @@ export function reportTables(set: ResultSet): ReportTables {
     const samples = runs.map((r) => sample(r, marginsOf((n) => valueAtLoss(r.rows, level, `margin_${n}`)!)));
     for (const table of marginTablesFrom(samples)) commonLoss.push({ kind: 'common-loss', table, level, levelSetBy: setBy });
   }
-  return { final, commonLoss };
+  const mixed =
+    set.mixed.length > 0 ? `Runs of different settings are shown together (--allow-mixed): they differ in ${describeDiffs(set.mixed)}; each row names its runs' values.` : '';
+  return { final, commonLoss, mixed };
 }
 
-/** Seeds of a table: the largest per-optimizer count, and whether every cell has it. */
+/** Seeds of a table: the largest per-row count, and whether every cell has it. */
 export function seedCount(t: MarginTable): { max: number; uneven: boolean } {
-  const counts = t.optimizers.map((o) => t.cells[o]!.l2.seeds);
+  const counts = t.rows.map((r) => t.cells[r.label]!.l2.seeds);
   const max = Math.max(...counts);
   return { max, uneven: counts.some((c) => c !== max) };
 }
@@ -143,7 +148,7 @@ export interface VerdictRow {
 export function verdictRows(t: MarginTable, latex = false): VerdictRow[] {
   return NORM_NAMES.map((norm) => {
     const v = t.paired[norm];
-    const members = t.optimizers.filter((o) => OPTIMIZERS[o].family === norm);
+    const members = t.rows.filter((r) => OPTIMIZERS[r.optimizer].family === norm).map((r) => r.label);
     const n = v.diffs.length;
     const f = latex ? formatNumberLatex : formatNumber;
     const difference =
@@ -156,7 +161,7 @@ export function verdictRows(t: MarginTable, latex = false): VerdictRow[] {
       difference,
       agree: n === 0 ? '—' : `${v.agree}/${n}`,
       status: STATUS_WORDS[v.status],
-      winner: `${w.optimizer}${w.familyPresent ? (w.ownFamily ? ' (own family)' : ' (other family)') : ''}`,
+      winner: `${w.row}${w.familyPresent ? (w.ownFamily ? ' (own family)' : ' (other family)') : ''}`,
     };
   });
 }
@@ -178,17 +183,18 @@ function markdownTable(header: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-function marginRows(t: MarginTable, cell: (text: string, best: boolean) => string, name: (o: string) => string): string[][] {
-  return t.optimizers.map((o) => [
-    name(o),
+function marginRows(t: MarginTable, cell: (text: string, best: boolean) => string, name: (r: TableRow) => string): string[][] {
+  return t.rows.map((r) => [
+    name(r),
     ...NORM_NAMES.map((norm) => {
-      const c = t.cells[o]![norm];
-      return cell(formatMeanStd(c.mean, c.std), t.winners[norm].optimizer === o);
+      const c = t.cells[r.label]![norm];
+      return cell(formatMeanStd(c.mean, c.std), t.winners[norm].row === r.label);
     }),
   ]);
 }
 
-const familyName = (o: string) => `${o} (${NORM_LABEL[OPTIMIZERS[o as keyof typeof OPTIMIZERS].family]})`;
+/** `adam (ℓ∞)`, `adam (steps=200) (ℓ∞)`. */
+export const familyName = (r: TableRow): string => `${r.label} (${NORM_LABEL[OPTIMIZERS[r.optimizer].family]})`;
 
 function markdownBlock(r: ReportTable): string {
   const t = r.table;
@@ -220,6 +226,7 @@ export function tablesMarkdown(tables: ReportTables, notes: readonly string[]): 
     VERDICT_EXPLANATION,
     '',
   ];
+  if (tables.mixed) out.push(`**Mixed settings.** ${tables.mixed}`, '');
   if (notes.length > 0) out.push('**Incomplete results.**', '', ...notes.map((n) => `- ${n}`), '');
   out.push('## Final normalized margins', '', ...tables.final.map(markdownBlock));
   out.push('## At a common loss level', '', ...tables.commonLoss.map(markdownBlock));
@@ -242,13 +249,13 @@ function latexBlock(r: ReportTable): string {
   );
   out.push('\\midrule');
   out.push(`optimizer & ${NORM_NAMES.map((n) => NORM_LATEX[n]).join(' & ')} \\\\`, '\\midrule');
-  for (const o of t.optimizers) {
+  for (const r of t.rows) {
     const cells = NORM_NAMES.map((norm) => {
-      const c = t.cells[o]![norm];
+      const c = t.cells[r.label]![norm];
       const text = `$${formatMeanStd(c.mean, c.std, true)}$`;
-      return t.winners[norm].optimizer === o ? `$\\mathbf{${formatMeanStd(c.mean, c.std, true)}}$` : text;
+      return t.winners[norm].row === r.label ? `$\\mathbf{${formatMeanStd(c.mean, c.std, true)}}$` : text;
     });
-    out.push(`${texEscape(o)} & ${cells.join(' & ')} \\\\`);
+    out.push(`${texEscape(r.label)} & ${cells.join(' & ')} \\\\`);
   }
   out.push('\\midrule', 'norm & weakest $-$ best other & mean diff.\\ [95\\% CI] & seeds & verdict \\\\', '\\midrule');
   for (const v of verdictRows(t, true)) {
@@ -266,6 +273,7 @@ export function tablesLatex(tables: ReportTables, notes: readonly string[]): str
     '% Normalized margins (margin-bench; SPEC §10): mean $\\pm$ std over seeds, bold = column best.',
     '% Verdict: weakest own-family member minus best other optimizer, paired by seed, 95% Student-t CI.',
     '% Needs \\usepackage{booktabs}.',
+    ...(tables.mixed ? [`% Mixed settings: ${tables.mixed}`] : []),
     ...notes.map((n) => `% Incomplete: ${n}`),
     '',
     '% ---- final normalized margins ----',
@@ -283,28 +291,29 @@ export function tablesCsv(tables: ReportTables): string {
   const rows: (string | number)[][] = [];
   for (const r of [...tables.final, ...tables.commonLoss]) {
     const t = r.table;
-    for (const o of t.optimizers) {
+    for (const row of t.rows) {
       for (const norm of NORM_NAMES) {
-        const c = t.cells[o]![norm];
+        const c = t.cells[row.label]![norm];
         rows.push([
           r.kind,
           t.activation,
           t.beta,
           r.level === null ? '' : r.level,
-          o,
-          OPTIMIZERS[o].family,
+          row.optimizer,
+          OPTIMIZERS[row.optimizer].family,
           norm,
           c.mean,
           Number.isFinite(c.std) ? c.std : '',
           c.seeds,
-          t.winners[norm].optimizer === o ? 1 : 0,
+          t.winners[norm].row === row.label ? 1 : 0,
+          row.variant,
         ]);
       }
     }
   }
   return stringify(rows.map((r) => r.map(String)), {
     header: true,
-    columns: ['table', 'activation', 'beta', 'log10_loss_level', 'optimizer', 'family', 'norm', 'mean', 'std', 'seeds', 'best'],
+    columns: ['table', 'activation', 'beta', 'log10_loss_level', 'optimizer', 'family', 'norm', 'mean', 'std', 'seeds', 'best', 'settings'],
   });
 }
 
@@ -331,7 +340,7 @@ export function verdictCsv(tables: ReportTables): string {
         num(v.hi),
         String(v.agree),
         v.status,
-        w.optimizer,
+        w.row,
         w.familyPresent ? String(w.ownFamily ? 1 : 0) : '',
       ]);
     }

@@ -14,7 +14,21 @@ export interface MarginSample {
   beta: number;
   seed: number;
   margins: Record<NormName, number>;
+  /** The settings label of runs of different settings tabulated together (`steps=200`); '' or absent otherwise. */
+  variant?: string;
 }
+
+/**
+ * A row of a table: one optimizer, or one optimizer under one of several settings (mixed runs,
+ * labelled `adam (steps=200)`). Its family is the optimizer's.
+ */
+export interface TableRow {
+  label: string;
+  optimizer: OptimizerName;
+  variant: string;
+}
+
+export const rowLabel = (optimizer: OptimizerName, variant = ''): string => (variant ? `${optimizer} (${variant})` : optimizer);
 
 export interface MarginCell {
   mean: number;
@@ -35,10 +49,10 @@ export interface MarginCell {
  */
 export interface PairedVerdict {
   status: 'holds' | 'fails' | 'inconclusive' | 'no-family' | 'no-rival';
-  /** The own-family member with the smallest mean γ_N. */
-  weakest: OptimizerName | null;
-  /** The optimizer outside N's family with the largest mean γ_N. */
-  rival: OptimizerName | null;
+  /** The own-family row (its label) with the smallest mean γ_N. */
+  weakest: string | null;
+  /** The row outside N's family with the largest mean γ_N. */
+  rival: string | null;
   seeds: number[];
   diffs: number[];
   meanDiff: number;
@@ -52,10 +66,12 @@ export interface PairedVerdict {
 export interface MarginTable {
   activation: Activation;
   beta: number;
-  optimizers: OptimizerName[];
+  /** Registry order of the optimizers, then the order their settings labels first appear. */
+  rows: TableRow[];
+  /** By row label. */
   cells: Record<string, Record<NormName, MarginCell>>;
-  /** Per norm: the optimizer with the largest mean, and whether it belongs to the norm's family. */
-  winners: Record<NormName, { optimizer: OptimizerName; ownFamily: boolean; familyPresent: boolean }>;
+  /** Per norm: the row with the largest mean, its optimizer, and whether it belongs to the norm's family. */
+  winners: Record<NormName, { row: string; optimizer: OptimizerName; ownFamily: boolean; familyPresent: boolean }>;
   /** Per norm: the paired-by-seed verdict. */
   paired: Record<NormName, PairedVerdict>;
 }
@@ -66,14 +82,9 @@ export function familyOf(norm: NormName): OptimizerName[] {
 }
 
 /** The paired verdict for `norm` in one table (see PairedVerdict). */
-export function pairedVerdict(
-  norm: NormName,
-  optimizers: readonly OptimizerName[],
-  cells: MarginTable['cells'],
-  level = 0.95,
-): PairedVerdict {
-  const members = optimizers.filter((o) => OPTIMIZERS[o].family === norm);
-  const others = optimizers.filter((o) => OPTIMIZERS[o].family !== norm);
+export function pairedVerdict(norm: NormName, rows: readonly TableRow[], cells: MarginTable['cells'], level = 0.95): PairedVerdict {
+  const members = rows.filter((r) => OPTIMIZERS[r.optimizer].family === norm).map((r) => r.label);
+  const others = rows.filter((r) => OPTIMIZERS[r.optimizer].family !== norm).map((r) => r.label);
   const empty = { seeds: [], diffs: [], meanDiff: NaN, lo: NaN, hi: NaN, agree: 0 };
   if (members.length === 0) return { status: 'no-family', weakest: null, rival: null, ...empty };
   const weakest = members.reduce((a, b) => (cells[b]![norm].mean < cells[a]![norm].mean ? b : a));
@@ -91,9 +102,10 @@ export function pairedVerdict(
 }
 
 /**
- * SPEC §1, §10: group samples by (activation, β), average each optimizer's margins over seeds,
- * find each norm's winner and judge the diagonal paired by seed. Groups keep the order they first
- * appear in; optimizers follow the registry order (ngd, signum, adam, muon, muon_signum, muon_adam).
+ * SPEC §1, §10: group samples by (activation, β), average each row's margins over seeds (a row is
+ * an optimizer, or an optimizer and settings label), find each norm's winner and judge the
+ * diagonal paired by seed. Groups keep the order they first appear in; rows follow the registry
+ * order (ngd, signum, adam, muon, muon_signum, muon_adam).
  */
 export function marginTablesFrom(samples: readonly MarginSample[]): MarginTable[] {
   const groups = new Map<string, MarginSample[]>();
@@ -104,11 +116,14 @@ export function marginTablesFrom(samples: readonly MarginSample[]): MarginTable[
   const tables: MarginTable[] = [];
   for (const runs of groups.values()) {
     const { activation, beta } = runs[0]!;
-    const optimizers = OPTIMIZER_NAMES.filter((o) => runs.some((r) => r.optimizer === o));
+    const variants = [...new Set(runs.map((r) => r.variant ?? ''))];
+    const rows: TableRow[] = OPTIMIZER_NAMES.flatMap((optimizer) =>
+      variants.filter((v) => runs.some((r) => r.optimizer === optimizer && (r.variant ?? '') === v)).map((variant) => ({ label: rowLabel(optimizer, variant), optimizer, variant })),
+    );
     const cells: MarginTable['cells'] = {};
-    for (const opt of optimizers) {
-      const mine = runs.filter((r) => r.optimizer === opt);
-      cells[opt] = Object.fromEntries(
+    for (const row of rows) {
+      const mine = runs.filter((r) => r.optimizer === row.optimizer && (r.variant ?? '') === row.variant);
+      cells[row.label] = Object.fromEntries(
         NORM_NAMES.map((norm) => {
           const { mean, std, n } = meanStd(mine.map((r) => r.margins[norm]));
           return [norm, { mean, std, seeds: n, bySeed: new Map(mine.map((r) => [r.seed, r.margins[norm]])) }];
@@ -117,19 +132,20 @@ export function marginTablesFrom(samples: readonly MarginSample[]): MarginTable[
     }
     const winners = Object.fromEntries(
       NORM_NAMES.map((norm) => {
-        const best = optimizers.reduce((a, b) => (cells[b]![norm].mean > cells[a]![norm].mean ? b : a));
+        const best = rows.reduce((a, b) => (cells[b.label]![norm].mean > cells[a.label]![norm].mean ? b : a));
         return [
           norm,
           {
-            optimizer: best,
-            ownFamily: OPTIMIZERS[best].family === norm,
-            familyPresent: optimizers.some((o) => OPTIMIZERS[o].family === norm),
+            row: best.label,
+            optimizer: best.optimizer,
+            ownFamily: OPTIMIZERS[best.optimizer].family === norm,
+            familyPresent: rows.some((r) => OPTIMIZERS[r.optimizer].family === norm),
           },
         ];
       }),
     ) as MarginTable['winners'];
-    const paired = Object.fromEntries(NORM_NAMES.map((norm) => [norm, pairedVerdict(norm, optimizers, cells)])) as MarginTable['paired'];
-    tables.push({ activation, beta, optimizers, cells, winners, paired });
+    const paired = Object.fromEntries(NORM_NAMES.map((norm) => [norm, pairedVerdict(norm, rows, cells)])) as MarginTable['paired'];
+    tables.push({ activation, beta, rows, cells, winners, paired });
   }
   return tables;
 }
@@ -169,22 +185,22 @@ export function formatMarginTables(tables: MarginTable[]): string {
     lines.push(`final normalized margins — ${t.activation}, β = ${t.beta} (mean ± std over seeds; * = column best)`);
     const header = ['optimizer'.padEnd(12), ...NORM_NAMES.map((n) => n.padStart(24))].join('');
     lines.push(header);
-    for (const opt of t.optimizers) {
+    for (const row of t.rows) {
       const cols = NORM_NAMES.map((norm) => {
-        const c = t.cells[opt]![norm];
-        const mark = t.winners[norm].optimizer === opt ? '*' : ' ';
+        const c = t.cells[row.label]![norm];
+        const mark = t.winners[norm].row === row.label ? '*' : ' ';
         const text = c.seeds > 1 ? `${fmt(c.mean)} ± ${fmt(c.std)}` : fmt(c.mean);
         return `${text}${mark}`.padStart(24);
       });
-      lines.push([opt.padEnd(12), ...cols].join(''));
+      lines.push([row.label.padEnd(12), ...cols].join(''));
     }
     const verdict = NORM_NAMES.map((norm) => {
       const w = t.winners[norm];
       if (!w.familyPresent) return `${norm}: no ${norm}-family optimizer run`;
-      return `${norm}: ${w.ownFamily ? 'own family wins' : `won by ${w.optimizer} (not ${norm} family)`}`;
+      return `${norm}: ${w.ownFamily ? 'own family wins' : `won by ${w.row} (not ${norm} family)`}`;
     });
     lines.push(`diagonal — ${verdict.join('; ')}`);
-    if (t.optimizers.some((o) => t.cells[o]!.l2.seeds > 1)) {
+    if (t.rows.some((r) => t.cells[r.label]!.l2.seeds > 1)) {
       lines.push(`paired by seed (weakest own-family − best other, 95% CI) — ${NORM_NAMES.map((n) => describePaired(n, t.paired[n])).join('; ')}`);
     }
     lines.push('');

@@ -1,7 +1,9 @@
 import { UsageError } from '../errors.js';
+import { formatOtherSettings, otherSettingsRuns, type OtherSettingsRun } from '../report/settings.js';
 import { runId } from '../train/train.js';
 import { gridOf } from './grid.js';
 import { runHash } from './runHash.js';
+import type { RunSummary } from './runOne.js';
 import { runState, type RunStateName } from './state.js';
 import { readSweepFile, SWEEP_FILE, type SweepFile } from './sweepFile.js';
 
@@ -13,6 +15,8 @@ export interface StatusReport {
   /** Every run the folder is meant to hold, in grid order. */
   runs: { id: string; state: RunStateName; detail: string }[];
   counts: Record<RunStateName, number>;
+  /** Runs whose summary records other settings than sweep.json's config (src/report/settings.ts). */
+  other_settings: OtherSettingsRun[];
 }
 
 /** Read a results folder's sweep.json or fail with a usage error naming the folder. */
@@ -27,13 +31,15 @@ export function sweepStatus(dir: string): StatusReport {
   const sweep = requireSweepFile(dir);
   const specs = new Map(gridOf(sweep.config).map((spec) => [runId(spec), spec]));
   const counts = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunStateName, number>;
+  const summaries: RunSummary[] = [];
   const runs = sweep.runs.map((id) => {
     const spec = specs.get(id);
-    const st = spec ? runState(dir, id, runHash(sweep.config, spec)) : { state: 'missing' as const, detail: 'not in the config\'s grid' };
+    const st = spec ? runState(dir, id, runHash(sweep.config, spec)) : { state: 'missing' as const, detail: 'not in the config\'s grid', summary: null };
     counts[st.state]++;
+    if (st.summary) summaries.push(st.summary);
     return { id, state: st.state, detail: st.detail };
   });
-  return { dir, sweep, runs, counts };
+  return { dir, sweep, runs, counts, other_settings: otherSettingsRuns(sweep.config, summaries) };
 }
 
 const HEADINGS: Record<Exclude<RunStateName, 'complete'>, string> = {
@@ -57,5 +63,6 @@ export function formatStatus(report: StatusReport): string {
     lines.push(`${HEADINGS[state]}:`);
     for (const r of runs) lines.push(state === 'failed' ? `  ${r.id}: ${r.detail}` : `  ${r.id}`);
   }
+  lines.push(...formatOtherSettings(report.other_settings));
   return lines.join('\n') + '\n';
 }

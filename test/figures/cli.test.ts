@@ -6,7 +6,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pngInfo } from '../../src/figures/render.js';
 import { runCli, type CliResult } from '../cli/helpers.js';
-import { FIXTURE, cleanup, copyFixture, tempDir, withEditedCsv, withoutRuns } from './fixtures.js';
+import { FIXTURE, cleanup, copyFixture, tempDir, withEditedCsv, withEditedSummaries, withoutRuns } from './fixtures.js';
+import { texts } from './svg.js';
 
 after(cleanup);
 
@@ -122,4 +123,40 @@ test('bad inputs exit 2 with one line naming the folder or file (and line)', asy
     assert.equal(r.stdout, '');
   });
   assert.deepEqual(readdirSync(out), [], 'nothing written');
+});
+
+test('runs of different settings: figures and table exit 2 naming the key and the counts; --allow-mixed draws and tabulates them, labelled', async () => {
+  // Adam trained with T = 200 beside the rest at T = 300.
+  const dir = withEditedSummaries((id) => /_adam_b/.test(id) && !id.includes('muon_adam'), (s) => (s.config.train.steps = 200));
+  const out = tempDir();
+  const mixedOut = join(tempDir(), 'mixed');
+  const [figures, table, figuresMixed, tableMixed] = await Promise.all([
+    runCli(['figures', dir, '--out', out]),
+    runCli(['table', dir]),
+    runCli(['figures', dir, '--allow-mixed', '--out', mixedOut, '--no-png']),
+    runCli(['table', dir, '--allow-mixed']),
+  ]);
+  for (const [r, command, verb] of [[figures, 'figures', 'draw'], [table, 'table', 'tabulate']] as const) {
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, `margin-bench: error: ${command}: runs differ in train.steps (200: 12 runs, 300: 60 runs); pass --allow-mixed to ${verb} them anyway\n`);
+    assert.equal(r.stdout, '');
+  }
+  assert.deepEqual(readdirSync(out), [], 'nothing written');
+
+  assert.equal(figuresMixed.code, 0, figuresMixed.stderr);
+  assert.match(figuresMixed.stderr, /note: Runs of different settings are shown together \(--allow-mixed\): they differ in train\.steps \(200: 12 runs, 300: 60 runs\)/);
+  assert.match(figuresMixed.stdout, /linf: holds — adam \(steps=200\) − muon_adam \(steps=300\)/);
+  const svg = readFileSync(join(mixedOut, 'figure2.svg'), 'utf8');
+  const legend = texts(svg, 'legend-label');
+  assert.deepEqual(legend.slice(-4), ['β = 0.9 · steps=300', 'β = 0 · steps=300', 'β = 0.9 · steps=200', 'β = 0 · steps=200']);
+  assert.ok(texts(svg, 'title-subtitle').join(' ').includes('Mixed settings (--allow-mixed): runs differ in train.steps (200: 12 runs, 300: 60 runs)'));
+  assert.ok(texts(readFileSync(join(mixedOut, 'figure1b.svg'), 'utf8'), 'axis-title').some((t) => t.includes('T = 200, 300 steps')));
+
+  assert.equal(tableMixed.code, 0, tableMixed.stderr);
+  assert.ok(tableMixed.stdout.includes('| adam (steps=200) (ℓ∞) |'), tableMixed.stdout.slice(0, 2000));
+  assert.ok(tableMixed.stdout.includes('| signum (steps=300) (ℓ∞) |'));
+  assert.ok(tableMixed.stdout.includes('**Mixed settings.**'));
+  assert.equal(readFileSync(join(mixedOut, 'table.md'), 'utf8'), tableMixed.stdout);
+  const csv = readFileSync(join(mixedOut, 'table.csv'), 'utf8');
+  assert.ok(csv.split('\n')[0]!.endsWith(',settings') && csv.includes(',adam,linf,') && csv.includes(',steps=200\n'));
 });

@@ -68,10 +68,10 @@ test('final table: every cell is the mean ± std over seeds of the CSVs’ last 
   assert.deepEqual(final.map((t) => `${t.table.activation} ${t.table.beta}`), ['relu 0.9', 'relu 0', 'sqrelu 0.9', 'sqrelu 0']);
   let checked = 0;
   for (const { table } of final) {
-    assert.deepEqual(table.optimizers, ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam']);
+    assert.deepEqual(table.rows.map((row) => row.label), ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam']);
     for (const n of NORMS) {
       let best = '';
-      for (const o of table.optimizers) {
+      for (const o of table.rows.map((row) => row.label)) {
         const values = [...cells.get(`${table.activation}|${table.beta}|${o}|${n}`)!.values()];
         const c = table.cells[o]![n as 'l2'];
         close(c.mean, mean(values), `${o} ${n} mean`);
@@ -106,7 +106,7 @@ test('common-loss table: the lowest loss every run of the group reached, each ru
     const level = Math.max(...group.map((x) => Math.min(...x.rows.map((row) => row.log10_loss!))));
     assert.equal(r.level, level);
     const cells = expectedCells(group, (x, n) => atLevel(x.rows, level, `margin_${n}`));
-    for (const o of r.table.optimizers) {
+    for (const o of r.table.rows.map((row) => row.label)) {
       for (const n of NORMS) {
         const values = [...cells.get(`${r.table.activation}|${r.table.beta}|${o}|${n}`)!.values()];
         close(r.table.cells[o]![n as 'l2'].mean, mean(values), `common ${o} ${n}`);
@@ -136,7 +136,7 @@ function checkVerdicts(dir: string): string[] {
   const statuses: string[] = [];
   for (const { table } of reportTables(set).final) {
     for (const n of NORMS) {
-      const e = expectedVerdict(cells, `${table.activation}|${table.beta}`, table.optimizers, n);
+      const e = expectedVerdict(cells, `${table.activation}|${table.beta}`, table.rows.map((row) => row.label), n);
       const v = table.paired[n as 'l2'];
       assert.equal(v.weakest, e.weakest);
       assert.equal(v.rival, e.rival);
