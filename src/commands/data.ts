@@ -55,11 +55,13 @@ the current directory):
       'after',
       `
 Writes <file>.part, checks its SHA-256, then renames it to <file>; an interrupted download resumes
-from the .part on the next run. Files already present with the right SHA-256 are skipped. Prints
+from the .part on the next run. Files already present with the right SHA-256 are skipped. A mirror
+that sends a whole file of another size or SHA-256 is an error at once (not retried). Prints
 "<sha256>  <path>" per file on stdout (the format of sha256sum -c). Never run implicitly by 'run'.
 Exit codes: 0 all four files present and verified; 1 network failure (HTTP error, timeout,
-connection dropped more than --retries times); 2 a SHA-256 mismatch (present or downloaded) or a
-bad flag. Another HTTPS mirror: https://ossci-datasets.s3.amazonaws.com/mnist (torchvision's).
+connection dropped more than --retries times); 2 a file present or served that is not the pinned
+one (size or SHA-256), or a bad flag.
+Another HTTPS mirror: https://ossci-datasets.s3.amazonaws.com/mnist (torchvision's).
 
 Examples:
   margin-bench data fetch --to ~/.cache/margin-bench/mnist

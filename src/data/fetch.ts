@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join, resolve } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunError, UsageError } from '../errors.js';
 import { IDX_FILES } from './idx.js';
@@ -107,10 +107,15 @@ export interface FetchedFile {
  * dropped connection), and is renamed to `<name>` only once its SHA-256 matches. A present file
  * with the right digest is skipped.
  *
+ * A complete answer (its Content-Length or chunked framing honoured) is the mirror's whole file:
+ * if its size or digest is not the expected one, the mirror serves another file, and that is an
+ * error at once, not a download to retry or resume. Only a body that broke off is retried.
+ *
  * Errors: UsageError (exit 2) when the bytes are wrong: a present file with another digest (kept;
- * `force` replaces it), a download whose digest is wrong (deleted), a bad mirror URL or digest list.
- * RunError (exit 1) when the network fails: an HTTP error status, a server that does not answer
- * within `timeoutMs`, a connection that keeps dropping. Every message names the file or the URL.
+ * `force` replaces it), a mirror that serves another file (its size and digest named; nothing of
+ * it kept), a bad mirror URL or digest list. RunError (exit 1) when the network fails: an HTTP
+ * error status, a server that does not answer within `timeoutMs`, a connection that keeps
+ * dropping. Every message names the file or the URL.
  */
 export async function fetchMnist(opts: FetchMnistOptions): Promise<FetchedFile[]> {
   const dir = resolve(opts.to);
@@ -217,9 +222,10 @@ async function fetchOne(path: string, url: URL, want: Expected, ctx: FetchContex
   }
   const part = `${path}.part`;
   const attempts = ctx.retries + 1;
+  const state: PartState = { earlier: existsSync(part) ? statSync(part).size : 0 };
   for (let attempt = 1; ; attempt++) {
     try {
-      await downloadPart(part, url, want, ctx);
+      await downloadPart(part, url, want, ctx, state);
       break;
     } catch (err) {
       if (!(err instanceof Dropped)) throw err;
@@ -231,18 +237,38 @@ async function fetchOne(path: string, url: URL, want: Expected, ctx: FetchContex
     }
   }
   const actual = await sha256File(part);
-  if (actual !== want.sha256) {
-    const bytes = statSync(part).size;
+  const bytes = statSync(part).size;
+  if (actual !== want.sha256 || (want.bytes !== null && bytes !== want.bytes)) {
     // Deleted, or the next run would resume the same bad bytes.
     rmSync(part, { force: true });
-    throw new UsageError(
-      `${want.name} downloaded from ${url.href} has SHA-256 ${actual}, expected ${want.sha256} (${bytes} bytes); not kept`,
-    );
+    const retry = 'deleted, run again to download it whole';
+    if (state.earlier >= bytes) {
+      throw new UsageError(`${want.name}: ${part}, left whole by an earlier run, holds ${served(bytes, actual)}; expected ${expected(want)}; ${retry}`);
+    }
+    if (state.earlier > 0) {
+      // Which bytes are wrong, the earlier run's or this mirror's, cannot be told apart.
+      throw new UsageError(
+        `${want.name}: the ${state.earlier} bytes of ${part} left by an earlier run, completed from ${url.href}, make ${served(bytes, actual)}; expected ${expected(want)}; ${retry}`,
+      );
+    }
+    throw wrongFile(want, url.href, bytes, actual, 'not kept');
   }
   renameSync(part, path);
-  const bytes = statSync(path).size;
   ctx.emit({ kind: 'done', file: want.name, bytes });
   return { name: want.name, path, bytes, sha256: actual, status: 'downloaded' };
+}
+
+/** Bytes of the .part that an earlier run left and that this run appended to (0: none). */
+interface PartState {
+  earlier: number;
+}
+
+const served = (bytes: number, sha256: string | null) => `${bytes} bytes, SHA-256 ${sha256 ?? 'unknown'}`;
+const expected = (want: Expected) => (want.bytes === null ? `SHA-256 ${want.sha256}` : served(want.bytes, want.sha256));
+
+/** The mirror's complete answer is not the expected file: an error at once, nothing to retry. */
+function wrongFile(want: Expected, url: string, bytes: number, sha256: string | null, tail: string): UsageError {
+  return new UsageError(`${url} serves another file than ${want.name}: ${served(bytes, sha256)}; expected ${expected(want)}; ${tail}`);
 }
 
 /** A connection that failed after the server had answered: worth resuming. */
@@ -257,18 +283,23 @@ class Dropped extends Error {
 
 /**
  * Bring `part` up to the whole file with one request: from its current size (Range) when it has
- * bytes, from scratch otherwise. Resolves when the body ended cleanly; throws Dropped when the
- * connection broke or stalled mid-body, RunError/UsageError for anything a retry would not fix.
+ * bytes, from scratch otherwise. Resolves when the answer was complete (the caller verifies it);
+ * throws Dropped when the body broke off or stalled, a UsageError at once when the server declares
+ * a file of another size than the expected one, a RunError for anything else a retry would not fix.
  */
-async function downloadPart(part: string, url: URL, want: Expected, ctx: FetchContext): Promise<void> {
+async function downloadPart(part: string, url: URL, want: Expected, ctx: FetchContext, state: PartState): Promise<void> {
   let have = existsSync(part) ? statSync(part).size : 0;
   if (want.bytes !== null && have > want.bytes) {
     rmSync(part); // longer than the file: not a prefix of it
     have = 0;
+    state.earlier = 0;
   }
   if (want.bytes !== null && have === want.bytes) return; // complete; the caller verifies
   const { res, finalUrl, stalled } = await request(url, have, ctx.timeoutMs);
   const where = finalUrl.href;
+  /** A whole-file size declared by the server that is not the expected one: another file. */
+  const otherSize = (declared: number | null): declared is number => want.bytes !== null && declared !== null && declared !== want.bytes;
+  const untouched = have > 0 ? `${part} left as it was` : 'not kept';
 
   let append: boolean;
   let total: number | null;
@@ -278,15 +309,26 @@ async function downloadPart(part: string, url: URL, want: Expected, ctx: FetchCo
       res.destroy();
       throw new RunError(`${where}: asked for bytes from ${have}, got Content-Range ${res.headers['content-range'] ?? '(none)'}`);
     }
+    if (otherSize(range.total)) {
+      res.destroy();
+      throw await wrongWholeFile(url, want, range.total, ctx, untouched);
+    }
     append = true;
     total = want.bytes ?? range.total;
   } else if (res.statusCode === 200) {
+    const length = contentLength(res);
+    if (otherSize(length)) {
+      // Read (and hash) the body only to name what the mirror serves; the .part is not touched.
+      throw wrongFile(want, where, length, await sha256Body(res), untouched);
+    }
     append = false; // a server that ignores Range sends the whole file
-    total = want.bytes ?? contentLength(res);
+    total = want.bytes ?? length;
   } else if (res.statusCode === 416 && have > 0) {
     // Nothing left after `have`: the part is whole (the caller verifies it), or longer than the
-    // file, which the digest check reports.
+    // server's file, which then has another size than the expected one.
     res.resume();
+    const size = parseContentRange(res.headers['content-range'])?.total ?? null;
+    if (otherSize(size)) throw await wrongWholeFile(url, want, size, ctx, untouched);
     return;
   } else {
     res.resume();
@@ -294,28 +336,74 @@ async function downloadPart(part: string, url: URL, want: Expected, ctx: FetchCo
   }
 
   const start = append ? have : 0;
+  if (!append) state.earlier = 0;
   ctx.emit({ kind: 'start', file: want.name, url: where, resumedFrom: start, total });
   let received = start;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      received += chunk.length;
-      ctx.emit({ kind: 'data', file: want.name, received, total });
-      done(null, chunk);
-    },
-  });
   const sink = createWriteStream(part, { flags: append ? 'a' : 'w' });
   let diskError: Error | null = null;
   sink.on('error', (err) => (diskError ??= err));
+  let broke: unknown = null;
   try {
-    await pipeline(res, counter, sink);
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      ctx.emit({ kind: 'data', file: want.name, received, total });
+      if (!sink.write(chunk)) await once(sink, 'drain');
+    }
   } catch (err) {
-    if (diskError !== null) throw new RunError(`${part}: ${(diskError as Error).message}`);
-    throw new Dropped(where, stalled() ? `no data for ${ctx.timeoutMs} ms after ${received} bytes` : `connection dropped after ${received} bytes (${(err as Error).message})`);
+    broke = err;
+  }
+  // Ended, not destroyed, also when the body broke off: every byte received reaches the .part, so
+  // the next attempt resumes right after them (a destroyed stream drops the writes still queued).
+  sink.end();
+  try {
+    await finished(sink);
+  } catch (err) {
+    diskError ??= err as Error;
+  }
+  if (diskError !== null) throw new RunError(`${part}: ${(diskError as Error).message}`);
+  if (broke !== null) {
+    throw new Dropped(where, stalled() ? `no data for ${ctx.timeoutMs} ms after ${received} bytes` : `connection dropped after ${received} bytes (${(broke as Error).message})`);
   }
   if (!res.complete) throw new Dropped(where, `connection dropped after ${received} bytes`);
-  if (want.bytes !== null && received < want.bytes) {
+  // With a Content-Length or chunked framing, a complete answer is the server's whole file, short
+  // or not (the caller's size and digest check names it). Without either, the body ends when the
+  // connection does, and a short one may have been cut.
+  if (want.bytes !== null && received < want.bytes && !framed(res)) {
     throw new Dropped(where, `body ended after ${received} of ${want.bytes} bytes`);
   }
+}
+
+/**
+ * The error for a server whose file has another size (`declared`, from a Content-Range) than the
+ * expected one, named with its digest: the whole file is requested once more, without Range, and
+ * hashed, not kept. Its size stays the declared one and its digest unknown if that fails.
+ */
+async function wrongWholeFile(url: URL, want: Expected, declared: number, ctx: FetchContext, tail: string): Promise<UsageError> {
+  try {
+    const { res, finalUrl } = await request(url, 0, ctx.timeoutMs);
+    const length = contentLength(res);
+    if (res.statusCode === 200 && length !== null) return wrongFile(want, finalUrl.href, length, await sha256Body(res), tail);
+    res.resume();
+  } catch {
+    // the declared size is enough to tell: reported without a digest
+  }
+  return wrongFile(want, url.href, declared, null, tail);
+}
+
+/** SHA-256 of a response body, hex; null if the body breaks off. */
+async function sha256Body(res: http.IncomingMessage): Promise<string | null> {
+  const hash = createHash('sha256');
+  try {
+    await pipeline(res, hash);
+  } catch {
+    return null;
+  }
+  return res.complete ? hash.digest('hex') : null;
+}
+
+/** Whether the body's end is marked (Content-Length, chunked), not just the connection's end. */
+function framed(res: http.IncomingMessage): boolean {
+  return res.headers['content-length'] !== undefined || /\bchunked\b/i.test(res.headers['transfer-encoding'] ?? '');
 }
 
 interface Answer {
@@ -370,9 +458,10 @@ function contentLength(res: http.IncomingMessage): number | null {
   return Number.isSafeInteger(n) && n >= 0 ? n : null;
 }
 
-/** `bytes 100-199/200` → { start: 100, total: 200 }; total null for `/*`. */
-function parseContentRange(header: string | undefined): { start: number; total: number | null } | null {
-  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header?.trim() ?? '');
+// `bytes 100-199/200` → { start: 100, total: 200 }; total null for `/*`; a 416's `bytes */200` →
+// { start: null, total: 200 }.
+function parseContentRange(header: string | undefined): { start: number | null; total: number | null } | null {
+  const m = /^bytes (?:(\d+)-(\d+)|\*)\/(\d+|\*)$/.exec(header?.trim() ?? '');
   if (m === null) return null;
-  return { start: Number(m[1]), total: m[3] === '*' ? null : Number(m[3]) };
+  return { start: m[1] === undefined ? null : Number(m[1]), total: m[3] === '*' ? null : Number(m[3]) };
 }

@@ -27,21 +27,21 @@ export interface PoolResult {
 
 /**
  * How the worker module is started. From dist/ it is plain JavaScript. From the TypeScript
- * sources (tests, `node --import tsx`), Node 20 runs the `--import tsx` preload in workers but tsx
- * registers its loader only on the main thread (newer tsx on Node ≥ 22.22 does it in workers too),
- * so the worker registers it itself when the plain import fails. The retry imports the entry under
- * another URL: the failed import is cached under the first one.
+ * sources (tests, `node --import tsx`) the worker registers tsx itself before importing the entry:
+ * an eval worker does not run the parent's `--import` preloads, and loader hooks registered on the
+ * main thread do not reach it. Registering first is the one path that works on every supported
+ * Node. (Trying the plain import first is wrong on Node >= 22.18: its built-in type stripping
+ * loads worker.ts itself, without tsx's mapping of `./x.js` specifiers to `./x.ts` files, and the
+ * first relative import fails with ERR_MODULE_NOT_FOUND.)
  */
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
 const { entry, tsxApi } = workerData.boot;
-import(entry)
-  .catch(async (err) => {
-    if (!tsxApi || (err && err.code) !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
-    (await import(tsxApi)).register();
-    return import(entry + '?tsx');
-  })
-  .then((m) => m.workerMain());
+(async () => {
+  if (tsxApi) (await import(tsxApi)).register();
+  const m = await import(entry);
+  await m.workerMain();
+})();
 `;
 
 function bootInfo(): { entry: string; tsxApi: string | null } {

@@ -9,7 +9,7 @@ import { RunError, UsageError } from '../../src/errors.js';
 import { fetchMnist, MNIST_GZ_FILES, MNIST_PINNED, MNIST_SHA256, type FetchEvent, type FetchMnistOptions } from '../../src/data/fetch.js';
 import { mnistInfo, formatMnistInfo } from '../../src/data/info.js';
 import { removeTempDirs, tempDir } from './idxFixture.js';
-import { startFakeMirror, TEST_LABELS, TRAIN_LABELS, type FakeMirror } from './mirrorFixture.js';
+import { sha256, startFakeMirror, TEST_LABELS, TRAIN_LABELS, type FakeMirror } from './mirrorFixture.js';
 
 let mirror: FakeMirror;
 before(async () => {
@@ -170,10 +170,99 @@ test('a connection that keeps dropping: RunError naming the URL after retries + 
 test('checksum mismatch: UsageError naming the file and both digests; no file and no .part kept', async () => {
   const dir = tempDir();
   const err = await fetchFrom('bad', dir, { files: [LABELS] }).catch((e: unknown) => e);
-  assert.ok(failsWith(UsageError, LABELS, `/bad/${LABELS}`, `expected ${mirror.digests[LABELS]}`, 'not kept')(err));
+  assert.ok(failsWith(UsageError, LABELS, `/bad/${LABELS}`, `expected SHA-256 ${mirror.digests[LABELS]}`, 'not kept')(err));
   const actual = /SHA-256 ([0-9a-f]{64})/.exec((err as Error).message)![1]!;
   assert.notEqual(actual, mirror.digests[LABELS]);
   assert.deepEqual(readdirSync(dir), []);
+});
+
+/** "<n> bytes, SHA-256 <hex>": how a message names a file's size and digest. */
+const sized = (bytes: Uint8Array | number, sha: string) => `${typeof bytes === 'number' ? bytes : bytes.length} bytes, SHA-256 ${sha}`;
+
+test('a mirror serving another, complete file (Content-Length or chunked): UsageError at once naming both files; no retry', async () => {
+  // The real pins: MNIST's train labels are 28881 bytes, the mirror's fake is a few dozen.
+  const pinned = sized(MNIST_PINNED[LABELS]!.bytes, MNIST_SHA256[LABELS]!);
+  const fake = sized(mirror.files[LABELS]!, mirror.digests[LABELS]!);
+  for (const mode of ['ok', 'norange', 'chunked']) {
+    const dir = tempDir();
+    const events: FetchEvent[] = [];
+    const n = requestsFor(mode, LABELS).length;
+    const err = await fetchFrom(mode, dir, { files: [LABELS], digests: MNIST_SHA256, onProgress: (e) => events.push(e) }).catch((e: unknown) => e);
+    assert.ok(failsWith(UsageError, `${mirror.url}/${mode}/${LABELS}`, `serves another file than ${LABELS}: ${fake}`, `expected ${pinned}`, 'not kept')(err), mode);
+    assert.doesNotMatch((err as Error).message, /resume|attempt|retry/);
+    assert.equal(requestsFor(mode, LABELS).length - n, 1, `${mode}: one request`);
+    assert.deepEqual(events.filter((e) => e.kind === 'retry'), []);
+    assert.deepEqual(readdirSync(dir), []);
+  }
+});
+
+test('resuming from a mirror whose file has another size (206 or 416): UsageError naming its size and digest; the .part left as it was', async () => {
+  const pinned = sized(MNIST_PINNED[LABELS]!.bytes, MNIST_SHA256[LABELS]!);
+  const fake = sized(mirror.files[LABELS]!, mirror.digests[LABELS]!);
+  // 10 bytes: the mirror answers 206 with its size in Content-Range; 100 (past its end): 416.
+  // A server that ignores Range answers 200 with its own Content-Length.
+  for (const [mode, earlier] of [['ok', 10], ['ok', 100], ['norange', 10]] as const) {
+    const dir = tempDir();
+    const part = join(dir, `${LABELS}.part`);
+    const bytes = Buffer.alloc(earlier, 3);
+    writeFileSync(part, bytes);
+    const n = requestsFor(mode, LABELS).length;
+    const err = await fetchFrom(mode, dir, { files: [LABELS], digests: MNIST_SHA256 }).catch((e: unknown) => e);
+    assert.ok(failsWith(UsageError, `/${mode}/${LABELS}`, `serves another file than ${LABELS}: ${fake}`, `expected ${pinned}`, `${part} left as it was`)(err), `${mode} ${earlier}`);
+    assert.deepEqual(readFileSync(part), bytes);
+    assert.deepEqual(readdirSync(dir), [`${LABELS}.part`]);
+    // The Range request, then (206/416) one plain request whose body is hashed: no retry.
+    assert.deepEqual(
+      requestsFor(mode, LABELS).slice(n).map((r) => r.range),
+      mode === 'ok' ? [`bytes=${earlier}-`, undefined] : [`bytes=${earlier}-`],
+    );
+  }
+});
+
+test('a body cut before its Content-Length is still resumed; a pinned-size file is judged by its digest once whole', async () => {
+  // A file of the pinned size (so the mirror's Content-Length is MNIST's) that is not MNIST's.
+  const body = Buffer.alloc(MNIST_PINNED[LABELS]!.bytes, 1);
+  const sizedMirror = await startFakeMirror({ [LABELS]: body });
+  try {
+    const dir = tempDir();
+    const events: FetchEvent[] = [];
+    const err = await fetchMnist({
+      to: dir,
+      mirror: `${sizedMirror.url}/drop`,
+      files: [LABELS],
+      timeoutMs: 2000,
+      retryDelayMs: 5,
+      onProgress: (e) => events.push(e),
+    }).catch((e: unknown) => e);
+    // Cut half way: retried with a Range request from where it stopped …
+    assert.deepEqual(sizedMirror.requests.map((r) => r.range), [undefined, `bytes=${body.length >> 1}-`]);
+    const retries = events.filter((e) => e.kind === 'retry');
+    assert.equal(retries.length, 1);
+    assert.match(retries[0]!.kind === 'retry' ? retries[0]!.reason : '', /dropped after \d+ bytes/);
+    // … and the whole file, the right size with another digest, is another file.
+    assert.ok(failsWith(UsageError, `/drop/${LABELS}`, `${LABELS}: ${sized(body, sha256(body))}`, `expected ${sized(body.length, MNIST_SHA256[LABELS]!)}`)(err));
+    assert.deepEqual(readdirSync(dir), []);
+
+    // A .part left by an earlier run and completed here: which bytes are wrong cannot be told.
+    writeFileSync(join(dir, `${LABELS}.part`), body.subarray(0, 10));
+    await assert.rejects(
+      fetchMnist({ to: dir, mirror: `${sizedMirror.url}/ok`, files: [LABELS], retryDelayMs: 5 }),
+      failsWith(UsageError, `the 10 bytes of ${join(dir, `${LABELS}.part`)} left by an earlier run`, `/ok/${LABELS}`, 'run again to download it whole'),
+    );
+    assert.deepEqual(readdirSync(dir), []);
+
+    // A whole .part (the pinned size) left by an earlier run: no request, judged by its digest.
+    const n = sizedMirror.requests.length;
+    writeFileSync(join(dir, `${LABELS}.part`), body);
+    await assert.rejects(
+      fetchMnist({ to: dir, mirror: `${sizedMirror.url}/ok`, files: [LABELS], retryDelayMs: 5 }),
+      failsWith(UsageError, `${join(dir, `${LABELS}.part`)}, left whole by an earlier run, holds ${sized(body, sha256(body))}`, 'run again to download it whole'),
+    );
+    assert.equal(sizedMirror.requests.length, n);
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    await sizedMirror.close();
+  }
 });
 
 test('a present file with a wrong digest is an error and left alone, unless force', async () => {

@@ -26,6 +26,7 @@ export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update
  * Modes:
  * - `ok`: serves the file, honouring `Range: bytes=N-` with a 206;
  * - `norange`: always 200 with the whole file (a server that ignores Range);
+ * - `chunked`: 200 with the whole file in chunked framing (no Content-Length; Range ignored);
  * - `drop`: the first request for a file sends its headers and half the body, then cuts the
  *   connection; later requests are served as `ok`;
  * - `dropall`: every request sends a few bytes (past any Range) and cuts the connection;
@@ -63,6 +64,12 @@ export async function startFakeMirror(files: Record<string, Buffer> = fakeMnistF
       return;
     }
     const from = mode === 'norange' ? 0 : rangeStart(req.headers.range);
+    if (mode === 'chunked') {
+      res.writeHead(200, { 'Transfer-Encoding': 'chunked' });
+      res.write(body.subarray(0, body.length >> 1));
+      res.end(body.subarray(body.length >> 1));
+      return;
+    }
     if ((mode === 'drop' || mode === 'stall') && first) {
       res.writeHead(200, { 'Content-Length': body.length });
       res.write(body.subarray(0, body.length >> 1), () => {
