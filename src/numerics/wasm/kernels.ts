@@ -30,7 +30,6 @@ interface KernelExports {
   scatterSub(Q: number, c: number, S: number, rows: number, k: number, cols: number, n: number): void;
 }
 
-
 /** An array living in an arena's memory: `ptr` is its byte offset there, for the kernels. */
 export interface F64Block {
   readonly ptr: number;
