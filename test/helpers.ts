@@ -72,3 +72,21 @@ export function assertMarginsClose(got: LogRow, want: LogRow, rel: number, what:
     assert.ok(Math.abs(got[key] - want[key]) < rel * Math.abs(want[key]), `${what} ${key}: ${got[key]} vs ${want[key]}`);
   }
 }
+
+/**
+ * Runs `fn` with everything written to process.stderr (console.warn and console.error included)
+ * collected instead of printed; returns its result and what was written. Synchronous code only.
+ */
+export function captureStderr<T>(fn: () => T): { result: T; stderr: string } {
+  const chunks: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { result: fn(), stderr: chunks.join('') };
+  } finally {
+    process.stderr.write = write;
+  }
+}

@@ -1,5 +1,5 @@
 import type { LayerShape, Params } from '../model/mlp.js';
-import { nuclearNormOf, spectralNormOf } from '../numerics/linalg.js';
+import { GramWorkspace, nuclearNormOf, spectralNormOf } from '../numerics/linalg.js';
 
 /** SPEC §5: the four norms whose normalized margins are logged. */
 export const NORM_NAMES = ['l2', 'linf', 'spectral', 'hybrid'] as const;
@@ -40,21 +40,24 @@ export function linfNorm(params: Params): number {
   return Math.max(...params.map(maxAbs));
 }
 
+// σ_max needs a Gram matrix in a kernel arena: `gram` is one sized for the layers (a caller that
+// asks often, like the training loop, holds one); without it, each call sets one up.
+
 /** SPEC §5 `spectral`: max over layers of σ_max(W_l). */
-export function spectralNorm(params: Params, shapes: LayerShape[]): number {
-  return Math.max(...params.map((w, l) => spectralNormOf(w, shapes[l]!.out, shapes[l]!.in)));
+export function spectralNorm(params: Params, shapes: LayerShape[], gram = new GramWorkspace(shapes)): number {
+  return Math.max(...params.map((w, l) => spectralNormOf(w, shapes[l]!.out, shapes[l]!.in, gram)));
 }
 
 /** SPEC §5 `hybrid`: max(max over Muon layers of σ_max, max over the others of max|W_l|). */
-export function hybridNorm(params: Params, shapes: LayerShape[], isMuon: boolean[]): number {
+export function hybridNorm(params: Params, shapes: LayerShape[], isMuon: boolean[], gram = new GramWorkspace(shapes)): number {
   return Math.max(
-    ...params.map((w, l) => (isMuon[l] ? spectralNormOf(w, shapes[l]!.out, shapes[l]!.in) : maxAbs(w))),
+    ...params.map((w, l) => (isMuon[l] ? spectralNormOf(w, shapes[l]!.out, shapes[l]!.in, gram) : maxAbs(w))),
   );
 }
 
 /** SPEC §5: all four norms of θ. */
-export function allNorms(params: Params, shapes: LayerShape[], isMuon: boolean[]): Record<NormName, number> {
-  const sigma = params.map((w, l) => spectralNormOf(w, shapes[l]!.out, shapes[l]!.in));
+export function allNorms(params: Params, shapes: LayerShape[], isMuon: boolean[], gram = new GramWorkspace(shapes)): Record<NormName, number> {
+  const sigma = params.map((w, l) => spectralNormOf(w, shapes[l]!.out, shapes[l]!.in, gram));
   const linf = params.map(maxAbs);
   return {
     l2: l2Norm(params),
@@ -65,16 +68,16 @@ export function allNorms(params: Params, shapes: LayerShape[], isMuon: boolean[]
 }
 
 /** SPEC §5: the norm N(θ) by name. */
-export function normOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[]): number {
+export function normOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[], gram?: GramWorkspace): number {
   switch (name) {
     case 'l2':
       return l2Norm(params);
     case 'linf':
       return linfNorm(params);
     case 'spectral':
-      return spectralNorm(params, shapes);
+      return spectralNorm(params, shapes, gram);
     case 'hybrid':
-      return hybridNorm(params, shapes, isMuon);
+      return hybridNorm(params, shapes, isMuon, gram);
   }
 }
 

@@ -1,30 +1,95 @@
 import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
-import { denseProduct } from './wasm/kernels.js';
+import { f64s, i32s, KernelArena, type Blocks, type F64Block, type I32Block } from './wasm/kernels.js';
 
 /**
  * Small dense linear algebra on row-major Float64Arrays. Decompositions come from ml-matrix
  * (symmetric tridiagonal QL for eigen, Golub–Kahan for SVD); this file moves data in and out
- * and forms the products, which are the hot part (in WebAssembly, src/numerics/wasm/).
+ * and forms the products, which are the hot part (in WebAssembly, src/numerics/wasm/, in an arena
+ * owned by the caller: a GramWorkspace here, a PolarWorkspace in the optimizer).
  */
 
-/**
- * Gram matrix of the rows, A Aᵀ. A: [r, c] row-major → [r, r], in the WebAssembly kernel. Exactly
- * symmetric: entries (a, b) and (b, a) add the same products in the same order.
- */
-export function gramOfRows(A: Float64Array, r: number, c: number): Float64Array {
-  return denseProduct(A, transpose(A, r, c), r, c, r, true);
+/** The largest shorter side, longer side and entry count among some matrix shapes: what a workspace is sized for. */
+export interface ShapeBounds {
+  short: number;
+  long: number;
+  area: number;
 }
 
-/** P B for P: [r, k], B: [k, c] → [r, c], in the WebAssembly kernel. */
-export function matmul(P: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
-  return denseProduct(P, B, r, k, c);
+export function shapeBounds(shapes: readonly { out: number; in: number }[]): ShapeBounds {
+  return {
+    short: Math.max(0, ...shapes.map((s) => Math.min(s.out, s.in))),
+    long: Math.max(0, ...shapes.map((s) => Math.max(s.out, s.in))),
+    area: Math.max(0, ...shapes.map((s) => s.out * s.in)),
+  };
+}
+
+/** Throws unless an r × c matrix (either way round) fits a workspace sized for `bounds`. */
+export function checkFits(bounds: ShapeBounds, r: number, c: number, what: string): void {
+  if (Math.min(r, c) > bounds.short || Math.max(r, c) > bounds.long || r * c > bounds.area) {
+    throw new Error(`a ${what} for shapes up to ${bounds.short} × ${bounds.long} (${bounds.area} entries) cannot take a ${r} × ${c} matrix`);
+  }
+}
+
+/** The blocks of a Gram product X Xᵀ of a wide X [r, c] (r ≤ c): X, Xᵀ, the result, and 0, 1, … for the term indices. */
+export interface GramBlocks {
+  X: F64Block; // [r, c]
+  XT: F64Block; // [c, r]
+  gram: F64Block; // [r, r]
+  iota: I32Block; // 0, 1, …, c − 1 at least
+}
+
+/** X Xᵀ [r, r] of a wide X [r, c] (r ≤ c), in the kernel (KernelArena.gram), in `blocks` of `arena`; a fresh array. */
+export function gramOfRowsIn(arena: KernelArena, blocks: GramBlocks, X: Float64Array, r: number, c: number): Float64Array {
+  if (X.length !== r * c) throw new Error(`Gram matrix of a ${r} × ${c} matrix handed ${X.length} entries`);
+  blocks.X.view.set(X);
+  transposeInto(X, r, c, blocks.XT.view);
+  arena.gram(blocks.gram, blocks.X, blocks.XT, blocks.iota, r, c);
+  return blocks.gram.view.slice(0, r * r);
+}
+
+function gramLayout({ short, long, area }: ShapeBounds) {
+  return { X: f64s(area), XT: f64s(area), gram: f64s(short * short), iota: i32s(long) };
+}
+
+/**
+ * A kernel arena for Gram matrices of wide matrices up to the shapes it was sized for (the norms
+ * of a run's layers: the training loop holds one). An arena costs far more to set up than a small
+ * product, so a caller that multiplies often keeps one.
+ */
+export class GramWorkspace {
+  readonly bounds: ShapeBounds;
+  private readonly arena: KernelArena;
+  private readonly blocks: Blocks<ReturnType<typeof gramLayout>>;
+
+  constructor(shapes: readonly { out: number; in: number }[]) {
+    this.bounds = shapeBounds(shapes);
+    const { arena, blocks } = KernelArena.create(gramLayout(this.bounds));
+    this.arena = arena;
+    this.blocks = blocks;
+    blocks.iota.view.forEach((_, j, iota) => (iota[j] = j));
+  }
+
+  /**
+   * Gram matrix of the rows, X Xᵀ. X: [r, c] row-major with r ≤ c → [r, r], in the WebAssembly
+   * kernel. Exactly symmetric: entries (a, b) and (b, a) add the same products in the same order.
+   */
+  gramOfRows(X: Float64Array, r: number, c: number): Float64Array {
+    if (r > c) throw new Error(`gramOfRows takes a wide matrix, got ${r} × ${c}`);
+    checkFits(this.bounds, r, c, 'Gram workspace');
+    return gramOfRowsIn(this.arena, this.blocks, X, r, c);
+  }
 }
 
 /** Transpose of a row-major [r, c] matrix → [c, r]. */
 export function transpose(A: Float64Array, r: number, c: number): Float64Array {
   const T = new Float64Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) T[j * r + i] = A[i * c + j]!;
+  transposeInto(A, r, c, T);
   return T;
+}
+
+/** out = Aᵀ for A [r, c] → out [c, r] (the first r·c entries of out). */
+export function transposeInto(A: Float64Array, r: number, c: number, out: Float64Array): void {
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = A[i * c + j]!;
 }
 
 export function toMatrix(A: Float64Array, r: number, c: number): Matrix {
@@ -64,11 +129,14 @@ export function thinSvd(A: Float64Array, r: number, c: number): { U: Float64Arra
 
 /**
  * Singular values and left singular vectors of a wide M [k, n] (k ≤ n): the SVD of the tall Mᵀ
- * without its n × k factor, which is most of an SVD's cost (10.7 vs 28 ms for 522 × 50 here),
- * taken on the triangular factor of Mᵀ when that is smaller (squareFactor: 8.6 vs 11.9 ms).
+ * without its n × k factor, which is most of an SVD's cost, taken on the triangular factor of Mᵀ
+ * when that is smaller (squareFactor).
  * U: [k, k], columns in the order of s.
  */
 export function leftSingular(M: Float64Array, k: number, n: number): { s: Float64Array; U: Float64Array } {
+  // For k > n, Mᵀ would be wide, outside what ml-matrix's Golub–Kahan handles (it warns and
+  // carries on), and a square U would hold k − n arbitrary null directions: callers factor Mᵀ instead.
+  if (k > n) throw new Error(`leftSingular needs a wide matrix, got ${k} × ${n}`);
   const svd = new SingularValueDecomposition(squareFactor(toMatrix(transpose(M, k, n), n, k)), {
     autoTranspose: false,
     computeLeftSingularVectors: false,
@@ -88,14 +156,14 @@ function takeColumns(A: Float64Array, rows: number, cols: number, k: number): Fl
  * matrix. The top eigenvalue of a Gram matrix is perfectly conditioned (relative error ~ machine
  * epsilon), unlike the small ones, so squaring costs nothing here. A is scaled by its largest
  * entry first, so weights of any size (a diverging run reaches 1e200) neither overflow nor
- * underflow when squared.
+ * underflow when squared. `workspace`: one sized for at least this shape (a one-off one by default).
  */
-export function spectralNormOf(A: Float64Array, r: number, c: number): number {
+export function spectralNormOf(A: Float64Array, r: number, c: number, workspace: GramWorkspace = new GramWorkspace([{ out: r, in: c }])): number {
   let scale = 0;
   for (let k = 0; k < A.length; k++) scale = Math.max(scale, Math.abs(A[k]!));
   if (scale === 0 || !Number.isFinite(scale)) return scale;
   const B = A.map((v) => v / scale);
-  const G = r <= c ? gramOfRows(B, r, c) : gramOfRows(transpose(B, r, c), c, r);
+  const G = r <= c ? workspace.gramOfRows(B, r, c) : workspace.gramOfRows(transpose(B, r, c), c, r);
   const k = Math.min(r, c);
   const { values } = symmetricEigen(G, k);
   let top = 0;

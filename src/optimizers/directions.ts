@@ -1,5 +1,5 @@
 import type { F64Block, KernelArena } from '../numerics/wasm/kernels.js';
-import { polarFactorExact, polarFactorNewtonSchulz } from './polar.js';
+import { polarFactorExact, polarFactorNewtonSchulz, type PolarWorkspace } from './polar.js';
 
 /**
  * SPEC §6: the update directions D(m), one pure function per rule. Each is the steepest-descent
@@ -45,8 +45,8 @@ export function adamDirection(
 
 export type PolarMethod = 'exact' | 'svd' | 'newton_schulz';
 
-/** Spectral rule (spectral descent / Muon): D = U Vᵀ of the layer's m [r, c]. */
-export function polarDirection(m: Float64Array, r: number, c: number, method: PolarMethod, out: Float64Array): void {
-  if (method === 'newton_schulz') out.set(polarFactorNewtonSchulz(m, r, c));
-  else polarFactorExact(m, r, c, method === 'svd' ? 'svd' : 'gram', out);
+/** Spectral rule (spectral descent / Muon): D = U Vᵀ of the layer's m [r, c], worked out in `workspace`. */
+export function polarDirection(m: Float64Array, r: number, c: number, method: PolarMethod, out: Float64Array, workspace: PolarWorkspace): void {
+  if (method === 'newton_schulz') out.set(polarFactorNewtonSchulz(m, r, c, workspace));
+  else polarFactorExact(m, r, c, method === 'svd' ? 'svd' : 'gram', out, workspace);
 }

@@ -1,5 +1,5 @@
-import { gramOfRows, leftSingular, symmetricEigen, transpose } from '../numerics/linalg.js';
-import { KernelArena, scratchArena } from '../numerics/wasm/kernels.js';
+import { checkFits, gramOfRowsIn, leftSingular, shapeBounds, symmetricEigen, transpose, transposeInto, type ShapeBounds } from '../numerics/linalg.js';
+import { f64s, i32s, KernelArena, type Blocks } from '../numerics/wasm/kernels.js';
 
 /**
  * SPEC §6: the polar factor U Vᵀ of a matrix M = U Σ Vᵀ, the update direction of spectral descent
@@ -29,8 +29,65 @@ const GRAM_NOISE = 1e-13;
 export type PolarRoute = 'gram' | 'svd' | 'zero';
 
 /**
+ * Every matrix of one polar factor, in one kernel arena (so the products read their operands where
+ * they were written), for matrices up to short × long: r ≤ c after orienting M wide, and the live
+ * part [k, n] (k ≤ r, n ≤ c) or its transpose, whichever is wide, [a, b] with a ≤ b.
+ */
+function polarLayout({ short, long, area }: ShapeBounds) {
+  return {
+    M: f64s(area), // M [r, c]
+    rowMax: f64s(short), // [r]
+    colMax: f64s(long), // [c]
+    rows: i32s(short), // the live rows [k]
+    cols: i32s(long), // the live columns [n]
+    iota: i32s(long), // 0, 1, …: the term indices of the products (kd ≤ b ≤ long)
+    sub: f64s(area), // the live part [k, n], scaled
+    subT: f64s(area), // its transpose [n, k]
+    gram: f64s(short * short), // [a, a]
+    scaledV: f64s(short * short), // [a, a]
+    VT: f64s(short * short), // [a, a]
+    P: f64s(short * short), // [a, a]
+    QLive: f64s(area), // U Vᵀ of the wide live part [a, b]
+    QLiveT: f64s(area), // its transpose [b, a], when the live part was tall
+    Q: f64s(area), // U Vᵀ of M [r, c]
+  };
+}
+
+/**
+ * The kernel arena the polar factor works in, sized once for the largest matrix it will be handed
+ * (the Optimizer holds one for its polar layers, so no step sets up an arena); a smaller matrix
+ * uses the beginnings of its blocks.
+ */
+export class PolarWorkspace {
+  readonly bounds: ShapeBounds;
+  readonly arena: KernelArena;
+  readonly blocks: Blocks<ReturnType<typeof polarLayout>>;
+
+  constructor(shapes: readonly { out: number; in: number }[]) {
+    this.bounds = shapeBounds(shapes);
+    const { arena, blocks } = KernelArena.create(polarLayout(this.bounds));
+    this.arena = arena;
+    this.blocks = blocks;
+    blocks.iota.view.forEach((_, j, iota) => (iota[j] = j));
+  }
+
+  /** Throws unless an r × c matrix (either way round) fits. */
+  check(r: number, c: number): void {
+    checkFits(this.bounds, r, c, 'polar workspace');
+  }
+
+  /** X Xᵀ [r, r] of a wide X [r, c] (Newton–Schulz), in this arena's blocks; a fresh array. */
+  gramOfRows(X: Float64Array, r: number, c: number): Float64Array {
+    this.check(r, c);
+    const { sub, subT, gram, iota } = this.blocks;
+    return gramOfRowsIn(this.arena, { X: sub, XT: subT, gram, iota }, X, r, c);
+  }
+}
+
+/**
  * SPEC §6: exact polar factor of M [r, c] (row-major); reports which route computed it.
- * method 'gram' tries the Gram route first (see above); 'svd' always factors M itself.
+ * method 'gram' tries the Gram route first (see above); 'svd' always factors M itself. `workspace`:
+ * one sized for at least this shape (a one-off one by default).
  */
 export function polarFactorExact(
   M: Float64Array,
@@ -38,70 +95,66 @@ export function polarFactorExact(
   c: number,
   method: 'gram' | 'svd' = 'gram',
   out?: Float64Array,
+  workspace: PolarWorkspace = new PolarWorkspace([{ out: r, in: c }]),
 ): { Q: Float64Array; route: PolarRoute } {
+  if (M.length !== r * c) throw new Error(`polar factor of a ${r} × ${c} matrix handed ${M.length} entries`);
   if (r > c) {
-    const { Q, route } = polarFactorExact(transpose(M, r, c), c, r, method);
+    const { Q, route } = polarFactorExact(transpose(M, r, c), c, r, method, undefined, workspace);
     const Qt = transpose(Q, c, r);
     if (!out) return { Q: Qt, route };
     out.set(Qt);
     return { Q: out, route };
   }
+  workspace.check(r, c);
   const Q = out ?? new Float64Array(r * c);
-  // Every matrix of the computation lives in one kernel arena, so the products read their
-  // operands where they were written. Sized for the worst case (no row or column dropped).
-  const arena = scratchArena(KernelArena.bytesFor([r * c, r * c, r * c, c * r, r * r, r * r, r * r, r * r, r * c, r, c], [r, c, c]));
-  const Mb = arena.f64(r * c);
-  Mb.view.set(M);
+  const { arena, blocks: w } = workspace;
+  w.M.view.set(M);
   // Exactly-zero rows and columns stay zero in U Vᵀ; dropping them first makes the Gram route
   // cheaper (pixels that are black in every image give zero columns of W_1's momentum) and keeps
   // known rank deficiency out of the conditioning test below.
-  const rowMax = arena.f64(r);
-  const colMax = arena.f64(c);
-  arena.lineMaxAbs(Mb, r, c, rowMax, colMax);
-  const rowList = liveIndices(rowMax.view);
-  const colList = liveIndices(colMax.view);
+  arena.lineMaxAbs(w.M, r, c, w.rowMax, w.colMax);
+  const rowMax = w.rowMax.view.subarray(0, r);
+  const rowList = liveIndices(rowMax);
+  const colList = liveIndices(w.colMax.view.subarray(0, c));
   if (rowList.length === 0) return { Q: Q.fill(0), route: 'zero' };
-  const maxAbs = Math.max(...rowMax.view);
+  const maxAbs = Math.max(...rowMax);
   const k = rowList.length;
   const n = colList.length;
-  const rows = arena.i32(k);
-  rows.view.set(rowList);
-  const cols = arena.i32(n);
-  cols.view.set(colList);
-  const iota = arena.i32(n);
-  for (let j = 0; j < n; j++) iota.view[j] = j;
-  const sub = arena.f64(k * n); // [k, n]
-  const subT = arena.f64(n * k); // [n, k]
-  const gram = arena.f64(k * k);
-  const scaledV = arena.f64(k * k);
-  const VT = arena.f64(k * k);
-  const P = arena.f64(k * k);
-  const QSub = arena.f64(k * n);
-  const Qb = arena.f64(r * c);
+  w.rows.view.set(rowList);
+  w.cols.view.set(colList);
   // U Vᵀ does not depend on M's scale; max|entry| = 1 keeps the squares in the Gram matrix (and
   // σ² below) clear of overflow and underflow for a matrix of any size.
-  arena.gatherSub(sub, subT, Mb, c, rows, cols, 1 / maxAbs);
+  arena.gatherSub(w.sub, w.subT, w.M, c, w.rows, k, w.cols, n, 1 / maxAbs);
+  // The live part [k, n] is factored wide, as A [a, b] with a ≤ b: itself, or its transpose when
+  // dead columns left it taller than wide (the polar factor of Aᵀ is that of A, transposed). The
+  // Gram matrix then has the smaller side, and the SVD gets a matrix of the shape it expects.
+  const wide = k <= n;
+  const [a, b] = wide ? [k, n] : [n, k];
+  const A = wide ? w.sub : w.subT;
+  const AT = wide ? w.subT : w.sub;
 
   let route: PolarRoute = 'svd';
   let spectrum: { values: Float64Array; vectors: Float64Array; keepFrom: number } | null = null;
   if (method === 'gram') {
-    arena.gram(gram, sub, subT, iota, k, n); // sub subᵀ
-    const { values, vectors } = symmetricEigen(gram.view, k);
+    arena.gram(w.gram, A, AT, w.iota, a, b); // A Aᵀ
+    const { values, vectors } = symmetricEigen(w.gram.view.subarray(0, a * a), a);
     const lambdaMax = Math.max(...values);
     if (values.every((v) => v >= GRAM_TRUSTED * lambdaMax || v <= GRAM_NOISE * lambdaMax)) {
       spectrum = { values, vectors, keepFrom: GRAM_TRUSTED * lambdaMax };
       route = 'gram';
     }
   }
-  spectrum ??= svdSpectrum(sub.view, k, n);
-  // (sub subᵀ)^{−1/2} sub over the kept eigenvalues: P = Σ_kept v_e v_eᵀ / √λ_e = (V W) Vᵀ [k, k]
-  // with W = diag(1/√λ_e, 0 for the dropped), then P · sub.
-  inverseRootFactors(spectrum.values, spectrum.vectors, spectrum.keepFrom, k, scaledV.view, VT.view);
-  arena.rowCombine(P, k, VT, scaledV, iota, null, k, k);
-  arena.rowCombine(QSub, n, sub, P, iota, null, k, k);
-  Qb.view.fill(0);
-  arena.scatterSub(Qb, c, QSub, rows, cols);
-  Q.set(Qb.view);
+  spectrum ??= svdSpectrum(A.view.subarray(0, a * b), a, b);
+  // (A Aᵀ)^{−1/2} A over the kept eigenvalues: P = Σ_kept v_e v_eᵀ / √λ_e = (V W) Vᵀ [a, a]
+  // with W = diag(1/√λ_e, 0 for the dropped), then P · A.
+  inverseRootFactors(spectrum.values, spectrum.vectors, spectrum.keepFrom, a, w.scaledV.view, w.VT.view);
+  arena.rowCombine(w.P, a, w.VT, w.scaledV, w.iota, a, a);
+  arena.rowCombine(w.QLive, b, A, w.P, w.iota, a, a);
+  if (!wide) transposeInto(w.QLive.view, a, b, w.QLiveT.view);
+  const Qb = w.Q.view.subarray(0, r * c);
+  Qb.fill(0);
+  arena.scatterSub(w.Q, c, wide ? w.QLive : w.QLiveT, w.rows, k, w.cols, n);
+  Q.set(Qb);
   return { Q, route };
 }
 
@@ -154,8 +207,8 @@ const NS_STEPS = 5;
  * coefficients trade convergence for speed, and singular values land roughly in [0.7, 1.2]; it is
  * also known to stall short of the spectral max-margin. An option, never the default.
  */
-export function polarFactorNewtonSchulz(M: Float64Array, r: number, c: number): Float64Array {
-  if (r > c) return transpose(polarFactorNewtonSchulz(transpose(M, r, c), c, r), c, r);
+export function polarFactorNewtonSchulz(M: Float64Array, r: number, c: number, workspace: PolarWorkspace = new PolarWorkspace([{ out: r, in: c }])): Float64Array {
+  if (r > c) return transpose(polarFactorNewtonSchulz(transpose(M, r, c), c, r, workspace), c, r);
   let fro = 0;
   for (let i = 0; i < M.length; i++) fro += M[i]! * M[i]!;
   fro = Math.sqrt(fro);
@@ -163,7 +216,7 @@ export function polarFactorNewtonSchulz(M: Float64Array, r: number, c: number): 
   if (fro === 0) return X;
   for (let i = 0; i < M.length; i++) X[i] = M[i]! / fro;
   for (let step = 0; step < NS_STEPS; step++) {
-    const A = gramOfRows(X, r, c); // [r, r]
+    const A = workspace.gramOfRows(X, r, c); // [r, r]
     const B = new Float64Array(r * r); // b A + c A²
     for (let i = 0; i < r; i++) {
       for (let j = 0; j < r; j++) {

@@ -1,8 +1,9 @@
 import type { OptimizerName } from '../config/types.js';
 import type { NormName } from '../metrics/norms.js';
 import type { LayerShape, Params } from '../model/mlp.js';
-import { KernelArena, type F64Block } from '../numerics/wasm/kernels.js';
+import { f64s, KernelArena, type F64Block } from '../numerics/wasm/kernels.js';
 import { adamDirection, l2Direction, polarDirection, signDirection, type PolarMethod } from './directions.js';
+import { PolarWorkspace } from './polar.js';
 import { cosineOf, emaInto, rmsEmaInto, zeroScaled, type Scaled } from './scaled.js';
 
 /** How one layer's step is made from its momentum buffer (SPEC §6). */
@@ -49,10 +50,21 @@ export interface StepResult {
 }
 
 /**
+ * Everything the Optimizer keeps in its kernel arena, declared once (KernelArena.create sizes the
+ * arena from it): per layer, the gradient copied in, m, √v (Adam-type rules only), the direction
+ * and θ copied in for the update.
+ */
+function optimizerLayout(shapes: LayerShape[], hasAdam: boolean) {
+  const perLayer = () => shapes.map((s) => f64s(s.out * s.in));
+  return { grad: perLayer(), m: perLayer(), rms: hasAdam ? perLayer() : null, out: perLayer(), theta: perLayer() };
+}
+
+/**
  * The only stateful piece: holds m (and √v for Adam-type rules) in scaled form and the step count;
  * every rule is a pure function of those (STYLE: pure update + small state holder). Its buffers
  * live in one kernel arena, where the per-step passes over every weight run (WebAssembly SIMD,
- * src/numerics/wasm/); the gradient is copied in once per step.
+ * src/numerics/wasm/); the gradient is copied in once per step. The polar layers share one
+ * PolarWorkspace, sized for the largest of them.
  */
 export class Optimizer {
   readonly def: OptimizerDef;
@@ -65,20 +77,22 @@ export class Optimizer {
   private readonly direction: Params;
   /** θ, copied in for the update (descend). */
   private readonly theta: F64Block[];
+  private readonly polar: PolarWorkspace | null;
   private t = 0;
 
   constructor(private readonly s: OptimizerSettings) {
     this.def = OPTIMIZERS[s.name];
     this.rules = s.shapes.map((_, l) => this.def.rule(s.isMuon[l]!));
-    const sizes = s.shapes.map((sh) => sh.out * sh.in);
-    const hasAdam = this.rules.includes('adam');
-    this.arena = new KernelArena(KernelArena.bytesFor(Array.from({ length: hasAdam ? 5 : 4 }, () => sizes).flat()));
-    this.grad = sizes.map((n) => this.arena.f64(n));
-    this.m = zeroScaled(this.arena, s.shapes);
-    this.rms = hasAdam ? zeroScaled(this.arena, s.shapes) : null;
-    this.out = sizes.map((n) => this.arena.f64(n));
+    const { arena, blocks } = KernelArena.create(optimizerLayout(s.shapes, this.rules.includes('adam')));
+    this.arena = arena;
+    this.grad = blocks.grad;
+    this.m = zeroScaled(blocks.m);
+    this.rms = blocks.rms ? zeroScaled(blocks.rms) : null;
+    this.out = blocks.out;
     this.direction = this.out.map((b) => b.view);
-    this.theta = sizes.map((n) => this.arena.f64(n));
+    this.theta = blocks.theta;
+    const polarShapes = s.shapes.filter((_, l) => this.rules[l] === 'polar');
+    this.polar = polarShapes.length > 0 ? new PolarWorkspace(polarShapes) : null;
   }
 
   /** SPEC §7: θ ← θ − η D(m_t) in place, with the direction of the last step (in the kernel). */
@@ -135,7 +149,7 @@ export class Optimizer {
           const { out: r, in: c } = this.s.shapes[l]!;
           const fromEngine = this.s.polarOverride?.(m[l]!.view, r, c) ?? null;
           if (fromEngine) out.view.set(fromEngine);
-          else polarDirection(m[l]!.view, r, c, this.s.polar, out.view);
+          else polarDirection(m[l]!.view, r, c, this.s.polar, out.view, this.polar!);
           break;
         }
       }

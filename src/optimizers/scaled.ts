@@ -13,9 +13,8 @@ export interface Scaled {
   blocks: F64Block[];
 }
 
-/** A zero buffer in `arena` (the elementwise passes below run in its kernels). */
-export function zeroScaled(arena: KernelArena, shapes: { out: number; in: number }[]): Scaled {
-  const blocks = shapes.map((s) => arena.f64(s.out * s.in));
+/** A zero buffer over `blocks` (zero-filled blocks of the arena whose kernels the passes below use), one per tensor. */
+export function zeroScaled(blocks: F64Block[]): Scaled {
   for (const b of blocks) b.view.fill(0);
   return { logScale: -Infinity, values: blocks.map((b) => b.view), blocks };
 }

@@ -4,6 +4,7 @@ import { angleBetweenUnit, innerProduct, kktAlignments } from '../metrics/alignm
 import { accuracyFromMargins, cosineToLast, minMargin, normalizedMargin } from '../metrics/margins.js';
 import { allNorms, normOf, resolveMuonLayers, type NormName } from '../metrics/norms.js';
 import { homogeneityDegree, type LayerShape, type Params, cloneParams } from '../model/mlp.js';
+import { GramWorkspace } from '../numerics/linalg.js';
 import { toLog10 } from '../numerics/logLoss.js';
 import { Optimizer, OPTIMIZERS } from '../optimizers/registry.js';
 import { ADAM_SAFE_FRACTION, adamSpeedLimit, logDescentRate, logSteps, makeSchedule } from './schedule.js';
@@ -142,7 +143,8 @@ export function* trainSteps(
   const degree = homogeneityDegree(spec.activation, depth);
   const family = OPTIMIZERS[spec.optimizer].family;
   const params = cloneParams(init);
-  const ownNormInit = normOf(family, params, shapes, isMuon);
+  const gram = new GramWorkspace(shapes); // the σ_max of every log point's norms
+  const ownNormInit = normOf(family, params, shapes, isMuon, gram);
   const eta0 = config.train.lr.eta0 ?? config.train.lr.rel! * ownNormInit;
   const optimizer = new Optimizer({
     name: spec.optimizer,
@@ -180,7 +182,7 @@ export function* trainSteps(
       const logStarted = performance.now();
       const unit = unitFlat(params);
       const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
-      rows.push(logRow({ step: t, lr: eta, ev, cosMG: cosMomentumGrad, params, shapes, isMuon, degree, unit, prev }));
+      rows.push(logRow({ step: t, lr: eta, ev, cosMG: cosMomentumGrad, params, shapes, isMuon, degree, unit, prev, gram }));
       directions.push(unit);
       logTimeMs += performance.now() - logStarted;
     }
@@ -222,11 +224,12 @@ interface LogPoint {
   /** θ_t/‖θ_t‖₂, flattened. */
   unit: Float64Array;
   prev: { unit: Float64Array; normL2: number } | null;
+  gram: GramWorkspace;
 }
 
-function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev }: LogPoint): LogRow {
+function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev, gram }: LogPoint): LogRow {
   const qmin = minMargin(ev.margins);
-  const norms = allNorms(params, shapes, isMuon);
+  const norms = allNorms(params, shapes, isMuon, gram);
   // From the scale-free direction G alone: e^gradLogScale cancels, so this is exact at any loss.
   const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms);
   return {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
-import { gramOfRows } from '../../src/numerics/linalg.js';
-import { POLAR_RANK_CUTOFF, polarFactorExact, polarFactorNewtonSchulz } from '../../src/optimizers/polar.js';
+import { GramWorkspace } from '../../src/numerics/linalg.js';
+import { POLAR_RANK_CUTOFF, polarFactorExact, polarFactorNewtonSchulz, PolarWorkspace } from '../../src/optimizers/polar.js';
 import { Rng } from '../../src/rng.js';
+import { captureStderr } from '../helpers.js';
 
 function randomMatrix(rng: Rng, r: number, c: number): Float64Array {
   return Float64Array.from({ length: r * c }, () => rng.normal());
@@ -41,7 +42,8 @@ test('SPEC §6: polar factor of a wide matrix has orthonormal rows and matches t
     assert.ok(maxDiff(Q, oraclePolar(M, r, c)) < 1e-12, `${r}x${c} vs SVD`);
     // Q Qᵀ = I for wide, Qᵀ Q = I for tall
     const k = Math.min(r, c);
-    const G = r <= c ? gramOfRows(Q, r, c) : gramOfRows(transposeOf(Q, r, c), c, r);
+    const gram = new GramWorkspace([{ out: r, in: c }]);
+    const G = r <= c ? gram.gramOfRows(Q, r, c) : gram.gramOfRows(transposeOf(Q, r, c), c, r);
     for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) assert.ok(Math.abs(G[a * k + b]! - (a === b ? 1 : 0)) < 1e-12);
   }
 });
@@ -114,4 +116,54 @@ test('SPEC §6: the polar factor ignores the scale of M, even at 1e-200 and 1e20
       assert.ok(maxDiff(Q, base) < 1e-12, `scale ${c}, ${method}`);
     }
   }
+});
+
+/** M [r, c] random, with the listed rows and columns zeroed. */
+function withDeadLines(rng: Rng, r: number, c: number, deadRows: number[], deadCols: number[]): Float64Array {
+  const M = randomMatrix(rng, r, c);
+  for (const i of deadRows) for (let j = 0; j < c; j++) M[i * c + j] = 0;
+  for (const j of deadCols) for (let i = 0; i < r; i++) M[i * c + j] = 0;
+  return M;
+}
+
+test('SPEC §6: more live rows than live columns (dead columns leave the live part tall): both routes match the SVD, silently', () => {
+  // The live part is [k, n] with k > n: 6 × 4, 12 × 10 and 20 × 3 (width 512 on 50 digits is the
+  // same shape: more hidden units than pixels lit in any of them).
+  const rng = new Rng(11);
+  const cases = [
+    { r: 6, c: 15, deadRows: [], deadCols: [0, 1, 2, 3, 5, 7, 8, 9, 11, 13, 14] },
+    { r: 12, c: 30, deadRows: [], deadCols: Array.from({ length: 20 }, (_, j) => j + 10) },
+    { r: 21, c: 21, deadRows: [4], deadCols: Array.from({ length: 18 }, (_, j) => j + 3) },
+  ];
+  for (const { r, c, deadRows, deadCols } of cases) {
+    const M = withDeadLines(rng, r, c, deadRows, deadCols);
+    for (const method of ['gram', 'svd'] as const) {
+      const { result, stderr } = captureStderr(() => polarFactorExact(M, r, c, method));
+      assert.equal(stderr, '', `${r}x${c} ${method}: nothing on stderr`);
+      assert.equal(result.route, method, `${r}x${c}`);
+      assert.ok(maxDiff(result.Q, oraclePolar(M, r, c)) < 1e-12, `${r}x${c} ${method} vs SVD: ${maxDiff(result.Q, oraclePolar(M, r, c))}`);
+      for (const j of deadCols) for (let i = 0; i < r; i++) assert.equal(result.Q[i * c + j], 0);
+    }
+  }
+});
+
+test('one PolarWorkspace serves every shape it was sized for, bit for bit as a one-off one, and refuses a larger one', () => {
+  const rng = new Rng(12);
+  const shapes = [
+    { out: 9, in: 20 },
+    { out: 14, in: 9 },
+    { out: 3, in: 14 },
+  ];
+  const workspace = new PolarWorkspace(shapes);
+  assert.deepEqual(workspace.bounds, { short: 9, long: 20, area: 180 });
+  for (const { out: r, in: c } of [...shapes, ...shapes]) {
+    const M = withDeadLines(rng, r, c, [1], [2]);
+    for (const method of ['gram', 'svd'] as const) {
+      assert.deepEqual(polarFactorExact(M, r, c, method, undefined, workspace), polarFactorExact(M, r, c, method), `${r}x${c} ${method}`);
+    }
+    assert.deepEqual(polarFactorNewtonSchulz(M, r, c, workspace), polarFactorNewtonSchulz(M, r, c), `${r}x${c} Newton–Schulz`);
+  }
+  assert.throws(() => polarFactorExact(randomMatrix(rng, 10, 20), 10, 20, 'gram', undefined, workspace), /polar workspace for shapes up to 9 × 20 \(180 entries\) cannot take a 10 × 20 matrix/);
+  assert.throws(() => polarFactorNewtonSchulz(randomMatrix(rng, 4, 21), 4, 21, workspace), /cannot take a 4 × 21 matrix/);
+  assert.throws(() => polarFactorExact(new Float64Array(5), 2, 3), /polar factor of a 2 × 3 matrix handed 5 entries/);
 });
