@@ -98,20 +98,10 @@ test('the fixture covers the whole grid: 2 depths × 2 activations × 6 optimize
   assert.match(fixture.numpy_version, /^\d+\.\d+/);
 });
 
-/**
- * A known defect this oracle found, reported and not yet fixed: at depth 2 a hidden unit is dead
- * from the start, so the 10 × 10 output layer's momentum has a zero column; polarFactorExact
- * (src/optimizers/polar.ts) drops it, is left with more rows (10) than columns (9), and its k × k
- * products then read an index list that has only 9 entries: a wrong polar factor (the four `muon`
- * runs differ from step 1) or "memory access out of bounds". Delete this entry with the fix.
- */
-const KNOWN_DEFECT: Record<number, string> = {
-  2: 'polarFactorExact reads past its index list when a matrix has more nonzero rows than nonzero columns',
-};
 
 for (const { depth, polar, init_check: check, runs } of fixture.depths) {
   const name = `depth ${depth}: margin-bench run matches the NumPy oracle (24 runs, log10_loss and 4 margins, to ${TOLERANCE})`;
-  test(name, { todo: KNOWN_DEFECT[depth] }, async (t) => {
+  test(name, async (t) => {
     const { data, model, train } = fixture.config;
     const layers = oracleInit(depth, model.width, model.init_scale, fixture.init.salt);
     // The same weights as the script's (a mismatch here is the formula's, not training's).
