@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { coverage } from '../figures/coverage.js';
+import { checkInputDir } from '../io/paths.js';
 import { loadResults } from '../figures/load.js';
 import { reportTables, tablesCsv, tablesLatex, tablesMarkdown } from '../figures/tables.js';
 
@@ -21,6 +22,7 @@ Examples:
   margin-bench table shard-0 shard-1 --format csv`,
     )
     .action((dirs: string[], flags: { format: Format }) => {
+      for (const dir of dirs) checkInputDir(dir, dir);
       const set = loadResults(dirs);
       const notes = coverage(set).notes;
       for (const note of notes) process.stderr.write(`margin-bench: note: ${note}\n`);
