@@ -74,7 +74,7 @@ test('data fetch, then data info: files verified, sha256 lines on stdout, counts
 
 test('errors: 404 exits 1, a digest mismatch exits 2; one line each', () => {
   assert.equal(notFound.code, 1);
-  assert.equal(notFound.stderr, `margin-bench: error: ${mirror.url}/missing/train-images-idx3-ubyte.gz: HTTP 404 Not Found\n`);
+  assert.equal(notFound.stderr, `margin-bench: error: data: ${mirror.url}/missing/train-images-idx3-ubyte.gz: HTTP 404 Not Found\n`);
   assert.equal(mismatch.code, 2);
-  assert.match(mismatch.stderr, /^margin-bench: error: train-images-idx3-ubyte\.gz downloaded from \S+ has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64} \(\d+ bytes\); not kept\n$/);
+  assert.match(mismatch.stderr, /^margin-bench: error: data: train-images-idx3-ubyte\.gz downloaded from \S+ has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64} \(\d+ bytes\); not kept\n$/);
 });
