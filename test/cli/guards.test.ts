@@ -122,10 +122,7 @@ test('bad configs and paths: exit 2, one line naming the command, the path and t
     { args: ['run', TINY, '--out', join(aFile, 'x', 'y')], command: 'run', parts: [`--out ${join(aFile, 'x', 'y')}`, `lies under ${aFile}, which is a file`] },
     { args: ['figures', results, '--out', aFile], command: 'figures', parts: [`--out ${aFile}`, 'is a file'] },
     { args: ['merge', results, '--out', aFile], command: 'merge', parts: [`--out ${aFile}`, 'is a file'] },
-    { args: ['merge', results, '--out', join(aFile, 'm')], command: 'merge', parts: [`lies under ${aFile}`] },
     { args: ['status', join(dir, 'no-such')], command: 'status', parts: [join(dir, 'no-such'), 'no such folder'] },
-    { args: ['table', join(dir, 'no-such')], command: 'table', parts: [join(dir, 'no-such'), 'no such folder'] },
-    { args: ['status', aFile], command: 'status', parts: [aFile, 'is a file'] },
     { args: ['data', 'fetch', '--to', aFile, '--no-progress'], command: 'data', parts: [`--to ${aFile}`, 'is a file'] },
   ];
   const before = new Map(listDir(dir).map((f) => [f, f === 'cwd' ? '' : readFileSync(join(dir, f), 'utf8')]));
@@ -196,12 +193,8 @@ test('merge of folders that do not cover their grid: refused listing what is mis
 });
 
 test('a closed stdout (| head -1) ends quietly with exit 0', async () => {
-  const [help, status, table] = await Promise.all([
-    runCli(['--help'], { closeStdout: true }),
-    runCli(['status', results], { closeStdout: true }),
-    runCli(['run', '--help'], { closeStdout: true }),
-  ]);
-  for (const [name, r] of [['--help', help], ['status', status], ['run --help', table]] as const) {
+  const [help, status] = await Promise.all([runCli(['--help'], { closeStdout: true }), runCli(['status', results], { closeStdout: true })]);
+  for (const [name, r] of [['--help', help], ['status', status]] as const) {
     assert.equal(r.code, 0, `${name}: exit ${r.code}; stderr: ${r.stderr}`);
     assert.equal(r.stderr, '', `${name}: nothing on stderr`);
   }
