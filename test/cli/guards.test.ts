@@ -63,15 +63,17 @@ test('two runs on one folder: the second exits 2 naming the holder; SIGTERM stop
   const dir = join(root, 'locked');
   // Long enough that it is still training when the second one looks (it is stopped below).
   const first = spawnCli(['run', TINY, '--set', 'train.steps=1000000', '--out', dir]);
-  await waitFor(first, /^sweep: 1 run; 1 to do/m); // the lock is taken before this line
-  const lock = readJson(join(dir, LOCK_FILE));
-  assert.deepEqual({ pid: lock.pid, host: lock.host, command: lock.command }, { pid: first.child.pid, host: hostname(), command: 'run' });
+  try {
+    await waitFor(first, /^sweep: 1 run; 1 to do/m); // the lock is taken before this line
+    const lock = readJson(join(dir, LOCK_FILE));
+    assert.deepEqual({ pid: lock.pid, host: lock.host, command: lock.command }, { pid: first.child.pid, host: hostname(), command: 'run' });
 
-  const second = await runCli(['run', TINY, '--out', dir]);
-  assertOneLine(second, 'run', [dir, `process ${first.child.pid} on ${hostname()}, since ${lock.since}`, 'another margin-bench run']);
-  assert.deepEqual(listDir(dir), [LOCK_FILE, 'sweep.json'], 'the second run wrote nothing');
-
-  first.child.kill('SIGTERM');
+    const second = await runCli(['run', TINY, '--out', dir]);
+    assertOneLine(second, 'run', [dir, `process ${first.child.pid} on ${hostname()}, since ${lock.since}`, 'another margin-bench run']);
+    assert.deepEqual(listDir(dir), [LOCK_FILE, 'sweep.json'], 'the second run wrote nothing');
+  } finally {
+    first.child.kill('SIGTERM'); // also when a check above failed: the run would go on for minutes
+  }
   const r = await first.result;
   assert.equal(r.code, 143, r.stderr);
   assert.match(r.stderr, /\ninterrupted \(SIGTERM\): 0 of 1 runs have finished files, 1 to do/);
