@@ -88,7 +88,10 @@ Examples:
   margin-bench figures results/figure1                     # Figure 1(a), 1(b), 2, tables, index.html
   margin-bench data fetch --to data/mnist                  # full MNIST (IDX files, SHA-256 checked)
   margin-bench engines                                     # TF.js backends: usable, or how to install
-  margin-bench <command> --help                            # every option of a command, with defaults`,
+  margin-bench <command> --help                            # every option of a command, with defaults
+
+Errors are one line on stderr (exit 2 for bad input, 1 for a failure); MARGIN_BENCH_DEBUG=1 adds
+the stack trace.`,
     );
   program.addCommand(runCommand().copyInheritedSettings(program));
   program.addCommand(dataCommand().copyInheritedSettings(program));
