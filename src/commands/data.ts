@@ -2,7 +2,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { RunError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { checkOutputDir, requirePath } from '../io/paths.js';
 import {
   DEFAULT_FETCH_RETRIES,
   DEFAULT_FETCH_TIMEOUT_MS,
@@ -69,7 +70,8 @@ Examples:
   margin-bench data fetch --to data/mnist --timeout 120 --retries 10   # a slow connection`,
     )
     .action(async (flags: FetchFlags) => {
-      const to = expandHome(flags.to === DEFAULT_DIR_TEXT ? join(homedir(), '.cache', 'margin-bench', 'mnist') : flags.to);
+      const to = expandHome(flags.to === DEFAULT_DIR_TEXT ? join(homedir(), '.cache', 'margin-bench', 'mnist') : requirePath(flags.to, '--to'));
+      checkOutputDir(to, `--to ${to}`);
       const timeoutMs = 1000 * parsePositive(flags.timeout, '--timeout', 'seconds');
       const retries = parseCount(flags.retries, '--retries');
       const progress = flags.progress ? fetchProgress(process.stderr) : null;
@@ -86,11 +88,8 @@ Examples:
         progress?.stop();
         for (const f of files) process.stdout.write(`${f.sha256}  ${f.path}\n`);
       } catch (err) {
-        progress?.stop();
-        // A network failure is one line and exit 1 (src/cli.ts would print a stack for it).
-        if (!(err instanceof RunError)) throw err;
-        process.stderr.write(`margin-bench: error: ${err.message}\n`);
-        process.exitCode = 1;
+        progress?.stop(); // then src/cli.ts reports it: a network failure is a RunError, exit 1
+        throw err;
       }
     });
 
@@ -110,7 +109,7 @@ Examples:
   margin-bench data info data/mnist --json`,
     )
     .action((dir: string, flags: { json: boolean }) => {
-      const info = mnistInfo(expandHome(dir), digestsFromEnv());
+      const info = mnistInfo(expandHome(requirePath(dir, 'folder')), digestsFromEnv());
       process.stdout.write(flags.json ? JSON.stringify(info, null, 2) + '\n' : formatMnistInfo(info));
       if (!info.ok) process.exitCode = 1;
     });

@@ -1,6 +1,7 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { checkInputDir, checkOutputDir, requirePath } from '../io/paths.js';
 import { DEFAULT_DPI, writeFigures } from '../figures/build.js';
 import type { LossAxis } from '../figures/figures.js';
 import { loadResults } from '../figures/load.js';
@@ -51,8 +52,12 @@ Examples:
     )
     .action(async (dirs: string[], flags: FiguresFlags) => {
       const dpi = parseDpi(flags.dpi);
+      if (flags.out !== undefined) requirePath(flags.out, '--out');
+      for (const dir of dirs) checkInputDir(dir, dir);
+      const outText = flags.out === '<first dir>/figures' ? join(dirs[0]!, 'figures') : flags.out!;
+      checkOutputDir(outText, `--out ${outText}`);
       const set = settleSettings(loadResults(dirs), 'figures', flags.allowMixed);
-      const outDir = flags.out === '<first dir>/figures' ? resolve(dirs[0]!, 'figures') : resolve(flags.out!);
+      const outDir = resolve(outText);
       const result = await writeFigures(set, { outDir, dpi, png: flags.png, lossAxis: flags.lossAxis });
       if (result.tables.mixed) process.stderr.write(`margin-bench: note: ${result.tables.mixed}\n`);
       for (const note of result.notes) process.stderr.write(`margin-bench: note: ${note}\n`);

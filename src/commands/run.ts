@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { BACKENDS, ENGINES } from '../config/types.js';
@@ -7,7 +7,9 @@ import { UsageError } from '../errors.js';
 import { formatMarginTables, marginTables } from '../report/finalTable.js';
 import { parseOnly, parseSeeds } from '../sweep/grid.js';
 import { parseShard, shardFromEnv } from '../sweep/shard.js';
-import { runSweep, type SweepResult } from '../sweep/sweep.js';
+import { checkOutputDir, requirePath } from '../io/paths.js';
+import { runSweep } from '../sweep/sweep.js';
+import { exitCodeFor, withStopSignals } from './signals.js';
 
 interface RunFlags {
   out?: string;
@@ -22,9 +24,6 @@ interface RunFlags {
   engine?: string;
   backend?: string;
 }
-
-/** Exit code of an interrupted sweep (128 + SIGINT, what shells report for Ctrl-C). */
-export const EXIT_INTERRUPTED = 130;
 
 /** `--jobs 4` → 4; anything but a positive integer is a usage error. */
 export function parseJobs(text: string): number {
@@ -59,8 +58,12 @@ export function runCommand(): Command {
       'after',
       `
 A run is complete when its summary exists and matches the run's config (run_hash); a rerun skips
-complete runs and redoes the rest. Ctrl-C stops at once, keeps finished runs and exits 130.
-Exit codes: 0 every run ok, 1 a run failed, 2 usage error, 130 interrupted.
+complete runs and redoes the rest. Ctrl-C (SIGINT) or SIGTERM stops at once, keeps finished runs
+and exits 130 or 143. One writer per folder: a second \`run\` or \`merge\` on the same --out stops
+with exit 2 naming the process that holds it (its lock file, DIR/.margin-bench.lock, is removed
+when the holder ends; one left by a killed process is taken over, with a note).
+Exit codes: 0 every run ok, 1 a run failed, 2 usage error (config, flag, --out path, folder in
+use), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 
 Examples:
   margin-bench run configs/figure1.yaml                      # the paper's grid, 10 seeds, all cores
@@ -71,6 +74,8 @@ Examples:
   margin-bench run configs/figure1.yaml --engine tfjs --backend auto   # TF.js: GPU if installed, else wasm`,
     )
     .action(async (configPath: string, flags: RunFlags) => {
+      requirePath(configPath, 'config');
+      if (flags.out !== undefined) requirePath(flags.out, '--out');
       const jobs = flags.jobs === undefined ? undefined : parseJobs(flags.jobs);
       const shard = flags.shard !== undefined ? parseShard(flags.shard) : shardFromEnv(process.env);
       const sets = [...flags.set];
@@ -89,34 +94,21 @@ Examples:
         }
         config = loadConfig(configPath, [...sets, `train.optimizers=[${only.join(',')}]`]);
       }
-      const outDir = flags.out === 'results/<name>/' ? resolve('results', config.name) : resolve(flags.out!);
+      const outText = flags.out === 'results/<name>/' ? join('results', config.name) : flags.out!;
+      // Before anything trains: a file, a path under a file or a folder we cannot write is a usage error.
+      checkOutputDir(outText, `--out ${outText}`);
+      const outDir = resolve(outText);
 
-      // Ctrl-C / SIGTERM: stop the workers; a second signal gets Node's default (immediate exit).
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      let result: SweepResult;
-      try {
-        result = await runSweep(config, outDir, {
-          saveWeights: flags.saveWeights,
-          progress: flags.progress,
-          jobs,
-          shard,
-          force: flags.force,
-          signal: controller.signal,
-        });
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-
+      // Ctrl-C / SIGTERM: stop the workers, keep the finished runs, release the folder's lock.
+      const { result, received } = await withStopSignals((signal) =>
+        runSweep(config, outDir, { saveWeights: flags.saveWeights, progress: flags.progress, jobs, shard, force: flags.force, signal }),
+      );
       if (result.interrupted) {
         process.stderr.write(
-          `interrupted: ${result.summaries.length} of ${result.runs.length} runs have finished files, ` +
+          `interrupted${received ? ` (${received})` : ''}: ${result.summaries.length} of ${result.runs.length} runs have finished files, ` +
             `${result.remaining.length} to do; run the same command again to resume\n`,
         );
-        process.exitCode = EXIT_INTERRUPTED;
+        process.exitCode = exitCodeFor(received ?? 'SIGINT');
         return;
       }
       process.stdout.write(formatMarginTables(marginTables(result.summaries)));

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { coverage } from '../figures/coverage.js';
+import { checkInputDir } from '../io/paths.js';
 import { loadResults } from '../figures/load.js';
 import { settleSettings } from '../report/settings.js';
 import { reportTables, tablesCsv, tablesLatex, tablesMarkdown } from '../figures/tables.js';
@@ -26,6 +27,7 @@ Examples:
   margin-bench table shard-0 shard-1 --format csv`,
     )
     .action((dirs: string[], flags: { format: Format; allowMixed: boolean }) => {
+      for (const dir of dirs) checkInputDir(dir, dir);
       const set = settleSettings(loadResults(dirs), 'table', flags.allowMixed);
       const notes = coverage(set).notes;
       for (const note of notes) process.stderr.write(`margin-bench: note: ${note}\n`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { fsReason, UsageError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
 import { ConfigFileSchema, crossFieldIssues, type ConfigFile } from './schema.js';
 import type { Config } from './types.js';
@@ -143,15 +143,27 @@ export function resolveConfig(fileObj: unknown, file: string, sets: string[] = [
   return deepFreeze(structuredClone(merged)); // cloned so freezing never reaches DEFAULTS or the caller's object
 }
 
-/** Read and resolve a config file (.yaml, .yml, .json, or anything else, all read as YAML). */
+/**
+ * Read and resolve a config file (.yaml, .yml, .json, or anything else, all read as YAML). A file
+ * with nothing in it but comments is refused rather than read as "all defaults": that would start
+ * the paper's whole grid (24 runs of 4000 steps) from a file left empty by mistake. An explicit
+ * `{}` still means the defaults.
+ */
 export function loadConfig(path: string, sets: string[] = []): Readonly<Config> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
-    throw usage(`config file not found: ${path}`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw usage(`config file not found: ${path}`);
+    if (code === 'EISDIR') throw usage(`${path}: is a folder, expected a config file (YAML or JSON)`);
+    throw usage(`${path}: cannot read the config file: ${fsReason(err as NodeJS.ErrnoException)}`);
   }
-  return resolveConfig(parseConfigText(text, path), path, sets);
+  const parsed = parseConfigText(text, path);
+  if (parsed === null || parsed === undefined) {
+    throw usage(`${path}: the config file is empty (only comments or blank lines); to run every default (the paper's whole grid), write {}`);
+  }
+  return resolveConfig(parsed, path, sets);
 }
 
 /** Keys sorted at every level, undefined dropped: equal configs give equal text whatever their key order. */

@@ -9,7 +9,7 @@ import { shapesFor } from './runOne.js';
 /**
  * Past this many (samples × hidden width) — 20× the SPEC §9 setup's 100 × 50 — a sweep can take
  * hours on the CPU engine, so it measures a short warm-up and says how long it expects to take
- * before it commits (issue #5: full MNIST at width 2048 is ~18 G multiply-adds per step).
+ * before it commits (full MNIST at width 2048 is ~18 G multiply-adds per step).
  */
 export const ESTIMATE_ABOVE = 20 * 100 * 50;
 

@@ -42,3 +42,29 @@ export function parseOnly(text: string): OptimizerName[] {
   if (names.length === 0) throw new UsageError(`--only ${text}: expected optimizer names, e.g. --only adam,muon`);
   return names as OptimizerName[];
 }
+
+/** `[0, 1, 2, 5]` → `0-2,5`. */
+function seedRanges(seeds: number[]): string {
+  const sorted = [...new Set(seeds)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(j === i ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/**
+ * Runs listed for a message, every one of them but the seeds of one (activation, optimizer, β)
+ * folded: `relu_adam_b0.9_s{0-4,7}, relu_muon_b0.9_s3`.
+ */
+export function describeRuns(specs: readonly RunSpec[]): string {
+  const groups = new Map<string, number[]>();
+  for (const s of specs) {
+    const stem = `${s.activation}_${s.optimizer}_b${s.beta}_s`;
+    groups.set(stem, [...(groups.get(stem) ?? []), s.seed]);
+  }
+  return [...groups].map(([stem, seeds]) => (seeds.length === 1 ? `${stem}${seeds[0]}` : `${stem}{${seedRanges(seeds)}}`)).join(', ');
+}

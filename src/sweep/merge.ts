@@ -1,11 +1,13 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
-import { runId } from '../train/train.js';
-import { gridOf } from './grid.js';
+import { lockDir, tookOverNote } from '../io/lock.js';
+import { checkOutputDir } from '../io/paths.js';
+import { runId, type RunSpec } from '../train/train.js';
+import { describeRuns, gridOf } from './grid.js';
 import { runHash, sharedSettings } from './runHash.js';
 import { runFiles, type RunSummary } from './runOne.js';
 import { runState } from './state.js';
@@ -15,8 +17,15 @@ import { SWEEP_FILE, type SweepFile } from './sweepFile.js';
 export interface MergeReport {
   outDir: string;
   inputs: string[];
-  /** Ids of the runs the merged folder is meant to hold: the union of the inputs' grids. */
+  /** Ids of the runs the merged folder is meant to hold: every run some input declared (its sweep.json `runs`). */
   runs: string[];
+  /**
+   * Runs of the united grid (activation × optimizer × β × seed of the inputs' lists) that no input
+   * declared: the merged folder does not claim them. Empty unless `partial` (else a usage error).
+   */
+  undeclared: RunSpec[];
+  /** Stopped by the signal before every run was looked at. */
+  interrupted: boolean;
   /** Runs copied into outDir. */
   copied: string[];
   /** Runs outDir held complete already, with the same CSV. */
@@ -52,16 +61,32 @@ function copyRun(from: string, to: string, summary: RunSummary): void {
   for (const f of [...names, runFiles(summary.id).json]) writeFileAtomic(join(to, f), readFileSync(join(from, f)));
 }
 
+export interface MergeOptions {
+  /** Merge even when the inputs do not cover the grid they declare together (see MergeReport.undeclared). */
+  partial?: boolean;
+  /** Aborting stops after the run being copied; what was copied stays, each run whole. */
+  signal?: AbortSignal;
+  /** Notes for stderr (a stale lock taken over). */
+  onNote?: (line: string) => void;
+}
+
 /**
  * Merge results folders (shards of one grid, or sweeps of the same settings over different seeds
  * or optimizers) into outDir: every run held complete somewhere is copied once; a run held by
  * several folders must have byte-identical CSVs. Writes outDir/sweep.json for the united grid, so
  * `status` and a resumed `run --out outDir` see what is still missing. The inputs must agree on
- * every setting but `name` and the grid lists (a usage error otherwise). Never throws for missing
- * or conflicting runs: it reports them.
+ * every setting but `name` and the grid lists (a usage error otherwise).
+ *
+ * The merged config's grid is the product of the inputs' lists united; if the inputs together do
+ * not declare every run of it (e.g. `--seeds 0 --only adam` and `--seeds 1 --only muon`), the
+ * merge is a usage error listing the runs none of them declared, before anything is written,
+ * unless `partial`: then the merged sweep.json lists only the declared runs and `status` shows the
+ * others as missing. Never throws for declared runs missing or in conflict: it reports them.
+ * outDir is locked while it is written (src/io/lock.ts).
  */
-export function mergeResults(inputs: string[], outDir: string): MergeReport {
+export async function mergeResults(inputs: string[], outDir: string, options: MergeOptions = {}): Promise<MergeReport> {
   if (inputs.length === 0) throw new UsageError('merge: expected at least one results folder');
+  checkOutputDir(outDir, `--out ${outDir}`);
   const out = resolve(outDir);
   const sources = inputs.map((dir) => {
     if (resolve(dir) === out) throw new UsageError(`merge: ${dir} is also --out; merge into another folder`);
@@ -74,11 +99,56 @@ export function mergeResults(inputs: string[], outDir: string): MergeReport {
     }
   }
   const config = mergedConfig(sources.map((s) => s.sweep.config));
-  const wanted = new Set(sources.flatMap((s) => gridOf(s.sweep.config).map(runId)));
-  const grid = gridOf(config).filter((spec) => wanted.has(runId(spec)));
+  const declared = new Set(sources.flatMap((s) => s.sweep.runs));
+  const fullGrid = gridOf(config);
+  const grid = fullGrid.filter((spec) => declared.has(runId(spec)));
+  const undeclared = fullGrid.filter((spec) => !declared.has(runId(spec)));
+  if (undeclared.length > 0 && !options.partial) {
+    throw new UsageError(
+      `merge: the inputs' grid has ${fullGrid.length} runs but no input declares ${undeclared.length} of them: ` +
+        `${describeRuns(undeclared)}; add the folders that hold them, or pass --partial to merge without them`,
+    );
+  }
 
-  const report: MergeReport = { outDir: out, inputs, runs: grid.map(runId), copied: [], alreadyThere: [], missing: [], conflicts: [], failed: [] };
+  mkdirSync(out, { recursive: true });
+  const lock = lockDir(out, 'merge');
+  try {
+    if (lock.tookOver) options.onNote?.(tookOverNote(out, lock.tookOver));
+    return await mergeLocked(out, inputs, sources, config, grid, undeclared, fullGrid.length, options.signal);
+  } finally {
+    lock.release();
+  }
+}
+
+async function mergeLocked(
+  out: string,
+  inputs: string[],
+  sources: { dir: string }[],
+  config: Config,
+  grid: RunSpec[],
+  undeclared: RunSpec[],
+  gridRuns: number,
+  signal: AbortSignal | undefined,
+): Promise<MergeReport> {
+  const report: MergeReport = {
+    outDir: out,
+    inputs,
+    runs: grid.map(runId),
+    undeclared,
+    interrupted: false,
+    copied: [],
+    alreadyThere: [],
+    missing: [],
+    conflicts: [],
+    failed: [],
+  };
   for (const spec of grid) {
+    // Let a signal in between two runs (each copy is synchronous and whole).
+    await new Promise((r) => setImmediate(r));
+    if (signal?.aborted) {
+      report.interrupted = true;
+      break;
+    }
     const id = runId(spec);
     const hash = runHash(config, spec);
     const here = runState(out, id, hash);
@@ -104,12 +174,14 @@ export function mergeResults(inputs: string[], outDir: string): MergeReport {
       report.missing.push(id);
     }
   }
+  // What the folder claims: the declared runs only; `status` shows the rest of the grid as missing.
   const sweep: SweepFile = {
     config,
     runs: report.runs,
-    grid_runs: report.runs.length,
+    grid_runs: gridRuns,
     shard: null,
     merged_from: inputs,
+    ...(undeclared.length > 0 ? { undeclared: undeclared.map(runId) } : {}),
     created_at: new Date().toISOString(),
   };
   writeJsonAtomic(join(out, SWEEP_FILE), sweep);

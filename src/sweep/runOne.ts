@@ -144,7 +144,7 @@ export async function executeRunAsync(
 export type PerRunOptions = Pick<RunOptions, 'runHash' | 'onStep'>;
 
 /**
- * `train.batch_runs` > 1 (issue #8, scope 4): train several runs of one activation in lockstep,
+ * `train.batch_runs` > 1: train several runs of one activation in lockstep,
  * one batched engine call per step for all of them (trainRunsBatched), and write each run's files
  * exactly as executeRun does. Each run keeps its own spec, initial weights, optimizer and log
  * points; one that goes non-finite fails alone, a throw from the shared engine fails every run of

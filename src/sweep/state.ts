@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fsReason } from '../errors.js';
+import { processAlive } from '../io/lock.js';
 import { runFiles, sha256Of, type RunSummary } from './runOne.js';
 
 /**
@@ -8,10 +10,12 @@ import { runFiles, sha256Of, type RunSummary } from './runOne.js';
  * - `failed`: its summary (with the run's hash) says failed — the reason and step are in it;
  * - `stale`: a summary made by another config (hash differs), or whose CSV changed since;
  * - `partial`: files of the run but no summary (a run that was stopped or killed);
+ * - `corrupt`: a summary that cannot be read, is not JSON, or is not a run summary (truncated or
+ *   edited by hand: a run never leaves one, as it writes it atomically);
  * - `missing`: no file of the run.
  * Only `complete` runs are skipped by a resumed sweep.
  */
-export type RunStateName = 'complete' | 'failed' | 'stale' | 'partial' | 'missing';
+export type RunStateName = 'complete' | 'failed' | 'stale' | 'partial' | 'corrupt' | 'missing';
 
 export interface RunState {
   state: RunStateName;
@@ -24,12 +28,23 @@ export interface RunState {
 /** Read and classify one run's files in `dir`; `needWeights` also requires the weights files. */
 export function runState(dir: string, id: string, hash: string, needWeights = false): RunState {
   const names = runFiles(id);
-  let summary: RunSummary | null = null;
+  let text: string;
   try {
-    summary = JSON.parse(readFileSync(join(dir, names.json), 'utf8')) as RunSummary;
-  } catch {
-    const any = [names.csv, names.json, names.initWeights, names.finalWeights].some((f) => existsSync(join(dir, f)));
+    text = readFileSync(join(dir, names.json), 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'ENOENT') return { state: 'corrupt', summary: null, detail: `its summary cannot be read: ${fsReason(e)}` };
+    const any = [names.csv, names.initWeights, names.finalWeights].some((f) => existsSync(join(dir, f)));
     return any ? { state: 'partial', summary: null, detail: 'no summary' } : { state: 'missing', summary: null, detail: 'no files' };
+  }
+  let summary: RunSummary;
+  try {
+    summary = JSON.parse(text) as RunSummary;
+  } catch {
+    return { state: 'corrupt', summary: null, detail: `${names.json} is not valid JSON (truncated or edited?)` };
+  }
+  if (typeof summary !== 'object' || summary === null || typeof summary.run_hash !== 'string' || typeof summary.status !== 'string') {
+    return { state: 'corrupt', summary: null, detail: `${names.json} is not a run summary` };
   }
   if (summary.run_hash !== hash) {
     return { state: 'stale', summary, detail: 'made with another config (run_hash differs)' };
@@ -54,16 +69,6 @@ export function runState(dir: string, id: string, hash: string, needWeights = fa
   return { state: 'complete', summary, detail: '' };
 }
 
-/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Remove the temp files (`<file>.tmp-<pid>-<hex>`, src/io/atomic.ts) that a killed writer left
  * beside the files of these runs: those of dead processes, and those of `ownPid` when the caller
@@ -84,7 +89,7 @@ export function removeOrphanTemps(dir: string, ids: Iterable<string>, ownPid?: n
     const m = /^(.*)\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
     if (!m || !stems.has(m[1]!)) continue;
     const pid = Number(m[2]);
-    if (pid === ownPid || !alive(pid)) {
+    if (pid === ownPid || !processAlive(pid)) {
       rmSync(join(dir, name), { force: true });
       removed.push(name);
     }

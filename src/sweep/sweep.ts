@@ -2,11 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
-import { loadDataset } from '../data/dataset.js';
+import { loadDataset, type Dataset } from '../data/dataset.js';
 import { F64_FACTORY, loadEngineFactory, type EngineFactory } from '../engine/create.js';
 import { RunError, UsageError } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { lockDir, tookOverNote } from '../io/lock.js';
 import { readWeights } from '../io/weights.js';
+import type { Params } from '../model/mlp.js';
 import { gitCommit } from '../provenance.js';
 import { createProgress, type SweepProgress } from '../report/progress.js';
 import { runId, type RunSpec } from '../train/train.js';
@@ -121,6 +123,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * and summary into outDir. Data and initial weights are loaded once, here, and copied to the
  * workers; all optimizers of one seed start from the same initial weights. Files depend only on
  * the config and the run, never on `jobs`, the shard or the order runs happen to finish in.
+ * outDir is locked while the sweep writes there (src/io/lock.ts): a second writer gets a
+ * LockedError (a usage error) before it trains anything.
  */
 export async function runSweep(config: Readonly<Config>, outDir: string, options: SweepOptions = {}): Promise<SweepResult> {
   const started = performance.now();
@@ -134,7 +138,32 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
   const ids = runs.map(runId);
   const hashes = new Map(runs.map((spec) => [runId(spec), runHash(config, spec)]));
 
+  // One writer per folder (src/io/lock.ts): a second `run` or `merge` here stops with exit 2.
   mkdirSync(outDir, { recursive: true });
+  const lock = lockDir(outDir, 'run');
+  try {
+    if (lock.tookOver) process.stderr.write(`note: ${tookOverNote(outDir, lock.tookOver)}\n`);
+    return await sweepLocked(config, outDir, options, { started, data, init, engineSetup, grid, shard, runs, ids, hashes });
+  } finally {
+    lock.release();
+  }
+}
+
+interface Prepared {
+  started: number;
+  data: Dataset;
+  init: Params | null;
+  engineSetup: EngineSetup;
+  grid: RunSpec[];
+  shard: Shard | null;
+  runs: RunSpec[];
+  ids: string[];
+  hashes: Map<string, string>;
+}
+
+/** runSweep once the folder is locked. */
+async function sweepLocked(config: Readonly<Config>, outDir: string, options: SweepOptions, prepared: Prepared): Promise<SweepResult> {
+  const { started, data, init, engineSetup, grid, shard, runs, ids, hashes } = prepared;
   removeOrphanTemps(outDir, ids);
   const sweepFile: SweepFile = {
     config,
@@ -182,6 +211,9 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
       ? 'all complete (--force redoes them)'
       : `${kept.size > 0 ? `${kept.size} complete (skipped), ` : ''}${pending.length} to do on ${plural(jobs, 'worker')}`;
   progress?.note(`sweep: ${where}; ${todo} → ${outDir}`);
+  // A shard read from the environment (a CI runner's variables) is announced even without progress:
+  // a run that silently does a slice of the grid looks like a run that lost the rest.
+  if (!progress && shard && shard.source !== '--shard') process.stderr.write(`sweep: ${where} → ${outDir}\n`);
 
   const fresh = new Map<string, RunSummary>();
   const errors = new Map<string, string>();

@@ -12,6 +12,11 @@ export interface SweepFile {
   shard: { index: number; count: number } | null;
   /** Set by `merge`: the folders merged into this one. */
   merged_from?: string[];
+  /**
+   * Set by `merge --partial`: runs of the config's grid that no merged folder declared; `runs`
+   * leaves them out and `status` lists them as missing.
+   */
+  undeclared?: string[];
   created_at: string;
 }
 

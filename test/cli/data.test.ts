@@ -74,7 +74,7 @@ test('data fetch, then data info: files verified, sha256 lines on stdout, counts
 
 test('errors: 404 exits 1, a digest mismatch exits 2; one line each', () => {
   assert.equal(notFound.code, 1);
-  assert.equal(notFound.stderr, `margin-bench: error: ${mirror.url}/missing/train-images-idx3-ubyte.gz: HTTP 404 Not Found\n`);
+  assert.equal(notFound.stderr, `margin-bench: error: data: ${mirror.url}/missing/train-images-idx3-ubyte.gz: HTTP 404 Not Found\n`);
   assert.equal(mismatch.code, 2);
-  assert.match(mismatch.stderr, /^margin-bench: error: \S+\/train-images-idx3-ubyte\.gz serves another file than train-images-idx3-ubyte\.gz: \d+ bytes, SHA-256 [0-9a-f]{64}; expected SHA-256 [0-9a-f]{64}; not kept\n$/);
+  assert.match(mismatch.stderr, /^margin-bench: error: data: \S+\/train-images-idx3-ubyte\.gz serves another file than train-images-idx3-ubyte\.gz: \d+ bytes, SHA-256 [0-9a-f]{64}; expected SHA-256 [0-9a-f]{64}; not kept\n$/);
 });

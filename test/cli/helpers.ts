@@ -5,6 +5,8 @@ import { SHARD_ENV_NAMES } from '../../src/sweep/shard.js';
 /** The repository root; tsx resolves from here. */
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
+/** tsx by URL: `--import tsx` would resolve from the child's cwd, which may be a temp folder. */
+const TSX = import.meta.resolve('tsx');
 
 export interface CliResult {
   code: number | null;
@@ -17,6 +19,8 @@ export interface CliOptions {
   cwd?: string;
   /** Extra environment variables (the host's shard variables are always cleared). */
   env?: Record<string, string>;
+  /** Close our end of the child's stdout at once, as `| head -1` does once it has its line: its writes then fail with EPIPE. */
+  closeStdout?: boolean;
 }
 
 export interface CliProcess {
@@ -35,14 +39,15 @@ export interface CliProcess {
 export function spawnCli(args: string[], opts: CliOptions = {}): CliProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
   for (const name of SHARD_ENV_NAMES) delete env[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+  const child = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], {
     cwd: opts.cwd ?? REPO,
     env: { ...env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  if (opts.closeStdout) child.stdout!.destroy();
+  else child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const result = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);

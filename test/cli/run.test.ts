@@ -25,7 +25,7 @@ const SMOKE_IDS = ['relu', 'sqrelu'].flatMap((activation) =>
   ['ngd', 'muon'].flatMap((optimizer) => [0.9, 0].map((beta) => runId({ activation, optimizer, beta, seed: 0 } as RunSpec))),
 );
 
-/** Columns that compare with the previous log point: NaN at the first one (README, issue #6). */
+/** Columns that compare with the previous log point: NaN at the first one (README). */
 const NAN_AT_FIRST_ROW = new Set(['angle_prev', 'norm_growth']);
 
 /** A CSV of numbers: header and rows, every cell checked to be a finite number (but NAN_AT_FIRST_ROW's). */
@@ -174,7 +174,7 @@ test('usage errors exit 2 with one line naming the culprit, and write nothing', 
     { name: 'unknown optimizer in --only', args: [SMOKE, '--only', 'adam,sgd'], line: ['--only', '"sgd"'] },
     { name: 'bad --seeds', args: [SMOKE, '--seeds', 'x'], line: ['--seeds x'] },
     // commander's own parse error: one line, no help hint (the hint is not set on the run command).
-    { name: 'unknown flag', args: [SMOKE, '--frobnicate'], line: /^margin-bench: error: unknown option '--frobnicate'$/ },
+    { name: 'unknown flag', args: [SMOKE, '--frobnicate'], line: /^margin-bench: error: run: unknown option '--frobnicate'$/ },
     {
       name: 'init_from missing',
       args: [SMOKE, ...small, '--set', `train.init_from=${missingWeights}`],

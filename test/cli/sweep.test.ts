@@ -1,4 +1,4 @@
-// End-to-end tests of sweeps at scale (issue #4) through the CLI: shards + merge equal one unsharded
+// End-to-end tests of sweeps at scale through the CLI: shards + merge equal one unsharded
 // run byte for byte; a SIGKILLed sweep, rerun, ends with the files of an uninterrupted one; SIGINT
 // exits 130 and leaves nothing partial; failed runs are reported; status and merge report what is
 // missing. One tiny grid (6 runs of 300 steps, width 10) throughout: long enough that a signal
@@ -85,7 +85,7 @@ test('shards 1/3, 2/3 (flag) and 3/3 (MARGIN_BENCH_SHARD) merged equal the unsha
   ok(again, 'merge again');
   assert.match(again.stdout, /0 copied, 6 already there/);
   ok(status, 'status');
-  assert.equal(status.stdout.split('\n')[1], 'complete 6 · failed 0 · stale 0 · partial 0 · missing 0');
+  assert.equal(status.stdout.split('\n')[1], 'complete 6 · failed 0 · stale 0 · partial 0 · corrupt 0 · missing 0');
 });
 
 test('merge fails listing runs missing and runs duplicated with different content; status lists what is missing', async () => {
@@ -116,7 +116,7 @@ test('merge fails listing runs missing and runs duplicated with different conten
 
   const status = await runCli(['status', join(root, 'merged-partial')]);
   assert.equal(status.code, 1);
-  assert.match(status.stdout, new RegExp(`complete 4 · failed 0 · stale 0 · partial 0 · missing 2\nmissing:\n  ${gone[0]}\n  ${gone[1]}\n$`));
+  assert.match(status.stdout, new RegExp(`complete 4 · failed 0 · stale 0 · partial 0 · corrupt 0 · missing 2\nmissing:\n  ${gone[0]}\n  ${gone[1]}\n$`));
 });
 
 test('a sweep killed with SIGKILL mid-way, then rerun, ends with the same files as an uninterrupted one', async () => {
@@ -128,7 +128,10 @@ test('a sweep killed with SIGKILL mid-way, then rerun, ends with the same files 
   assert.equal(killed.signal, 'SIGKILL');
   const rerun = await runCli(['run', ...GRID, '--jobs', '1', '--out', dir]);
   ok(rerun, 'rerun');
-  assert.match(rerun.stderr, /^sweep: 6 runs; [2-5] complete \(skipped\), [1-4] to do on 1 worker/);
+  // The killed run could not remove its lock: the rerun takes it over, and says so.
+  const note = `note: ${dir}: took over the lock left by margin-bench run (process ${p.child.pid} on `;
+  assert.ok(rerun.stderr.startsWith(note), rerun.stderr);
+  assert.match(rerun.stderr, /^[^\n]+, which is no longer running\nsweep: 6 runs; [2-5] complete \(skipped\), [1-4] to do on 1 worker/);
   assertSameResults(dir, ref);
 });
 
@@ -140,9 +143,9 @@ test('SIGINT stops the workers promptly, exits 130 and leaves no partial file; t
   const r = await p.result;
   assert.equal(r.code, 130, r.stderr);
   assert.equal(r.stdout, '', 'no table: nothing to report');
-  assert.match(r.stderr, /\ninterrupted: \d of 6 runs have finished files, \d to do; run the same command again to resume\n$/);
+  assert.match(r.stderr, /\ninterrupted \(SIGINT\): \d of 6 runs have finished files, \d to do; run the same command again to resume\n$/);
   const names = listDir(dir);
-  assert.deepEqual(names.filter((f) => f.includes('.tmp-')), [], 'no temp file');
+  assert.deepEqual(names.filter((f) => f.includes('.tmp-') || f.endsWith('.lock')), [], 'no temp file, no lock');
   const csvs = names.filter((f) => f.endsWith('.csv'));
   assert.ok(csvs.length >= 1 && csvs.length < 6, `${csvs.length} runs finished`);
   assert.deepEqual(names.filter((f) => f.endsWith('.json') && f !== 'sweep.json'), csvs.map((f) => f.replace(/\.csv$/, '.json')), 'every CSV has its summary');
@@ -157,6 +160,20 @@ test('SIGINT stops the workers promptly, exits 130 and leaves no partial file; t
   assertSameResults(dir, ref);
 });
 
+test('SIGTERM stops the sweep like SIGINT but exits 143: complete runs intact, nothing partial, no lock', async () => {
+  const dir = join(root, 'sigterm');
+  const p = spawnCli(['run', ...GRID, '--jobs', '1', '--out', dir]);
+  await waitFor(p, /^\[1\/6\] /m); // one run finished, the next under way
+  p.child.kill('SIGTERM');
+  const r = await p.result;
+  assert.equal(r.code, 143, r.stderr);
+  assert.match(r.stderr, /\ninterrupted \(SIGTERM\): [1-5] of 6 runs have finished files, [1-5] to do; run the same command again to resume\n$/);
+  const names = listDir(dir);
+  const csvs = names.filter((f) => f.endsWith('.csv'));
+  assert.deepEqual(names, [...csvs, ...csvs.map((f) => f.replace(/\.csv$/, '.json')), 'sweep.json'].sort(), 'finished runs only: no lock, temp or partial file');
+  for (const f of csvs) assert.ok(readFileSync(join(dir, f)).equals(readFileSync(join(ref, f))), `${f} is whole`);
+});
+
 test('a run that goes non-finite is reported as failed and the others complete: exit 1, status lists it', async () => {
   const dir = join(root, 'nonfinite');
   // Squared ReLU through 9 layers at init scale 3: Signum's first steps overflow (test/sweep/sweep.test.ts).
@@ -169,7 +186,7 @@ test('a run that goes non-finite is reported as failed and the others complete: 
   assert.match(r.stdout, /final normalized margins/, 'the table of the runs that finished');
   const status = await runCli(['status', dir]);
   assert.equal(status.code, 1);
-  assert.match(status.stdout, /\ncomplete 3 · failed 1 · stale 0 · partial 0 · missing 0\nfailed:\n {2}sqrelu_signum_b0\.9_s0: non-finite \w+ at step \d+\n$/);
+  assert.match(status.stdout, /\ncomplete 3 · failed 1 · stale 0 · partial 0 · corrupt 0 · missing 0\nfailed:\n {2}sqrelu_signum_b0\.9_s0: non-finite \w+ at step \d+\n$/);
 });
 
 test('usage errors of --jobs, --shard, the shard environment, merge and status: exit 2, one line, nothing written', async () => {

@@ -150,10 +150,19 @@ test('malformed --set names the flag', () => {
   assertUsage(() => resolveConfig({}, 'f.yaml', ['name.x=1']), '--set name.x=1: name: expected string');
 });
 
+test('an empty or comment-only config file is refused (it would mean the whole default grid); {} means the defaults', () => {
+  for (const [name, text] of [['empty.yaml', ''], ['blank.yaml', '\n  \n'], ['comments.yaml', '# to do\n\n# the grid\n'], ['doc.yaml', '---\n# nothing\n']]) {
+    const file = writeTemp(name!, text!);
+    assertUsage(() => loadConfig(file), `${file}: the config file is empty (only comments or blank lines)`);
+  }
+  assert.deepEqual(loadConfig(writeTemp('braces.yaml', '{}\n')), DEFAULTS);
+  assert.deepEqual(loadConfig(writeTemp('braces-comment.yaml', '# all defaults\n{}\n')), DEFAULTS);
+});
+
 test('missing file and YAML syntax errors', () => {
   const missing = join(dir, 'nope.yaml');
   assertUsage(() => loadConfig(missing), `config file not found: ${missing}`);
-  assertUsage(() => loadConfig(dir), `config file not found: ${dir}`); // a folder is not a file
+  assertUsage(() => loadConfig(dir), `${dir}: is a folder, expected a config file`);
   const bad = writeTemp('bad.yaml', 'name: x\ntrain:\n  steps: [1, 2\n');
   assertUsage(() => loadConfig(bad), `${bad}: invalid YAML/JSON at line `);
   assertUsage(() => parseConfigText('a: 1\na: 2\n', 'dup.yaml'), 'dup.yaml: invalid YAML/JSON at line 2: Map keys must be unique');

@@ -36,12 +36,12 @@ test('CLI: --backend of a missing backend exits 2 with one line and writes nothi
   try {
     const r = await runCli(['run', 'configs/smoke.yaml', '--engine', 'tfjs', '--backend', missing, '--out', join(out, 'x'), '--no-progress']);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, `margin-bench: error: train.backend ${missing}: ${missingPackages(missing).join(' and ')} ${missingPackages(missing).length === 1 ? 'is' : 'are'} not installed; install with: ${BACKEND_INFO[missing].install}\n`);
+    assert.equal(r.stderr, `margin-bench: error: run: train.backend ${missing}: ${missingPackages(missing).join(' and ')} ${missingPackages(missing).length === 1 ? 'is' : 'are'} not installed; install with: ${BACKEND_INFO[missing].install}\n`);
     assert.equal(existsSync(join(out, 'x')), false);
 
     const noEngine = await runCli(['run', 'configs/smoke.yaml', '--backend', 'wasm', '--out', join(out, 'y')]);
     assert.equal(noEngine.code, 2);
-    assert.match(noEngine.stderr, /^margin-bench: error: --backend wasm: a TF.js backend needs --engine tfjs/);
+    assert.match(noEngine.stderr, /^margin-bench: error: run: --backend wasm: a TF.js backend needs --engine tfjs/);
 
     const engines = await runCli(['engines', '--json']);
     assert.equal(engines.code, 0, engines.stderr);

@@ -111,10 +111,10 @@ test('bad inputs exit 2 with one line naming the folder or file (and line)', asy
     runCli(['figures', copyFixture(), '--dpi', '10']),
   ]);
   const expected = [
-    new RegExp(`^margin-bench: error: ${empty}: no finished runs`),
-    new RegExp(`^margin-bench: error: ${truncated.csv}: line \\d+: \\d+ fields where the header has 16`),
-    new RegExp(`^margin-bench: error: ${noColumns.csv}: line 1: missing column\\(s\\) cos_to_last`),
-    /^margin-bench: error: --dpi 10: expected a number from 50 to 1200/,
+    new RegExp(`^margin-bench: error: figures: ${empty}: no finished runs`),
+    new RegExp(`^margin-bench: error: figures: ${truncated.csv}: line \\d+: \\d+ fields where the header has 16`),
+    new RegExp(`^margin-bench: error: table: ${noColumns.csv}: line 1: missing column\\(s\\) cos_to_last`),
+    /^margin-bench: error: figures: --dpi 10: expected a number from 50 to 1200/,
   ];
   results.forEach((r, i) => {
     assert.equal(r.code, 2, r.stderr);

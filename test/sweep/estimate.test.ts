@@ -6,7 +6,7 @@ import { STEP_COST_US } from '../../src/sweep/cost.js';
 import { estimateSweep, formatDuration } from '../../src/sweep/estimate.js';
 import { gridOf } from '../../src/sweep/grid.js';
 
-test('issue #5: a measured warm-up gives a per-step time and a total scaled by the cost table', () => {
+test('a measured warm-up gives a per-step time and a total scaled by the cost table', () => {
   const config = resolveConfig({ train: { steps: 4000, seeds: [0, 1], optimizers: ['ngd', 'muon'], betas: [0.9] }, model: { activations: ['relu'] } }, 'test');
   const data = loadDataset(config.data);
   const runs = gridOf(config);

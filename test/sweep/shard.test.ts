@@ -1,4 +1,4 @@
-// Shards (issue #4): `--shard i/n` over all i is exactly the grid, no overlaps, balanced by expected
+// Shards: `--shard i/n` over all i is exactly the grid, no overlaps, balanced by expected
 // cost; the environment of common runners picks the shard; the run hash decides what a resume skips.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

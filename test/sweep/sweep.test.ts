@@ -1,4 +1,4 @@
-// The sweep library (issue #4): worker threads give the files of one thread, byte for byte; a rerun
+// The sweep library: worker threads give the files of one thread, byte for byte; a rerun
 // skips complete runs and redoes stale ones; failures are runs, not crashes; an abort leaves nothing
 // partial. Tiny configs (20 steps, width 10) so each sweep takes a second or two.
 import assert from 'node:assert/strict';

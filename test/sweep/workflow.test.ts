@@ -1,4 +1,4 @@
-// .github/workflows/sweep.yml (issue #4): the matrix of shards covers the grid exactly once, each
+// .github/workflows/sweep.yml: the matrix of shards covers the grid exactly once, each
 // shard uploads the folder it wrote, and the merge job merges every shard's artifact.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
