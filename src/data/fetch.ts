@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { makeDirs } from '../io/paths.js';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join, resolve } from 'node:path';
@@ -128,7 +129,7 @@ export async function fetchMnist(opts: FetchMnistOptions): Promise<FetchedFile[]
     checkDigest(sha, name);
   }
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const ctx: FetchContext = {
     timeoutMs: opts.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
     retries: opts.retries ?? DEFAULT_FETCH_RETRIES,

@@ -1,4 +1,5 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { makeDirs } from './paths.js';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -7,7 +8,7 @@ import { randomBytes } from 'node:crypto';
  * file: write a temp file in the same folder, then rename over the target (atomic on POSIX).
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirs(dirname(path));
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     writeFileSync(tmp, data);

@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fsReason, UsageError } from '../errors.js';
 
@@ -79,4 +79,25 @@ export function checkInputDir(path: string, label: string): void {
     throw new UsageError(`${label}: cannot read it: ${fsReason(st)}`);
   }
   if (!st.isDirectory()) throw new UsageError(`${label}: is a file, not a folder`);
+}
+
+/**
+ * `mkdir -p`: create `path` and any missing folder above it, one level at a time. Node's own
+ * recursive mkdirSync never returns on a file system that answers ENOENT for a child of an existing
+ * folder (/proc, /sys); here the first failure throws, naming its folder.
+ */
+export function makeDirs(path: string): void {
+  const full = resolve(path);
+  const missing: string[] = [];
+  for (let p = full; statOf(p) === null; p = dirname(p)) {
+    if (dirname(p) === p) break;
+    missing.unshift(p);
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
 }

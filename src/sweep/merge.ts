@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { lockDir, tookOverNote } from '../io/lock.js';
-import { checkOutputDir } from '../io/paths.js';
+import { checkOutputDir, makeDirs } from '../io/paths.js';
 import { runId, type RunSpec } from '../train/train.js';
 import { describeRuns, gridOf } from './grid.js';
 import { runHash, sharedSettings } from './runHash.js';
@@ -110,7 +110,7 @@ export async function mergeResults(inputs: string[], outDir: string, options: Me
     );
   }
 
-  mkdirSync(out, { recursive: true });
+  makeDirs(out);
   const lock = lockDir(out, 'merge');
   try {
     if (lock.tookOver) options.onNote?.(tookOverNote(out, lock.tookOver));

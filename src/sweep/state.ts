@@ -43,7 +43,7 @@ export function runState(dir: string, id: string, hash: string, needWeights = fa
   } catch {
     return { state: 'corrupt', summary: null, detail: `${names.json} is not valid JSON (truncated or edited?)` };
   }
-  if (typeof summary !== 'object' || summary === null || typeof summary.run_hash !== 'string' || typeof summary.status !== 'string') {
+  if (typeof summary !== 'object' || summary === null || typeof summary.status !== 'string') {
     return { state: 'corrupt', summary: null, detail: `${names.json} is not a run summary` };
   }
   if (summary.run_hash !== hash) {

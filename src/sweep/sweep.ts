@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { makeDirs } from '../io/paths.js';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { loadDataset, type Dataset } from '../data/dataset.js';
@@ -139,7 +139,7 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
   const hashes = new Map(runs.map((spec) => [runId(spec), runHash(config, spec)]));
 
   // One writer per folder (src/io/lock.ts): a second `run` or `merge` here stops with exit 2.
-  mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   const lock = lockDir(outDir, 'run');
   try {
     if (lock.tookOver) process.stderr.write(`note: ${tookOverNote(outDir, lock.tookOver)}\n`);

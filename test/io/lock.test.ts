@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { UsageError } from '../../src/errors.js';
 import { LOCK_FILE, LockedError, lockDir } from '../../src/io/lock.js';
-import { checkInputDir, checkOutputDir, requirePath } from '../../src/io/paths.js';
+import { checkInputDir, checkOutputDir, makeDirs, requirePath } from '../../src/io/paths.js';
 
 const root = mkdtempSync(join(tmpdir(), 'margin-bench-lock-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -86,4 +86,16 @@ test('output and input paths: empty, a file, under a file, missing, writable', (
   usage(() => checkInputDir(file, 'Y'), 'Y: is a file, not a folder');
   usage(() => checkInputDir(join(file, 'x'), 'Y'), `Y: lies under ${file}, which is a file`);
   checkInputDir(dir, 'Y');
+});
+
+test('makeDirs creates every missing level and fails at once where a folder cannot be made', { timeout: 20_000 }, () => {
+  const deep = join(root, 'a', 'b', 'c');
+  makeDirs(deep);
+  assert.ok(existsSync(deep));
+  makeDirs(deep); // already there: nothing to do
+  const file = join(root, 'plain-file');
+  writeFileSync(file, 'x');
+  assert.throws(() => makeDirs(join(file, 'sub')), /ENOTDIR|EEXIST/);
+  // Node's recursive mkdirSync never returns here (/proc answers ENOENT for a new child).
+  if (existsSync('/proc/self')) assert.throws(() => makeDirs('/proc/margin-bench-test/x'), { code: 'ENOENT' });
 });
