@@ -89,9 +89,16 @@ export function checkInputDir(path: string, label: string): void {
 export function makeDirs(path: string): void {
   const full = resolve(path);
   const missing: string[] = [];
-  for (let p = full; statOf(p) === null; p = dirname(p)) {
-    if (dirname(p) === p) break;
-    missing.unshift(p);
+  let at = full;
+  let st = statOf(at);
+  while (st === null && dirname(at) !== at) {
+    missing.unshift(at);
+    at = dirname(at);
+    st = statOf(at);
+  }
+  if (st instanceof Error) throw st;
+  if (st && !st.isDirectory()) {
+    throw Object.assign(new Error(`ENOTDIR: not a folder: ${at}`), { code: 'ENOTDIR', path: at, syscall: 'mkdir' });
   }
   for (const dir of missing) {
     try {
