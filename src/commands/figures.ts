@@ -7,7 +7,7 @@ import type { LossAxis } from '../figures/figures.js';
 import { loadResults } from '../figures/load.js';
 import { settleSettings } from '../report/settings.js';
 import { describePaired } from '../report/finalTable.js';
-import { NORM_NAMES } from '../metrics/norms.js';
+import { NORM_NAMES } from '../optimizers/families.js';
 import { ACTIVATION_LABEL } from '../figures/style.js';
 
 interface FiguresFlags {

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
-import { NORM_NAMES } from '../metrics/norms.js';
+import { NORM_NAMES } from '../optimizers/families.js';
 import { describeDiffs } from '../report/settings.js';
 import { lossCurves, timeCurves, type Curve } from './align.js';
 import type { Coverage } from './coverage.js';

@@ -1,5 +1,4 @@
-import { NORM_NAMES } from '../metrics/norms.js';
-import { OPTIMIZERS } from '../optimizers/registry.js';
+import { NORM_NAMES, OPTIMIZERS } from '../optimizers/families.js';
 import type { MarginTable } from '../report/finalTable.js';
 import type { FigureDef, SkippedFigure } from './figures.js';
 import type { ResultSet } from './load.js';

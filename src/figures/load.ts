@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
 import { UsageError } from '../errors.js';
-import { NORM_NAMES, type NormName } from '../metrics/norms.js';
+import { NORM_NAMES, type NormName } from '../optimizers/families.js';
 import type { RunSummary } from '../sweep/runOne.js';
 import type { SettingDiff } from '../report/settings.js';
 

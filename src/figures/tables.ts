@@ -1,6 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { OPTIMIZERS } from '../optimizers/registry.js';
-import { NORM_NAMES, type NormName } from '../metrics/norms.js';
+import { NORM_NAMES, OPTIMIZERS, type NormName } from '../optimizers/families.js';
 import { marginTablesFrom, type MarginSample, type MarginTable, type PairedVerdict, type TableRow } from '../report/finalTable.js';
 import { lossRange, valueAtLoss } from './align.js';
 import type { LoadedRun, ResultSet } from './load.js';

@@ -1,9 +1,9 @@
 import type { LayerShape, Params } from '../model/mlp.js';
 import { GramWorkspace, nuclearNormOf, spectralNormOf } from '../numerics/linalg.js';
 
-/** SPEC §5: the four norms whose normalized margins are logged. */
-export const NORM_NAMES = ['l2', 'linf', 'spectral', 'hybrid'] as const;
-export type NormName = (typeof NORM_NAMES)[number];
+import type { NormName } from '../optimizers/families.js';
+
+export { NORM_NAMES, type NormName } from '../optimizers/families.js';
 
 /** SPEC §5: Muon layers default to every layer but the output layer. */
 export function resolveMuonLayers(muonLayers: readonly number[] | null, depth: number): boolean[] {

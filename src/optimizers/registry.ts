@@ -1,30 +1,10 @@
 import type { OptimizerName } from '../config/types.js';
-import type { NormName } from '../metrics/norms.js';
 import type { LayerShape, Params } from '../model/mlp.js';
 import { f64s, KernelArena, type F64Block } from '../numerics/wasm/kernels.js';
 import { adamDirection, l2Direction, polarDirection, signDirection, type PolarMethod } from './directions.js';
+import { OPTIMIZERS, type LayerRule, type OptimizerDef } from './families.js';
 import { PolarWorkspace } from './polar.js';
 import { cosineOf, emaInto, rmsEmaInto, zeroScaled, type Scaled } from './scaled.js';
-
-/** How one layer's step is made from its momentum buffer (SPEC §6). */
-export type LayerRule = 'l2' | 'sign' | 'adam' | 'polar';
-
-export interface OptimizerDef {
-  /** The norm whose max-margin problem this optimizer's implicit bias solves (SPEC §1). */
-  family: NormName;
-  /** Rule for a layer, given whether it is a Muon layer (SPEC §5). */
-  rule: (isMuonLayer: boolean) => LayerRule;
-}
-
-/** SPEC §1 table: the one place that says what each optimizer does. */
-export const OPTIMIZERS: Record<OptimizerName, OptimizerDef> = {
-  ngd: { family: 'l2', rule: () => 'l2' },
-  signum: { family: 'linf', rule: () => 'sign' },
-  adam: { family: 'linf', rule: () => 'adam' },
-  muon: { family: 'spectral', rule: () => 'polar' },
-  muon_signum: { family: 'hybrid', rule: (muon) => (muon ? 'polar' : 'sign') },
-  muon_adam: { family: 'hybrid', rule: (muon) => (muon ? 'polar' : 'adam') },
-};
 
 export interface OptimizerSettings {
   name: OptimizerName;

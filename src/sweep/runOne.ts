@@ -9,7 +9,7 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { readWeights, writeWeights } from '../io/weights.js';
 import { homogeneityDegree, initParams, layerShapes, type LayerShape, type Params } from '../model/mlp.js';
-import { OPTIMIZERS } from '../optimizers/registry.js';
+import { OPTIMIZERS } from '../optimizers/families.js';
 import { gitCommit, versions } from '../provenance.js';
 import { batchActivation, trainRunsBatched } from '../train/batched.js';
 import { LOG_COLUMNS, runId, trainRun, trainRunAsync, type LogRow, type RunFailure, type RunResult, type RunSpec } from '../train/train.js';

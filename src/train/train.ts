@@ -6,7 +6,8 @@ import { allNorms, normOf, resolveMuonLayers, type NormName } from '../metrics/n
 import { homogeneityDegree, type LayerShape, type Params, cloneParams } from '../model/mlp.js';
 import { GramWorkspace } from '../numerics/linalg.js';
 import { toLog10 } from '../numerics/logLoss.js';
-import { Optimizer, OPTIMIZERS } from '../optimizers/registry.js';
+import { OPTIMIZERS } from '../optimizers/families.js';
+import { Optimizer } from '../optimizers/registry.js';
 import { ADAM_SAFE_FRACTION, adamSpeedLimit, logDescentRate, logSteps, makeSchedule } from './schedule.js';
 
 /** One cell of the grid: activation × optimizer × β × seed. */

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../src/config/types.js';
 import { dualNormOf, normOf } from '../../src/metrics/norms.js';
 import type { LayerShape, Params } from '../../src/model/mlp.js';
-import { Optimizer, OPTIMIZERS } from '../../src/optimizers/registry.js';
+import { OPTIMIZERS } from '../../src/optimizers/families.js';
+import { Optimizer } from '../../src/optimizers/registry.js';
 import { Rng } from '../../src/rng.js';
 import { assertClose } from '../helpers.js';
 

@@ -7,7 +7,7 @@ import { F64Engine } from '../../src/engine/f64.js';
 import { kktAlignments } from '../../src/metrics/alignment.js';
 import { allNorms, NORM_NAMES, resolveMuonLayers } from '../../src/metrics/norms.js';
 import { initParams, layerShapes } from '../../src/model/mlp.js';
-import { OPTIMIZERS } from '../../src/optimizers/registry.js';
+import { OPTIMIZERS } from '../../src/optimizers/families.js';
 import { LOG_COLUMNS, trainRun } from '../../src/train/train.js';
 import { assertClose, engineFor, toyData, toyNet } from '../helpers.js';
 
