@@ -58,7 +58,7 @@ console.log(`alignment reference — SPEC §9 setup (${data.n} digits, 784-${bas
   `β ${beta}, ${steps} steps, lr ${JSON.stringify(base.train.lr)}, node ${process.versions.node}`);
 
 for (const activation of activations) {
-  const shapes = layerShapes({ inputDim: data.d, width: base.model.width, outputDim: data.numClasses, depth: base.model.depth, activation });
+  const shapes = layerShapes({ inputDim: data.d, width: base.model.width, outputDim: data.numClasses, depth: base.model.depth });
   const isMuon = resolveMuonLayers(base.train.muon_layers, shapes.length);
   const init = initParams(shapes, base.model.init_scale, seed);
   const results = [];

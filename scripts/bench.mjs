@@ -35,7 +35,7 @@ const flag = (name, fallback) => {
 function timeRun(optimizer, activation, steps, nLog) {
   const config = resolveConfig({ train: { steps, optimizers: [optimizer], betas: [0.9] }, log: { n_log: nLog } }, 'bench');
   const data = loadDataset(config.data);
-  const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2, activation });
+  const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2 });
   const engine = F64_FACTORY.create(data, shapes, activation);
   const init = initParams(shapes, config.model.init_scale, 0);
   const result = trainRun(config, { activation, optimizer, beta: 0.9, seed: 0 }, engine, shapes, init);
@@ -46,7 +46,7 @@ function timeRun(optimizer, activation, steps, nLog) {
 function timeFullRun(optimizer, activation, steps, nLog) {
   const config = resolveConfig({ train: { steps, optimizers: [optimizer], betas: [0.9] }, log: { n_log: nLog } }, 'bench');
   const data = loadDataset(config.data);
-  const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2, activation });
+  const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2 });
   const result = trainRun(config, { activation, optimizer, beta: 0.9, seed: 0 }, F64_FACTORY.create(data, shapes, activation), shapes, initParams(shapes, config.model.init_scale, 0));
   return { msPerStep: (result.wallTimeS * 1000) / steps, logShare: result.logTimeS / result.wallTimeS };
 }
@@ -176,7 +176,7 @@ async function tfjsSection() {
   const data = loadDataset(config.data);
 
   const timeSteps = async (factory, width, optimizer, steps) => {
-    const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2, activation: 'relu' });
+    const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2 });
     const params = initParams(shapes, config.model.init_scale, 0);
     const engine = factory.create(data, shapes, 'relu');
     const opt = new Optimizer({
@@ -238,7 +238,7 @@ async function tfjsSection() {
     }
     const runtime = await loadBackend(backend);
     for (const [width, S] of [[50, 10], [2048, 4]]) {
-      const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2, activation: 'relu' });
+      const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2 });
       const sets = Array.from({ length: S }, (_, s) => initParams(shapes, config.model.init_scale, s));
       const batched = new BatchedTfjsEngine(runtime, data, shapes, 'relu');
       const single = engines.find(([name]) => name === `tfjs-${backend}`)[1].create(data, shapes, 'relu');

@@ -9,7 +9,7 @@ import { resolveConfig } from '../dist/config/load.js';
 import { loadDataset } from '../dist/data/dataset.js';
 import { F64_FACTORY, loadEngineFactory } from '../dist/engine/create.js';
 import { initParams } from '../dist/model/mlp.js';
-import { shapesFor } from '../dist/sweep/runOne.js';
+import { shapesFor } from '../dist/model/mlp.js';
 import { trainRun } from '../dist/train/train.js';
 
 const args = process.argv.slice(2);
@@ -31,7 +31,7 @@ console.log('run               log10 L f64   log10 L tfjs   |Δ| rel   margin re
 for (const [activation, optimizer] of runs) {
   const config = resolveConfig({ train: { steps, optimizers: [optimizer], betas: [0.9] }, log: { n_log: 40 } }, 'drift');
   const data = loadDataset(config.data);
-  const shapes = shapesFor(config, data);
+  const shapes = shapesFor(config.model, data);
   const init = initParams(shapes, config.model.init_scale, 0);
   const spec = { activation, optimizer, beta: 0.9, seed: 0 };
   const a = trainRun(config, spec, F64_FACTORY.create(data, shapes, activation), shapes, init);

@@ -39,7 +39,7 @@ for (const [r, c] of [[60, 140], [300, 784], [784, 2048]]) {
 
 const width = 300;
 const data = loadDataset(DEFAULTS.data);
-const shapes = layerShapes({ inputDim: 784, width, outputDim: 10, depth: 2, activation: 'relu' });
+const shapes = layerShapes({ inputDim: 784, width, outputDim: 10, depth: 2 });
 const params = initParams(shapes, 0.3, 0);
 const engine = F64_FACTORY.create(data, shapes, 'relu');
 const opt = new Optimizer({ name: 'muon', beta: 0.9, beta2: 0.95, polar: 'exact', isMuon: [true, false], shapes });

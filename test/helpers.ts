@@ -16,7 +16,7 @@ export function toyData(n: number, d: number, numClasses: number, seed: number) 
 }
 
 export function toyNet(activation: Activation, depth: number, seed = 1, d = 12, width = 6, classes = 4) {
-  const shapes = layerShapes({ inputDim: d, width, outputDim: classes, depth, activation });
+  const shapes = layerShapes({ inputDim: d, width, outputDim: classes, depth });
   const params = initParams(shapes, 1, seed);
   return { shapes, params };
 }

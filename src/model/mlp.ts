@@ -1,4 +1,5 @@
-import type { Activation } from '../config/types.js';
+import type { Activation, ModelConfig } from '../config/types.js';
+import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../rng.js';
 
 /** Shape of one weight matrix W_l: [out, in], stored row-major (SPEC §3). */
@@ -10,13 +11,12 @@ export interface LayerShape {
 /** Parameters θ = (W_1, …, W_L): one row-major Float64Array per layer. */
 export type Params = Float64Array[];
 
-/** A bias-free MLP f(θ; x) = W_L σ(W_{L−1} … σ(W_1 x)) (SPEC §3). */
+/** A bias-free MLP f(θ; x) = W_L σ(W_{L−1} … σ(W_1 x)) (docs/science.md §3); σ does not change its shapes. */
 export interface MlpSpec {
   inputDim: number;
   width: number;
   outputDim: number;
   depth: number;
-  activation: Activation;
 }
 
 /** Layer shapes of an MLP: [width, inputDim], [width, width] …, [outputDim, width]. */
@@ -30,8 +30,13 @@ export function layerShapes(spec: MlpSpec): LayerShape[] {
   return shapes;
 }
 
+/** The layer shapes of a config's model on its data: C outputs for C classes, one for the parity task. */
+export function shapesFor(model: Pick<ModelConfig, 'width' | 'depth'>, data: Pick<Dataset, 'd' | 'numClasses'>): LayerShape[] {
+  return layerShapes({ inputDim: data.d, width: model.width, outputDim: data.numClasses, depth: model.depth });
+}
+
 /**
- * SPEC §3: homogeneity degree D with f(cθ) = c^D f(θ) for c > 0.
+ * docs/science.md §3: homogeneity degree D with f(cθ) = c^D f(θ) for c > 0.
  * ReLU is 1-homogeneous, so each layer adds one: D = L. Squared ReLU doubles the degree of what it
  * is applied to and the next layer adds one: D_l = 2 D_{l−1} + 1, D_1 = 1, hence D = 2^L − 1.
  */

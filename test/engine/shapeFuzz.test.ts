@@ -13,7 +13,7 @@ import { resolveMuonLayers } from '../../src/metrics/norms.js';
 import { initParams, type LayerShape, type Params } from '../../src/model/mlp.js';
 import { Optimizer } from '../../src/optimizers/registry.js';
 import { Rng } from '../../src/rng.js';
-import { shapesFor } from '../../src/sweep/runOne.js';
+import { shapesFor } from '../../src/model/mlp.js';
 import { LOG_COLUMNS, trainRun, type LogRow, type RunResult } from '../../src/train/train.js';
 import { runCli } from '../cli/helpers.js';
 import { captureStderr } from '../helpers.js';
@@ -218,7 +218,7 @@ function train(c: Case): { result: RunResult; stderr: string; data: Dataset; sha
   let engine: F64Engine | null = null;
   const { result, stderr } = captureStderr(() => {
     data = loadDataset(c.config.data, pool);
-    shapes = shapesFor(c.config, data);
+    shapes = shapesFor(c.config.model, data);
     const init = initParams(shapes, c.config.model.init_scale, c.seed);
     engine = new F64Engine(data, shapes, c.activation);
     return trainRun(c.config, { activation: c.activation, optimizer: c.optimizer, beta: c.beta, seed: c.seed }, engine, shapes, init);
@@ -356,7 +356,7 @@ test('regression: depth 2, width 512, squared ReLU, Muon on 50 digits: the first
   const config = resolveConfig({ data: { n_per_class: 5 }, model: { depth: 2, width: 512, activations: ['sqrelu'] } }, 'width 512');
   const { result: D, stderr } = captureStderr(() => {
     const data = loadDataset(config.data, pool);
-    const shapes = shapesFor(config, data);
+    const shapes = shapesFor(config.model, data);
     const engine = new F64Engine(data, shapes, 'sqrelu');
     const ev = engine.evaluate(initParams(shapes, config.model.init_scale, 0), true);
     const optimizer = new Optimizer({ name: 'muon', beta: 0.9, beta2: 0.95, polar: 'exact', isMuon: resolveMuonLayers(null, 2), shapes });

@@ -7,7 +7,7 @@ import { F64_FACTORY, loadEngineFactory, type EngineFactory } from '../../src/en
 import { loadBackend } from '../../src/engine/tfjs/backends.js';
 import { initParams, layerShapes } from '../../src/model/mlp.js';
 import { marginTablesFrom } from '../../src/report/finalTable.js';
-import { shapesFor } from '../../src/sweep/runOne.js';
+import { shapesFor } from '../../src/model/mlp.js';
 import { trainRun } from '../../src/train/train.js';
 import { NORM_NAMES } from '../../src/metrics/norms.js';
 import { assertMarginsClose, scaleParams, toyData, toyNet } from '../helpers.js';
@@ -94,7 +94,7 @@ test('tfjs-wasm: 200 steps of ngd and muon from the same initial weights end at 
   const tfjs = await tfjsFactory('wasm');
   const config = spec9(200);
   const data = loadDataset(config.data);
-  const shapes = shapesFor(config, data);
+  const shapes = shapesFor(config.model, data);
   const init = initParams(shapes, config.model.init_scale, 0);
   for (const optimizer of ['ngd', 'muon'] as const) {
     const spec = { activation: 'relu' as const, optimizer, beta: 0.9, seed: 0 };
@@ -115,7 +115,7 @@ test('tfjs-wasm: the diagonal holds on a small config run entirely on the TF.js 
   const tfjs = await tfjsFactory('wasm');
   const config = spec9(300, { lr: { ...DEFAULTS.train.lr, rel: 0.3 } });
   const data = loadDataset(config.data);
-  const shapes = shapesFor(config, data);
+  const shapes = shapesFor(config.model, data);
   const optimizers: OptimizerName[] = ['ngd', 'signum', 'muon', 'muon_signum'];
   const samples = [];
   for (const seed of [0]) {
@@ -148,7 +148,7 @@ test('tfjs-wasm: no tensor outlives an evaluation or a run (tf.memory() flat)', 
   const before = tf.memory().numTensors;
   const config = spec9(30, { polar: 'exact' });
   const data = toyData(20, 784, 10, 1);
-  const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2, activation: 'relu' });
+  const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2 });
   const init = initParams(shapes, 0.3, 0);
   for (const activation of ['relu', 'sqrelu'] as const) {
     for (const optimizer of ['adam', 'muon_signum'] as const) {

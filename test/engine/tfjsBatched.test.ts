@@ -26,7 +26,7 @@ test('batched seeds: S parameter sets in one call give each set the float64 engi
   const data = toyData(30, 12, 4, 7);
   for (const activation of ['relu', 'sqrelu'] as const) {
     for (const depth of [2, 3]) {
-      const shapes = layerShapes({ inputDim: 12, width: 6, outputDim: 4, depth, activation });
+      const shapes = layerShapes({ inputDim: 12, width: 6, outputDim: 4, depth });
       // Three seeds, at very different scales (one at a tiny loss): each set is scaled on its own.
       const sets = [initParams(shapes, 1, 1), scaleParams(initParams(shapes, 1, 2), 7), scaleParams(initParams(shapes, 1, 3), 0.2)];
       const engine = new BatchedTfjsEngine(runtime, data, shapes, activation);
@@ -48,7 +48,7 @@ test('batched seeds: 3 seeds × 2 optimizers trained in lockstep end where the f
   const runtime = await loadBackend('wasm');
   const config: Config = { ...DEFAULTS, train: { ...DEFAULTS.train, steps: 100 }, log: { n_log: 5 } };
   const data = loadDataset(config.data);
-  const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2, activation: 'relu' });
+  const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2 });
   const specs = [0, 1, 2].flatMap((seed) => (['ngd', 'muon'] as const).map((optimizer) => ({ activation: 'relu' as const, optimizer, beta: 0.9, seed })));
   const inits = specs.map((s) => initParams(shapes, 0.3, s.seed));
   const engine = new BatchedTfjsEngine(runtime, data, shapes, 'relu');
@@ -75,7 +75,7 @@ test('run with train.batch_runs 3: 3 seeds × {ngd, muon} train as two batches; 
     const stamps = ids.map(finishedAt);
     const config: Config = { ...DEFAULTS, train: { ...DEFAULTS.train, steps: 60 }, log: { n_log: 10 } };
     const data = loadDataset(config.data);
-    const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2, activation: 'relu' });
+    const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2 });
     for (const optimizer of ['ngd', 'muon'] as const) {
       for (const seed of [0, 1, 2]) {
         const spec = { activation: 'relu' as const, optimizer, beta: 0.9, seed };

@@ -84,7 +84,7 @@ test('tfjs-wasm: a Muon run whose W_1 [256, 784] takes the device polar tracks t
   const tfjs = await loadEngineFactory({ engine: 'tfjs', backend: 'wasm' });
   const config = { ...DEFAULTS, model: { ...DEFAULTS.model, width: 256 }, train: { ...DEFAULTS.train, steps: 6 }, log: { n_log: 3 } };
   const data = loadDataset(config.data);
-  const shapes = layerShapes({ inputDim: 784, width: 256, outputDim: 10, depth: 2, activation: 'relu' });
+  const shapes = layerShapes({ inputDim: 784, width: 256, outputDim: 10, depth: 2 });
   const init = initParams(shapes, 0.3, 0);
   const spec = { activation: 'relu' as const, optimizer: 'muon' as const, beta: 0.9, seed: 0 };
   const engine = tfjs.create(data, shapes, 'relu');

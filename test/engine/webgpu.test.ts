@@ -6,7 +6,7 @@ import { loadDataset } from '../../src/data/dataset.js';
 import { F64_FACTORY, loadEngineFactory, type EngineFactory } from '../../src/engine/create.js';
 import { missingPackages } from '../../src/engine/tfjs/backends.js';
 import { initParams } from '../../src/model/mlp.js';
-import { shapesFor } from '../../src/sweep/runOne.js';
+import { shapesFor } from '../../src/model/mlp.js';
 import { trainRun, trainRunAsync } from '../../src/train/train.js';
 import { assertMarginsClose, toyData, toyNet } from '../helpers.js';
 
@@ -49,7 +49,7 @@ test('tfjs-webgpu: gradient direction, its log-scale and the loss equal the floa
 test('tfjs-webgpu: 200 steps of ngd and muon (SPEC §9 data) end at the float64 margins (1e-3 relative)', { skip }, async () => {
   const config: Config = { ...DEFAULTS, train: { ...DEFAULTS.train, steps: 200 }, log: { n_log: 10 } };
   const data = loadDataset(config.data);
-  const shapes = shapesFor(config, data);
+  const shapes = shapesFor(config.model, data);
   const init = initParams(shapes, config.model.init_scale, 0);
   for (const optimizer of ['ngd', 'muon'] as const) {
     const spec = { activation: 'relu' as const, optimizer, beta: 0.9, seed: 0 };

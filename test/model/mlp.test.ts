@@ -33,7 +33,7 @@ test('the engine computes the same logits as a textbook dense forward pass', () 
 });
 
 test('SPEC §3 init: W_l ~ N(0, s²/fan_in), seeded, shapes [out, in]', () => {
-  const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2, activation: 'relu' });
+  const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2 });
   assert.deepEqual(shapes, [{ out: 50, in: 784 }, { out: 10, in: 50 }]);
   const a = initParams(shapes, 0.3, 7);
   const b = initParams(shapes, 0.3, 7);

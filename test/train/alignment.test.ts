@@ -47,7 +47,7 @@ test('SPEC §9 shrunk (5 digits per class, 200 steps): each alignment column is 
   // l2 0.77 vs 0.63, linf 0.52 vs 0.09, spectral 0.63 vs 0.58, hybrid 0.65 vs 0.28.
   const config = resolveConfig({ data: { n_per_class: 5 }, train: { steps: 200 }, log: { n_log: 1 } }, 'test');
   const data = loadDataset(config.data);
-  const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2, activation: 'relu' });
+  const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2 });
   const init = initParams(shapes, config.model.init_scale, 0);
   const final = new Map<OptimizerName, Record<string, number>>();
   for (const optimizer of config.train.optimizers) {

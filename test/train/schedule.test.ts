@@ -113,7 +113,7 @@ test('configs/loss-based.yaml, shrunk to 60 steps: polynomial at first, loss-bas
   const config = loadConfig(new URL('../../configs/loss-based.yaml', import.meta.url).pathname, ['train.steps=60', 'log.n_log=60']);
   assert.equal(config.train.lr.schedule, 'loss_based');
   const data = loadDataset(config.data);
-  const shapes = layerShapes({ inputDim: data.d, width: config.model.width, outputDim: data.numClasses, depth: config.model.depth, activation: 'sqrelu' });
+  const shapes = layerShapes({ inputDim: data.d, width: config.model.width, outputDim: data.numClasses, depth: config.model.depth });
   const spec = { activation: 'sqrelu', optimizer: 'signum', beta: 0.9, seed: 0 } as const;
   const r = trainRun(config, spec, new F64Engine(data, shapes, 'sqrelu'), shapes, initParams(shapes, config.model.init_scale, 0));
   assert.equal(r.failure, null);

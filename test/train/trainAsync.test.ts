@@ -6,7 +6,7 @@ import { loadDataset } from '../../src/data/dataset.js';
 import { F64_FACTORY, loadEngineFactory } from '../../src/engine/create.js';
 import type { Engine } from '../../src/engine/types.js';
 import { initParams } from '../../src/model/mlp.js';
-import { shapesFor } from '../../src/sweep/runOne.js';
+import { shapesFor } from '../../src/model/mlp.js';
 import { trainRun, trainRunAsync, type RunResult } from '../../src/train/train.js';
 
 // trainRunAsync drives the same trainSteps generator as trainRun; only the read-back is awaited.
@@ -41,7 +41,7 @@ const sameRun = (a: RunResult, b: RunResult, what: string) => {
 test('trainRunAsync gives bitwise trainRun\'s result (f64 engine behind an async wrapper; ngd, adam, muon)', async () => {
   const config = smallConfig();
   const data = loadDataset(config.data);
-  const shapes = shapesFor(config, data);
+  const shapes = shapesFor(config.model, data);
   const init = initParams(shapes, config.model.init_scale, 0);
   for (const optimizer of ['ngd', 'adam', 'muon'] as const) {
     const spec = { activation: 'sqrelu' as const, optimizer, beta: 0.9, seed: 0 };
@@ -55,7 +55,7 @@ test('tfjs-wasm: evaluateAsync (await tensor.data()) and evaluate (dataSync) tra
   const tfjs = await loadEngineFactory({ engine: 'tfjs', backend: 'wasm' });
   const config = smallConfig();
   const data = loadDataset(config.data);
-  const shapes = shapesFor(config, data);
+  const shapes = shapesFor(config.model, data);
   const init = initParams(shapes, config.model.init_scale, 1);
   const spec = { activation: 'relu' as const, optimizer: 'muon' as const, beta: 0.9, seed: 1 };
   const sync = tfjs.create(data, shapes, 'relu');
@@ -71,7 +71,7 @@ test('tfjs-wasm: evaluateAsync (await tensor.data()) and evaluate (dataSync) tra
 test('trainRun refuses an async-only engine with a message naming trainRunAsync', () => {
   const config = smallConfig();
   const data = loadDataset(config.data);
-  const shapes = shapesFor(config, data);
+  const shapes = shapesFor(config.model, data);
   const engine = asyncWrapped(F64_FACTORY.create(data, shapes, 'relu'));
   const spec = { activation: 'relu' as const, optimizer: 'ngd' as const, beta: 0.9, seed: 0 };
   assert.throws(() => trainRun(config, spec, engine, shapes, initParams(shapes, 0.3, 0)), /trainRunAsync/);
