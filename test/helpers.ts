@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import type { Activation } from '../src/config/types.js';
+import type { Activation, Config } from '../src/config/types.js';
+import type { Dataset } from '../src/data/dataset.js';
+import type { Engine } from '../src/engine/types.js';
 import { F64Engine } from '../src/engine/f64.js';
 import { initParams, layerShapes, type LayerShape, type Params } from '../src/model/mlp.js';
 import { Rng } from '../src/rng.js';
 import { NORM_NAMES } from '../src/metrics/norms.js';
-import type { LogRow } from '../src/train/train.js';
+import type { LogRow, RunSpec } from '../src/results/runs.js';
+import type { RunSummary } from '../src/results/summary.js';
+import { executeRuns, type RunOptions } from '../src/sweep/execute.js';
+import { trainRuns, type RunResult, type TrainOptions } from '../src/train/train.js';
 
 /** A small random problem: n samples of d non-negative, partly zero features (like pixels). */
 export function toyData(n: number, d: number, numClasses: number, seed: number) {
@@ -66,10 +71,11 @@ export function assertClose(actual: number, expected: number, rel: number, what 
 }
 
 /** Every normalized margin of the log row `got` within `rel` of `want`'s (relative to want's). */
-export function assertMarginsClose(got: LogRow, want: LogRow, rel: number, what: string): void {
+export function assertMarginsClose(got: Partial<Record<keyof LogRow, number | null>>, want: LogRow, rel: number, what: string): void {
   for (const norm of NORM_NAMES) {
     const key = `margin_${norm}` as const;
-    assert.ok(Math.abs(got[key] - want[key]) < rel * Math.abs(want[key]), `${what} ${key}: ${got[key]} vs ${want[key]}`);
+    const g = got[key] ?? NaN;
+    assert.ok(Math.abs(g - want[key]) < rel * Math.abs(want[key]), `${what} ${key}: ${g} vs ${want[key]}`);
   }
 }
 
@@ -77,7 +83,7 @@ export function assertMarginsClose(got: LogRow, want: LogRow, rel: number, what:
  * Runs `fn` with everything written to process.stderr (console.warn and console.error included)
  * collected instead of printed; returns its result and what was written. Synchronous code only.
  */
-export function captureStderr<T>(fn: () => T): { result: T; stderr: string } {
+export async function captureStderr<T>(fn: () => T | Promise<T>): Promise<{ result: T; stderr: string }> {
   const chunks: string[] = [];
   const write = process.stderr.write;
   process.stderr.write = ((chunk: string | Uint8Array) => {
@@ -85,8 +91,28 @@ export function captureStderr<T>(fn: () => T): { result: T; stderr: string } {
     return true;
   }) as typeof process.stderr.write;
   try {
-    return { result: fn(), stderr: chunks.join('') };
+    const result = await fn();
+    return { result, stderr: chunks.join('') };
   } finally {
     process.stderr.write = write;
   }
+}
+
+/** One run through the one driver (trainRuns), for tests that train a single run. */
+export async function trainOne(
+  config: Readonly<Config>,
+  spec: RunSpec,
+  engine: Engine,
+  shapes: LayerShape[],
+  init: Params,
+  options: TrainOptions = {},
+): Promise<RunResult> {
+  const [result] = await trainRuns(config, [spec], engine, shapes, [init], [options]);
+  return result!;
+}
+
+/** One run through the one executor (executeRuns), for tests that write a single run's files. */
+export async function executeOne(config: Readonly<Config>, spec: RunSpec, data: Dataset, outDir: string, options: RunOptions = {}): Promise<RunSummary> {
+  const [summary] = await executeRuns(config, [spec], data, outDir, options);
+  return summary!;
 }

@@ -1,7 +1,6 @@
 import type { Activation, BackendName, EngineName } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LayerShape } from '../model/mlp.js';
-import type { BatchEngine } from '../train/batched.js';
 import { F64Engine } from './f64.js';
 import type { Engine } from './types.js';
 
@@ -10,8 +9,8 @@ export type EngineData = Pick<Dataset, 'X' | 'y' | 'n' | 'd' | 'numClasses'>;
 
 /**
  * Makes engines of one kind. Loading a TF.js backend is asynchronous and happens once, in
- * loadEngineFactory; after that every run builds its engine synchronously, so the trainer and the
- * run code stay synchronous and do not know which engine they drive.
+ * loadEngineFactory; after that every batch of runs builds its engine synchronously, and the
+ * trainer drives any engine the same way (src/engine/types.ts).
  */
 export interface EngineFactory {
   /** Provenance for the summary's `engine` field: "f64-cpu", "tfjs-wasm", … */
@@ -20,12 +19,8 @@ export interface EngineFactory {
   readonly exclusive: boolean;
   /** npm packages whose versions the run summary records (provenance). */
   readonly packages: readonly string[];
+  /** An engine for these shapes and σ; it evaluates up to its batchLimit parameter sets per call. */
   create(data: EngineData, shapes: LayerShape[], activation: Activation): Engine;
-  /**
-   * An engine that evaluates several runs' parameters in one call (`train.batch_runs` > 1). Absent
-   * where there is none: the f64 engine, and webgpu (it reads back only asynchronously).
-   */
-  createBatched?(data: EngineData, shapes: LayerShape[], activation: Activation): BatchEngine;
 }
 
 /** The float64 CPU engine (the default): nothing to load. */
@@ -45,7 +40,6 @@ export async function loadEngineFactory(train: { engine: EngineName; backend: Ba
   if (train.engine === 'f64') return F64_FACTORY;
   const { BACKEND_INFO, loadAutoBackend, loadBackend, resolveInstalledBackend } = await import('./tfjs/backends.js');
   const { TfjsEngine } = await import('./tfjs/engine.js');
-  const { BatchedTfjsEngine } = await import('./tfjs/batched.js');
   const runtime = train.backend === 'auto' ? await loadAutoBackend() : await loadBackend(resolveInstalledBackend(train.backend));
   const info = BACKEND_INFO[runtime.backend];
   const options = { devicePolar: info.devicePolar };
@@ -54,8 +48,5 @@ export async function loadEngineFactory(train: { engine: EngineName; backend: Ba
     exclusive: info.exclusive,
     packages: ['@tensorflow/tfjs-core', ...info.packages],
     create: (data, shapes, activation) => new TfjsEngine(runtime, data, shapes, activation, options),
-    ...(info.syncReadback
-      ? { createBatched: (data: EngineData, shapes: LayerShape[], activation: Activation) => new BatchedTfjsEngine(runtime, data, shapes, activation, options) }
-      : {}),
   };
 }

@@ -136,6 +136,8 @@ function engineLayout(x: SparseInput, shapes: LayerShape[]) {
 
 export class F64Engine implements Engine {
   readonly name = 'f64-cpu';
+  /** One θ per call: the evaluation's arrays live in the engine's one kernel memory. */
+  readonly batchLimit = 1;
   private readonly x: SparseInput;
   private readonly labels: Int32Array;
   private readonly numClasses: number;
@@ -170,8 +172,13 @@ export class F64Engine implements Engine {
     this.grad = blocks.gradOut.map((g) => g.view);
   }
 
-  /** The returned arrays belong to the engine and are overwritten by the next call. */
-  evaluate(params: Params, wantGrad: boolean): Evaluation {
+  /** Engine.evaluate for one θ (batchLimit 1); the returned arrays are overwritten by the next call. */
+  evaluate(sets: readonly Params[], wantGrad: boolean): Evaluation[] {
+    if (sets.length !== 1) throw new Error(`${this.name} evaluates one parameter set per call, got ${sets.length}`);
+    return [this.evaluateOne(sets[0]!, wantGrad)];
+  }
+
+  private evaluateOne(params: Params, wantGrad: boolean): Evaluation {
     const { arena, b, shapes, n } = this;
     const L = shapes.length;
     this.forwardFirst(params[0]!);

@@ -1,7 +1,7 @@
 import type { Params } from '../model/mlp.js';
 
 /**
- * What one engine evaluation returns at θ (SPEC §4, §5). The trainer, the optimizers and the
+ * What one engine evaluation returns at θ (docs/science.md §4, §5). The trainer, the optimizers and the
  * metrics only see this, so they do not know which engine ran.
  */
 export interface Evaluation {
@@ -17,24 +17,26 @@ export interface Evaluation {
   gradLogScale: number;
 }
 
+/**
+ * An engine evaluates the network on the fixed training data. One interface for every engine and
+ * every way of driving it: a call takes a batch of parameter sets of the engine's layer shapes (one
+ * set is the ordinary case; a batch trains several runs in lockstep), and its result may come back
+ * synchronously or as a promise (an engine whose device reads back only asynchronously: TF.js
+ * webgpu in Node). The one training driver, trainRuns (src/train/train.ts), awaits it either way.
+ */
 export interface Engine {
-  /** Human-readable identity for provenance (e.g. "f64-cpu"). */
+  /** Human-readable identity for provenance (e.g. "f64-cpu", "tfjs-wasm"). */
   readonly name: string;
-  /** Evaluate loss, margins and (if wantGrad) the log-scaled gradient at θ. */
-  evaluate(params: Params, wantGrad: boolean): Evaluation;
+  /** The most parameter sets one evaluate call takes; the driver splits a larger batch. */
+  readonly batchLimit: number;
   /**
-   * The same evaluation, reading the device's results back asynchronously (the same computation as
-   * evaluate). Optional; required when asyncOnly is set.
+   * Loss, margins and (if wantGrad) the log-scaled gradient at each θ in `sets`, in order. The
+   * returned arrays belong to the engine and may be overwritten by its next call.
    */
-  evaluateAsync?(params: Params, wantGrad: boolean): Promise<Evaluation>;
+  evaluate(sets: readonly Params[], wantGrad: boolean): Evaluation[] | Promise<Evaluation[]>;
   /**
-   * evaluate cannot be used: the device only reads results back asynchronously (TF.js webgpu in
-   * Node, which has no OffscreenCanvas for a synchronous read). Drive it with trainRunAsync.
-   */
-  readonly asyncOnly?: boolean;
-  /**
-   * SPEC §6: the polar factor U Vᵀ of M [r, c] computed by the engine (on its device), or null
-   * where the host's exact route should be used. Optional; the trainer asks only with `polar: exact`.
+   * docs/science.md §6: the polar factor U Vᵀ of M [r, c] computed by the engine (on its device),
+   * or null where the host's exact route should be used. Optional; asked only with `polar: exact`.
    */
   polarFactor?(M: Float64Array, r: number, c: number): Float64Array | null;
   /** Frees what the engine holds outside the JavaScript heap (device memory). Optional. */

@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { z } from 'zod';
 import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { NORM_NAMES, type NormName } from '../optimizers/families.js';
-import type { RunSummary } from '../sweep/runOne.js';
+import { sha256Of } from '../results/hash.js';
+import { parseRunId, SWEEP_FILE } from '../results/runs.js';
+import { parseSummary, type RunSummary } from '../results/summary.js';
+import { readSweepFile } from '../results/sweepFile.js';
 import type { SettingDiff } from '../report/settings.js';
 
 /**
@@ -60,41 +61,11 @@ export interface ResultSet {
   mixed: SettingDiff[];
 }
 
-// A run's file stem (src/train/train.ts runId): relu_muon_b0.9_s3.
-const RUN_FILE = new RegExp(`^(${ACTIVATIONS.join('|')})_(${OPTIMIZER_NAMES.join('|')})_b([0-9.e+-]+)_s(-?\\d+)\\.json$`);
-
-// The part of a summary this module reads; the rest is carried along untouched.
-const SummarySchema = z.looseObject({
-  id: z.string(),
-  run: z.looseObject({
-    activation: z.enum(ACTIVATIONS),
-    optimizer: z.enum(OPTIMIZER_NAMES),
-    beta: z.number(),
-    seed: z.int(),
-  }),
-  status: z.enum(['ok', 'failed']),
-  final: z.record(z.string(), z.number().nullable()).nullable(),
-  config: z.looseObject({ train: z.looseObject({ steps: z.int().min(1) }) }),
-  files: z.looseObject({ csv: z.string() }),
-  // Summaries written since the resumable sweep record the CSV's hash; older ones do not.
-  csv_sha256: z.string().optional(),
-});
-
-const SweepSchema = z.looseObject({ config: z.unknown(), runs: z.array(z.string()), created_at: z.string().optional() });
-
-function readJson(path: string): unknown {
-  const text = readFileSync(path, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
-}
-
-function schemaMessage(path: string, what: string, error: z.ZodError): UsageError {
-  const issue = error.issues[0]!;
-  const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-  return new UsageError(`${path}: not a ${what}: ${key}: ${issue.message}`);
+/** A JSON file's text as a run summary, or a UsageError naming the file and what does not match. */
+function readSummaryFile(path: string): RunSummary {
+  const read = parseSummary(readFileSync(path, 'utf8'));
+  if (!read.ok) throw new UsageError(`${path}: ${read.reason}`);
+  return read.summary;
 }
 
 /**
@@ -185,19 +156,17 @@ export function loadResults(dirs: readonly string[]): ResultSet {
   for (const dir of dirs) {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: not a folder`);
     const names = readdirSync(dir).sort();
-    const sweepPath = join(dir, 'sweep.json');
-    if (names.includes('sweep.json')) {
-      const parsed = SweepSchema.safeParse(readJson(sweepPath));
-      if (!parsed.success) throw schemaMessage(sweepPath, 'sweep file', parsed.error);
-      sweeps.push({ path: sweepPath, config: parsed.data.config, runs: parsed.data.runs, created_at: parsed.data.created_at ?? null });
+    const sweepPath = join(dir, SWEEP_FILE);
+    if (names.includes(SWEEP_FILE)) {
+      const read = readSweepFile(dir);
+      if (!read.ok) throw new UsageError(`${dir}: ${read.reason}`);
+      sweeps.push({ path: sweepPath, config: read.sweep.config, runs: read.sweep.runs, created_at: read.sweep.created_at ?? null });
     }
     const summarized = new Set<string>();
     for (const name of names) {
-      if (!RUN_FILE.test(name)) continue;
+      if (!name.endsWith('.json') || !parseRunId(name.slice(0, -'.json'.length))) continue;
       const path = join(dir, name);
-      const parsed = SummarySchema.safeParse(readJson(path));
-      if (!parsed.success) throw schemaMessage(path, 'run summary', parsed.error);
-      const summary = parsed.data as unknown as RunSummary;
+      const summary = readSummaryFile(path);
       if (`${summary.id}.json` !== name) throw new UsageError(`${path}: its id is "${summary.id}", not the file's name`);
       const before = seen.get(summary.id);
       if (before) throw new UsageError(`run ${summary.id} found twice: ${before} and ${path}`);
@@ -209,9 +178,9 @@ export function loadResults(dirs: readonly string[]): ResultSet {
       }
       const csvPath = join(dir, summary.files.csv);
       const { columns, rows } = readRunCsv(csvPath);
-      checkFinalRow(csvPath, path, rows, summary.final as Record<string, number | null> | null);
-      const sha = parsed.data.csv_sha256;
-      if (sha !== undefined && createHash('sha256').update(readFileSync(csvPath)).digest('hex') !== sha) {
+      checkFinalRow(csvPath, path, rows, summary.final);
+      const sha = summary.csv_sha256;
+      if (sha !== undefined && sha256Of(readFileSync(csvPath)) !== sha) {
         throw new UsageError(`${csvPath}: does not match the csv_sha256 of ${name} (edited or truncated after the run?)`);
       }
       runs.push({ dir, summary, csvPath, columns, rows, variant: '' });

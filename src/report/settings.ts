@@ -2,7 +2,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import type { OptimizerName } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { OPTIMIZERS } from '../optimizers/families.js';
-import type { RunSummary } from '../sweep/runOne.js';
+import type { RunSummary } from '../results/summary.js';
 import type { LoadedRun, ResultSet } from '../figures/load.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Config, OptimizerName } from '../config/types.js';
-import type { RunSpec } from '../train/train.js';
+import type { RunSpec } from '../results/runs.js';
 
 /**
  * Expected cost of one training step, in microseconds, on the SPEC §9 setup (100 digits,

@@ -1,13 +1,13 @@
 import type { Config } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { F64_FACTORY, type EngineFactory } from '../engine/create.js';
-import { initParams, type Params } from '../model/mlp.js';
-import { runId, trainRun, type RunSpec } from '../train/train.js';
+import { initParams, shapesFor, type Params } from '../model/mlp.js';
+import { trainRuns, type RunResult } from '../train/train.js';
+import { runId, type RunSpec } from '../results/runs.js';
 import { runCost } from './cost.js';
-import { shapesFor } from '../model/mlp.js';
 
 /**
- * Past this many (samples × hidden width) — 20× the SPEC §9 setup's 100 × 50 — a sweep can take
+ * Past this many (samples × hidden width) — 20× the docs/science.md §9 setup's 100 × 50 — a sweep can take
  * hours on the CPU engine, so it measures a short warm-up and says how long it expects to take
  * before it commits (full MNIST at width 2048 is ~18 G multiply-adds per step).
  */
@@ -26,7 +26,7 @@ export interface SweepEstimate {
  * pending runs with the static per-optimizer cost ratios (src/sweep/cost.ts), divided over the
  * workers. The first step includes JIT warm-up, so this errs on the long side.
  */
-export function estimateSweep(
+export async function estimateSweep(
   config: Readonly<Config>,
   data: Dataset,
   init: Params | null,
@@ -34,18 +34,19 @@ export function estimateSweep(
   jobs: number,
   warmupSteps = 2,
   engines: EngineFactory = F64_FACTORY,
-): SweepEstimate | null {
+): Promise<SweepEstimate | null> {
   if (pending.length === 0) return null;
   const probe = pending.reduce((a, b) => (runCost(config, b) > runCost(config, a) ? b : a));
   const shapes = shapesFor(config.model, data);
   const short: Config = { ...config, train: { ...config.train, steps: warmupSteps }, log: { n_log: 1 } };
   const engine = engines.create(data, shapes, probe.activation);
-  let result;
+  let result: RunResult | undefined;
   try {
-    result = trainRun(short, probe, engine, shapes, init ?? initParams(shapes, config.model.init_scale, probe.seed));
+    [result] = await trainRuns(short, [probe], engine, shapes, [init ?? initParams(shapes, config.model.init_scale, probe.seed)]);
   } finally {
     engine.dispose?.();
   }
+  if (!result) return null;
   const secondsPerStep = (result.wallTimeS - result.logTimeS) / warmupSteps;
   const relative = pending.reduce((sum, spec) => sum + runCost(config, spec), 0) / runCost(config, probe);
   return { measured: runId(probe), secondsPerStep, totalSeconds: (secondsPerStep * relative * config.train.steps) / jobs };

@@ -1,7 +1,7 @@
 import type { Config, OptimizerName } from '../config/types.js';
 import { OPTIMIZER_NAMES } from '../config/types.js';
 import { UsageError } from '../errors.js';
-import type { RunSpec } from '../train/train.js';
+import type { RunSpec } from '../results/runs.js';
 
 /**
  * Every run of a config, in a fixed order: activation, then optimizer, then β, then seed (the

@@ -6,13 +6,15 @@ import { UsageError } from '../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { lockDir, tookOverNote } from '../io/lock.js';
 import { checkOutputDir, makeDirs } from '../io/paths.js';
-import { runId, type RunSpec } from '../train/train.js';
+import { runId, type RunSpec } from '../results/runs.js';
 import { describeRuns, gridOf } from './grid.js';
-import { runHash, sharedSettings } from './runHash.js';
-import { runFiles, type RunSummary } from './runOne.js';
-import { runState } from './state.js';
-import { requireSweepFile } from './status.js';
-import { SWEEP_FILE, type SweepFile } from './sweepFile.js';
+import { runHash, sharedSettings } from '../results/hash.js';
+import { runFiles } from '../results/runs.js';
+import type { RunSummary } from '../results/summary.js';
+import { runState } from '../results/state.js';
+import { requireSweepFile } from '../results/sweepFile.js';
+import { SWEEP_FILE } from '../results/runs.js';
+import type { SweepFile } from '../results/sweepFile.js';
 
 export interface MergeReport {
   outDir: string;
@@ -154,10 +156,10 @@ async function mergeLocked(
     const here = runState(out, id, hash);
     const held: { dir: string; sha: string; summary: RunSummary }[] = [];
     let failed: { dir: string; summary: RunSummary } | null = here.state === 'failed' ? { dir: out, summary: here.summary! } : null;
-    if (here.state === 'complete') held.push({ dir: out, sha: here.summary!.csv_sha256, summary: here.summary! });
+    if (here.state === 'complete') held.push({ dir: out, sha: here.summary!.csv_sha256!, summary: here.summary! });
     for (const { dir } of sources) {
       const st = runState(dir, id, hash);
-      if (st.state === 'complete') held.push({ dir, sha: st.summary!.csv_sha256, summary: st.summary! });
+      if (st.state === 'complete') held.push({ dir, sha: st.summary!.csv_sha256!, summary: st.summary! });
       else if (st.state === 'failed') failed ??= { dir, summary: st.summary! };
     }
     if (new Set(held.map((h) => h.sha)).size > 1) {

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { runId, type RunSpec } from '../train/train.js';
-import type { RunSummary } from './runOne.js';
+import { runId, type RunSpec } from '../results/runs.js';
+import type { RunSummary } from '../results/summary.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 
 /** One or more runs handed to a worker together (several: trained batched, train.batch_runs). */

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { RunSpec } from '../train/train.js';
+import type { RunSpec } from '../results/runs.js';
 
 /** One slice of a grid: shard `index` of `count`, 1-based (`--shard 3/8`). */
 export interface Shard {

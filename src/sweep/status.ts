@@ -1,12 +1,10 @@
-import { UsageError } from '../errors.js';
 import { formatOtherSettings, otherSettingsRuns, type OtherSettingsRun } from '../report/settings.js';
-import { checkInputDir } from '../io/paths.js';
-import { runId } from '../train/train.js';
+import { runId } from '../results/runs.js';
 import { gridOf } from './grid.js';
-import { runHash } from './runHash.js';
-import type { RunSummary } from './runOne.js';
-import { runState, type RunStateName } from './state.js';
-import { readSweepFile, SWEEP_FILE, type SweepFile } from './sweepFile.js';
+import { runHash } from '../results/hash.js';
+import type { RunSummary } from '../results/summary.js';
+import { runState, type RunStateName } from '../results/state.js';
+import { requireSweepFile, type SweepFile } from '../results/sweepFile.js';
 
 export const RUN_STATES: readonly RunStateName[] = ['complete', 'failed', 'stale', 'partial', 'corrupt', 'missing'];
 
@@ -18,14 +16,6 @@ export interface StatusReport {
   counts: Record<RunStateName, number>;
   /** Runs whose summary records other settings than sweep.json's config (src/report/settings.ts). */
   other_settings: OtherSettingsRun[];
-}
-
-/** Read a results folder's sweep.json or fail with a usage error naming the folder. */
-export function requireSweepFile(dir: string): SweepFile {
-  checkInputDir(dir, dir);
-  const sweep = readSweepFile(dir);
-  if (!sweep) throw new UsageError(`${dir}: no readable ${SWEEP_FILE}; not a margin-bench results folder`);
-  return sweep;
 }
 
 /** The detail of a run of the grid that no input of a merge held (see sweepStatus). */

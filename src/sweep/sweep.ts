@@ -4,23 +4,24 @@ import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { loadDataset, type Dataset } from '../data/dataset.js';
 import { F64_FACTORY, loadEngineFactory, type EngineFactory } from '../engine/create.js';
-import { RunError, UsageError } from '../errors.js';
+import { RunError } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { lockDir, tookOverNote } from '../io/lock.js';
 import { readWeights } from '../io/weights.js';
 import type { Params } from '../model/mlp.js';
 import { gitCommit } from '../provenance.js';
 import { createProgress, type SweepProgress } from '../report/progress.js';
-import { runId, type RunSpec } from '../train/train.js';
+import { runId, type RunSpec } from '../results/runs.js';
 import { runCost } from './cost.js';
 import { gridOf } from './grid.js';
 import { runPool, type PoolResult, type PoolTask } from './pool.js';
-import { runHash } from './runHash.js';
+import { runHash } from '../results/hash.js';
 import { shapesFor } from '../model/mlp.js';
-import type { RunSummary } from './runOne.js';
+import type { RunSummary } from '../results/summary.js';
 import { shardOf, type Shard } from './shard.js';
-import { removeOrphanTemps, removeRunFiles, runState } from './state.js';
-import { SWEEP_FILE, type SweepFile } from './sweepFile.js';
+import { removeOrphanTemps, removeRunFiles, runState } from '../results/state.js';
+import { SWEEP_FILE } from '../results/runs.js';
+import type { SweepFile } from '../results/sweepFile.js';
 import { ESTIMATE_ABOVE, estimateSweep, formatDuration } from './estimate.js';
 
 export interface SweepOptions {
@@ -109,9 +110,6 @@ async function prepareEngine(config: Readonly<Config>): Promise<EngineSetup> {
   const { BACKEND_INFO, resolveInstalledBackend } = await import('../engine/tfjs/backends.js');
   const backend = resolveInstalledBackend(config.train.backend);
   const exclusive = BACKEND_INFO[backend].exclusive;
-  if (config.train.batch_runs > 1 && !BACKEND_INFO[backend].syncReadback) {
-    throw new UsageError(`train.batch_runs: expected 1 on backend ${backend} (batched runs read results back synchronously, which ${backend} cannot in Node), found ${config.train.batch_runs}`);
-  }
   // Loaded only if the estimate runs: the workers load their own.
   return { load: exclusive ? null : () => loadEngineFactory(config.train), backend, exclusive };
 }
@@ -194,7 +192,7 @@ async function sweepLocked(config: Readonly<Config>, outDir: string, options: Sw
   const totalCost = [...costs.values()].reduce((a, b) => a + b, 0);
 
   if (options.progress !== false && data.n * config.model.width > ESTIMATE_ABOVE && engineSetup.load) {
-    const est = estimateSweep(config, data, init, pending, jobs, 2, await engineSetup.load());
+    const est = await estimateSweep(config, data, init, pending, jobs, 2, await engineSetup.load());
     if (est) {
       process.stderr.write(
         `estimate: ${est.secondsPerStep.toPrecision(3)} s per step of ${est.measured} (measured warm-up) → about ` +
@@ -290,7 +288,7 @@ async function sweepLocked(config: Readonly<Config>, outDir: string, options: Sw
 function describe(s: RunSummary): string {
   const f = s.final;
   if (s.status === 'ok' && f) {
-    return `log10 loss ${f.log10_loss.toFixed(1)}, acc ${f.train_acc}, ${s.ms_per_step.toFixed(2)} ms/step`;
+    return `log10 loss ${Number(f.log10_loss).toFixed(1)}, acc ${f.train_acc}, ${s.ms_per_step.toFixed(2)} ms/step`;
   }
   return `FAILED: ${s.failure?.reason ?? 'unknown'}`;
 }

@@ -3,8 +3,9 @@ import type { Config } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadEngineFactory } from '../engine/create.js';
 import type { Params } from '../model/mlp.js';
-import { runId, type RunSpec } from '../train/train.js';
-import { executeRunAsync, executeRunsBatched, type RunSummary } from './runOne.js';
+import { runId, type RunSpec } from '../results/runs.js';
+import { executeRuns } from './execute.js';
+import type { RunSummary } from '../results/summary.js';
 
 /** What a worker is started with: everything a run needs except its spec (sent per task). */
 export interface WorkerInit {
@@ -54,20 +55,16 @@ export async function workerMain(): Promise<void> {
     const ids = msg.runs.map((r) => runId(r.spec));
     try {
       const perRun = msg.runs.map((r, i) => ({ runHash: r.hash, onStep: progress(ids[i]!) }));
-      // Synchronous inside for every engine but webgpu (src/sweep/runOne.ts).
-      const summaries =
-        msg.runs.length === 1
-          ? [await executeRunAsync(w.config, msg.runs[0]!.spec, w.data, w.outDir, { ...shared, ...perRun[0] })]
-          : executeRunsBatched(w.config, msg.runs.map((r) => r.spec), w.data, w.outDir, shared, perRun);
+      const summaries = await executeRuns(w.config, msg.runs.map((r) => r.spec), w.data, w.outDir, shared, perRun);
       const rssBytes = process.memoryUsage.rss();
       summaries.forEach((summary, i) => port.postMessage({ type: 'done', id: ids[i]!, summary, rssBytes } satisfies FromWorker));
     } catch (err) {
-      // executeRun turns training failures into failed summaries; what reaches here is I/O.
+      // executeRuns turns training failures into failed summaries; what reaches here is I/O.
       const message = err instanceof Error ? err.message : String(err);
       for (const id of ids) port.postMessage({ type: 'error', id, message } satisfies FromWorker);
     }
   };
-  // Runs one after another even if a message comes while one is under way (webgpu runs await).
+  // Tasks run one after another even if a message comes while one is under way (training awaits the engine).
   let queue: Promise<void> = Promise.resolve();
   port.on('message', (msg: ToWorker) => {
     queue = queue.then(() => runTask(msg));

@@ -1,4 +1,5 @@
-import type { Activation, Config, OptimizerName } from '../config/types.js';
+import type { Activation, Config } from '../config/types.js';
+import type { LogRow, RunFailure, RunSpec } from '../results/runs.js';
 import type { Engine, Evaluation } from '../engine/types.js';
 import { angleBetweenUnit, innerProduct, kktAlignments } from '../metrics/alignment.js';
 import { accuracyFromMargins, cosineToLast, minMargin, normalizedMargin } from '../metrics/margins.js';
@@ -9,52 +10,6 @@ import { toLog10 } from '../numerics/logLoss.js';
 import { OPTIMIZERS } from '../optimizers/families.js';
 import { Optimizer } from '../optimizers/registry.js';
 import { ADAM_SAFE_FRACTION, adamSpeedLimit, logDescentRate, logSteps, makeSchedule } from './schedule.js';
-
-/** One cell of the grid: activation × optimizer × β × seed. */
-export interface RunSpec {
-  activation: Activation;
-  optimizer: OptimizerName;
-  beta: number;
-  seed: number;
-}
-
-/** File stem of a run: `<act>_<opt>_b<beta>_s<seed>`, e.g. `relu_muon_b0.9_s3`. */
-export function runId(spec: RunSpec): string {
-  return `${spec.activation}_${spec.optimizer}_b${spec.beta}_s${spec.seed}`;
-}
-
-/** SPEC §8: the columns of a run's CSV, in order. */
-export const LOG_COLUMNS = [
-  'step',
-  'lr',
-  'loss',
-  'log10_loss',
-  'train_acc',
-  'qmin',
-  'margin_l2',
-  'margin_linf',
-  'margin_spectral',
-  'margin_hybrid',
-  'cos_m_g',
-  'cos_to_last',
-  'norm_l2',
-  'norm_linf',
-  'norm_spectral',
-  'norm_hybrid',
-  // issue #6, appended: KKT alignment per norm and directional convergence (README "Alignment and convergence")
-  'align_l2',
-  'align_linf',
-  'align_spectral',
-  'align_hybrid',
-  'angle_prev',
-  'norm_growth',
-] as const;
-export type LogRow = Record<(typeof LOG_COLUMNS)[number], number>;
-
-export interface RunFailure {
-  step: number;
-  reason: string;
-}
 
 export interface RunResult {
   spec: RunSpec;
@@ -79,55 +34,55 @@ export interface TrainOptions {
 }
 
 /**
- * Train one run from `init` (SPEC §6–§8): T updates θ_{t+1} = θ_t − η_t D(m_t), logging at the
- * log points. Stops early, recording where, if the loss or gradient turns non-finite.
+ * The one training driver (docs/science.md §6–§8): train every run of `specs` in lockstep on one
+ * engine, each from its own initial weights. Every step, the parameters of the runs still going
+ * are evaluated together, in batches of at most engine.batchLimit sets (a batch of one is the
+ * ordinary case; the TF.js engine stacks several into one device computation), and each run takes
+ * its own evaluation. The engine may answer synchronously or with a promise; this awaits either.
+ * A run that stops early (non-finite loss) drops out; the others go on. The runs must share the
+ * layer shapes and the activation the engine was built for. Each run's wall time includes the
+ * batch's engine time; `options[i]` are run i's (its progress callback).
  */
-export function trainRun(
+export async function trainRuns(
   config: Readonly<Config>,
-  spec: RunSpec,
+  specs: readonly RunSpec[],
   engine: Engine,
   shapes: LayerShape[],
-  init: Params,
-  options: TrainOptions = {},
-): RunResult {
-  if (engine.asyncOnly) throw new Error(`engine ${engine.name} reads results back only asynchronously: train with trainRunAsync`);
-  const run = trainSteps(config, spec, shapes, init, enginePolar(config, engine), options);
-  let next = run.next();
-  while (!next.done) next = run.next(engine.evaluate(next.value, true));
-  return next.value;
+  inits: readonly Params[],
+  options: readonly TrainOptions[] = [],
+): Promise<RunResult[]> {
+  if (specs.length !== inits.length) throw new Error(`${specs.length} runs but ${inits.length} initial weights`);
+  if (specs.length > 1) batchActivation(specs);
+  const polar = config.train.polar === 'exact' && engine.polarFactor ? engine.polarFactor.bind(engine) : undefined;
+  const runs = specs.map((spec, i) => trainSteps(config, spec, shapes, inits[i]!, polar, options[i]));
+  const states = runs.map((r) => r.next());
+  const limit = Math.max(1, engine.batchLimit);
+  for (;;) {
+    const live = states.flatMap((st, i) => (st.done ? [] : [i]));
+    if (live.length === 0) break;
+    for (let k = 0; k < live.length; k += limit) {
+      const chunk = live.slice(k, k + limit);
+      const evs = await engine.evaluate(chunk.map((i) => states[i]!.value as Params), true);
+      // Each run takes its evaluation before the next engine call may overwrite it.
+      chunk.forEach((i, j) => (states[i] = runs[i]!.next(evs[j]!)));
+    }
+  }
+  return states.map((st) => st.value as RunResult);
 }
 
-/**
- * trainRun for an engine that reads its results back asynchronously (engine.asyncOnly: webgpu in
- * Node): the same generator, driven with `await engine.evaluateAsync` (evaluate where the engine has
- * no async path), so it gives exactly trainRun's result.
- */
-export async function trainRunAsync(
-  config: Readonly<Config>,
-  spec: RunSpec,
-  engine: Engine,
-  shapes: LayerShape[],
-  init: Params,
-  options: TrainOptions = {},
-): Promise<RunResult> {
-  const evaluate = engine.evaluateAsync ? engine.evaluateAsync.bind(engine) : async (p: Params, g: boolean) => engine.evaluate(p, g);
-  const run = trainSteps(config, spec, shapes, init, enginePolar(config, engine), options);
-  let next = run.next();
-  while (!next.done) next = run.next(await evaluate(next.value, true));
-  return next.value;
-}
-
-/** The engine's own polar factor, where the config lets it be used (only the exact polar may be handed over). */
-export function enginePolar(config: Readonly<Config>, engine: Pick<Engine, 'polarFactor'>): PolarOverride | undefined {
-  return config.train.polar === 'exact' && engine.polarFactor ? (M, r, c) => engine.polarFactor!(M, r, c) : undefined;
+/** The one activation every run of a batch shares (an engine is built for one); throws otherwise, or for no runs. */
+export function batchActivation(specs: readonly RunSpec[]): Activation {
+  const activations = new Set(specs.map((s) => s.activation));
+  if (activations.size !== 1) throw new Error(`a batch runs one activation, got ${[...activations].join(', ') || 'no runs'}`);
+  return specs[0]!.activation;
 }
 
 export type PolarOverride = (M: Float64Array, r: number, c: number) => Float64Array | null;
 
 /**
- * SPEC §6–§8: trainRun as a generator, so that several runs can share one engine call per step (batched
- * seeds, src/train/batched.ts): it yields the parameters θ_t to evaluate and expects their
- * Evaluation back, and returns the RunResult. `polar` is the engine's polar factor (enginePolar).
+ * docs/science.md §6–§8: one run as a generator, so that the driver (trainRuns) can evaluate the
+ * runs of a batch together: it yields the parameters θ_t to evaluate, expects their Evaluation
+ * back, and returns the RunResult. `polar` is the engine's own polar factor, where it has one.
  */
 export function* trainSteps(
   config: Readonly<Config>,

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { configHash, loadConfig } from '../../src/config/load.js';
 import { initParams, layerShapes } from '../../src/model/mlp.js';
 import { PACKAGE_VERSION } from '../../src/provenance.js';
-import { runHash } from '../../src/sweep/runHash.js';
+import { runHash } from '../../src/results/hash.js';
 import { learningRate, logSteps } from '../../src/train/schedule.js';
-import { LOG_COLUMNS, runId, type LogRow, type RunSpec } from '../../src/train/train.js';
+import { LOG_COLUMNS, runId, type LogRow, type RunSpec } from '../../src/results/runs.js';
 import { REPO, runCli } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'margin-bench-cli-'));

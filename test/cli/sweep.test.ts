@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256Of } from '../../src/sweep/runOne.js';
+import { sha256Of } from '../../src/results/hash.js';
 import { runCli, spawnCli, type CliProcess, type CliResult } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'margin-bench-sweep-cli-'));

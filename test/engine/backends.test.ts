@@ -8,7 +8,7 @@ import { DEFAULTS } from '../../src/config/defaults.js';
 import type { Config } from '../../src/config/types.js';
 import { BACKEND_INFO, missingPackages, resolveInstalledBackend, TFJS_VERSION } from '../../src/engine/tfjs/backends.js';
 import { UsageError } from '../../src/errors.js';
-import { runHash } from '../../src/sweep/runHash.js';
+import { runHash } from '../../src/results/hash.js';
 import { REPO, runCli } from '../cli/helpers.js';
 
 const SPEC = { activation: 'relu', optimizer: 'muon', beta: 0.9, seed: 0 } as const;

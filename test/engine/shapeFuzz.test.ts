@@ -14,9 +14,10 @@ import { initParams, type LayerShape, type Params } from '../../src/model/mlp.js
 import { Optimizer } from '../../src/optimizers/registry.js';
 import { Rng } from '../../src/rng.js';
 import { shapesFor } from '../../src/model/mlp.js';
-import { LOG_COLUMNS, trainRun, type LogRow, type RunResult } from '../../src/train/train.js';
+import type { RunResult } from '../../src/train/train.js';
+import { LOG_COLUMNS, type LogRow } from '../../src/results/runs.js';
 import { runCli } from '../cli/helpers.js';
-import { captureStderr } from '../helpers.js';
+import { captureStderr, trainOne } from '../helpers.js';
 
 /**
  * Shapes away from the defaults: random small configs (depth 2–4, widths 1–96, 2–10 classes of
@@ -176,7 +177,7 @@ function checkAt(engine: F64Engine, row: LogRow, theta: Params, shapes: LayerSha
   const c = top > 0 ? (3 / top) ** (1 / degree) : 1;
   const scaled = theta.map((w) => w.map((v) => v * c));
   const want = textbook(scaled, shapes, data, a);
-  const ev = engine.evaluate(scaled, true);
+  const ev = engine.evaluate([scaled], true)[0]!;
   assertRel(Math.exp(ev.logLoss), want.loss, `${what} loss`);
   const fScale = want.logits.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   want.margins.forEach((q, i) => assertRel(ev.margins[i]!, q, `${what} margin of sample ${i}`, fScale));
@@ -212,23 +213,23 @@ function makeCase(name: string, over: Record<string, unknown>, activation: Activ
 }
 
 /** Trains the case through the library (engine, optimizer, log points), catching all of stderr. */
-function train(c: Case): { result: RunResult; stderr: string; data: Dataset; shapes: LayerShape[]; engine: F64Engine } {
+async function train(c: Case): Promise<{ result: RunResult; stderr: string; data: Dataset; shapes: LayerShape[]; engine: F64Engine }> {
   let data: Dataset | null = null;
   let shapes: LayerShape[] = [];
   let engine: F64Engine | null = null;
-  const { result, stderr } = captureStderr(() => {
+  const { result, stderr } = await captureStderr(async () => {
     data = loadDataset(c.config.data, pool);
     shapes = shapesFor(c.config.model, data);
     const init = initParams(shapes, c.config.model.init_scale, c.seed);
     engine = new F64Engine(data, shapes, c.activation);
-    return trainRun(c.config, { activation: c.activation, optimizer: c.optimizer, beta: c.beta, seed: c.seed }, engine, shapes, init);
+    return await trainOne(c.config, { activation: c.activation, optimizer: c.optimizer, beta: c.beta, seed: c.seed }, engine, shapes, init);
   });
   return { result, stderr, data: data!, shapes, engine: engine! };
 }
 
 /** Ends ok after every step, nothing on stderr, every logged value finite, and the engine and log agree with the textbook. */
-function checkCase(c: Case): RunResult {
-  const { result: r, stderr, data, shapes, engine } = train(c);
+async function checkCase(c: Case): Promise<RunResult> {
+  const { result: r, stderr, data, shapes, engine } = await train(c);
   const what = c.name;
   assert.equal(r.failure, null, `${what}: ${r.failure?.reason}`);
   assert.equal(r.stepsCompleted, c.config.train.steps, what);
@@ -294,7 +295,7 @@ function fuzzCases(seed: number, count: number): Case[] {
   return cases;
 }
 
-test('shape fuzz: random small configs of every optimizer, β, Muon-layer choice and polar mode train cleanly and match the textbook network', () => {
+test('shape fuzz: random small configs of every optimizer, β, Muon-layer choice and polar mode train cleanly and match the textbook network', async () => {
   const cases = fuzzCases(20260, 36);
   // The generator reaches the shapes it is for.
   assert.ok(cases.some((c) => c.config.model.width < c.config.data.classes.length && c.config.data.task === 'digits'), 'a width below the class count');
@@ -302,7 +303,7 @@ test('shape fuzz: random small configs of every optimizer, β, Muon-layer choice
   assert.ok(cases.some((c) => c.config.data.task === 'parity'), 'the parity task');
   assert.ok(cases.some((c) => c.config.train.muon_layers?.includes(c.config.model.depth - 1)), 'a Muon output layer');
   for (const polar of ['exact', 'svd'] as const) assert.ok(cases.some((c) => c.config.train.polar === polar), `polar ${polar}`);
-  for (const c of cases) checkCase(c);
+  for (const c of cases) await checkCase(c);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -312,7 +313,7 @@ test('shape fuzz: random small configs of every optimizer, β, Muon-layer choice
 
 const MUON_FAMILY = ['muon', 'muon_signum', 'muon_adam'] as const;
 
-test('regression: depth 3, width 16, digits 3/5/8 × 7, β ∈ {0.5, 0}: every Muon-family run trains 100 steps', () => {
+test('regression: depth 3, width 16, digits 3/5/8 × 7, β ∈ {0.5, 0}: every Muon-family run trains 100 steps', async () => {
   // sqrelu muon_adam β = 0 stopped at step 93 out of bounds
   const over = (beta: number) => ({
     data: { classes: [3, 5, 8], n_per_class: 7 },
@@ -322,20 +323,20 @@ test('regression: depth 3, width 16, digits 3/5/8 × 7, β ∈ {0.5, 0}: every M
   });
   for (const activation of ['relu', 'sqrelu'] as const) {
     for (const optimizer of MUON_FAMILY) {
-      for (const beta of [0.5, 0]) checkCase(makeCase(`d3 w16 ${activation} ${optimizer} β ${beta}`, over(beta), activation, optimizer, beta));
+      for (const beta of [0.5, 0]) await checkCase(makeCase(`d3 w16 ${activation} ${optimizer} β ${beta}`, over(beta), activation, optimizer, beta));
     }
   }
 });
 
-test('regression: depth 3, width 20, digits 0/6/8/9 × 6, β = 0.9: Muon and Muon–Adam train 30 steps', () => {
+test('regression: depth 3, width 20, digits 0/6/8/9 × 6, β = 0.9: Muon and Muon–Adam train 30 steps', async () => {
   // all four stopped out of bounds, at steps 2 to 4
   const over = { data: { classes: [0, 6, 8, 9], n_per_class: 6 }, model: { depth: 3, width: 20 }, train: { betas: [0.9], steps: 30 }, log: { n_log: 1 } };
   for (const activation of ['relu', 'sqrelu'] as const) {
-    for (const optimizer of ['muon', 'muon_adam'] as const) checkCase(makeCase(`d3 w20 ${activation} ${optimizer}`, over, activation, optimizer, 0.9));
+    for (const optimizer of ['muon', 'muon_adam'] as const) await checkCase(makeCase(`d3 w20 ${activation} ${optimizer}`, over, activation, optimizer, 0.9));
   }
 });
 
-test('regression: depth 4 with muon_layers [0, 2]: every Muon-family run trains 30 steps', () => {
+test('regression: depth 4 with muon_layers [0, 2]: every Muon-family run trains 30 steps', async () => {
   // 9 of the 12 stopped out of bounds, at steps 1 to 21
   const over = (beta: number) => ({
     data: { classes: [0, 1, 2, 3], n_per_class: 6 },
@@ -345,20 +346,20 @@ test('regression: depth 4 with muon_layers [0, 2]: every Muon-family run trains 
   });
   for (const activation of ['relu', 'sqrelu'] as const) {
     for (const optimizer of MUON_FAMILY) {
-      for (const beta of [0.9, 0]) checkCase(makeCase(`d4 [0, 2] ${activation} ${optimizer} β ${beta}`, over(beta), activation, optimizer, beta));
+      for (const beta of [0.9, 0]) await checkCase(makeCase(`d4 [0, 2] ${activation} ${optimizer} β ${beta}`, over(beta), activation, optimizer, beta));
     }
   }
 });
 
-test('regression: depth 2, width 512, squared ReLU, Muon on 50 digits: the first step (out of bounds at step 0)', () => {
+test('regression: depth 2, width 512, squared ReLU, Muon on 50 digits: the first step (out of bounds at step 0)', async () => {
   // The full run is slow (each log point factors 512 × 784 matrices); the step that failed is the
   // first Muon step, on the first gradient.
   const config = resolveConfig({ data: { n_per_class: 5 }, model: { depth: 2, width: 512, activations: ['sqrelu'] } }, 'width 512');
-  const { result: D, stderr } = captureStderr(() => {
+  const { result: D, stderr } = await captureStderr(() => {
     const data = loadDataset(config.data, pool);
     const shapes = shapesFor(config.model, data);
     const engine = new F64Engine(data, shapes, 'sqrelu');
-    const ev = engine.evaluate(initParams(shapes, config.model.init_scale, 0), true);
+    const ev = engine.evaluate([initParams(shapes, config.model.init_scale, 0)], true)[0]!;
     const optimizer = new Optimizer({ name: 'muon', beta: 0.9, beta2: 0.95, polar: 'exact', isMuon: resolveMuonLayers(null, 2), shapes });
     return optimizer.step(ev.grad!, ev.gradLogScale).direction;
   });

@@ -8,9 +8,8 @@ import { loadBackend } from '../../src/engine/tfjs/backends.js';
 import { initParams, layerShapes } from '../../src/model/mlp.js';
 import { marginTablesFrom } from '../../src/report/finalTable.js';
 import { shapesFor } from '../../src/model/mlp.js';
-import { trainRun } from '../../src/train/train.js';
 import { NORM_NAMES } from '../../src/metrics/norms.js';
-import { assertMarginsClose, scaleParams, toyData, toyNet } from '../helpers.js';
+import { assertMarginsClose, scaleParams, toyData, toyNet, trainOne } from '../helpers.js';
 
 // The TF.js engine against the float64 engine (the oracle), on the two backends every machine has.
 const BACKENDS = ['wasm', 'cpu'] as const;
@@ -30,9 +29,9 @@ for (const backend of BACKENDS) {
     for (const activation of ['relu', 'sqrelu'] as const) {
       for (const depth of [2, 3]) {
         const { shapes, params } = toyNet(activation, depth, 2);
-        const want = F64_FACTORY.create(data, shapes, activation).evaluate(params, true);
+        const want = (await F64_FACTORY.create(data, shapes, activation).evaluate([params], true))[0]!;
         const engine = tfjs.create(data, shapes, activation);
-        const got = engine.evaluate(params, true);
+        const got = (await engine.evaluate([params], true))[0]!;
         const what = `${activation} depth ${depth}`;
         assert.ok(Math.abs(got.logLoss - want.logLoss) < 1e-5 * Math.abs(want.logLoss), `${what}: log loss ${got.logLoss} vs ${want.logLoss}`);
         assert.ok(Math.abs(got.gradLogScale - want.gradLogScale) < 1e-5, `${what}: log-scale`);
@@ -52,12 +51,12 @@ test('tfjs-wasm: at a loss of ~1e-300 (float32 holds none of it) the direction a
     // margin is then positive and within a small factor of q_min, so scaling θ up drives the loss
     // to ~e^-700 while the logits stay a few times q_min (float32's error is relative to |f|).
     const C = 3;
-    const base = F64_FACTORY.create(data, shapes, activation).evaluate(params, false);
+    const base = (await F64_FACTORY.create(data, shapes, activation).evaluate([params], false))[0]!;
     const y = Int32Array.from({ length: data.n }, (_, i) => {
       const row = Array.from(base.logits.subarray(i * C, i * C + C));
       return row.indexOf(Math.max(...row));
     });
-    const q0 = F64_FACTORY.create({ ...data, y }, shapes, activation).evaluate(params, false).margins;
+    const q0 = (await F64_FACTORY.create({ ...data, y }, shapes, activation).evaluate([params], false))[0]!.margins;
     const median = [...q0].sort((a, b) => a - b)[Math.floor(data.n / 2)]!;
     const keep = [...q0.keys()].filter((i) => q0[i]! >= median);
     const own = {
@@ -67,14 +66,14 @@ test('tfjs-wasm: at a loss of ~1e-300 (float32 holds none of it) the direction a
       d: data.d,
       numClasses: C,
     };
-    const q = F64_FACTORY.create(own, shapes, activation).evaluate(params, false).margins;
+    const q = (await F64_FACTORY.create(own, shapes, activation).evaluate([params], false))[0]!.margins;
     const qmin = Math.min(...q);
     const D = activation === 'relu' ? 2 : 3;
     const c = (700 / qmin) ** (1 / D); // q_min → 700 nats: loss ~ e^-700 ~ 1e-304
     const scaled = scaleParams(params, c);
-    const want = F64_FACTORY.create(own, shapes, activation).evaluate(scaled, true);
+    const want = (await F64_FACTORY.create(own, shapes, activation).evaluate([scaled], true))[0]!;
     const engine = tfjs.create(own, shapes, activation);
-    const got = engine.evaluate(scaled, true);
+    const got = (await engine.evaluate([scaled], true))[0]!;
     assert.ok(want.logLoss / Math.LN10 < -250, `f64 log10 loss ${want.logLoss / Math.LN10}`);
     assert.ok(Math.abs(got.logLoss - want.logLoss) < 1e-5 * Math.abs(want.logLoss), `${activation}: log loss ${got.logLoss} vs ${want.logLoss}`);
     assert.ok(Math.abs(got.gradLogScale - want.gradLogScale) < 1e-4 * Math.abs(want.gradLogScale), `${activation}: log-scale`);
@@ -98,9 +97,9 @@ test('tfjs-wasm: 200 steps of ngd and muon from the same initial weights end at 
   const init = initParams(shapes, config.model.init_scale, 0);
   for (const optimizer of ['ngd', 'muon'] as const) {
     const spec = { activation: 'relu' as const, optimizer, beta: 0.9, seed: 0 };
-    const want = trainRun(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, init);
+    const want = await trainOne(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, init);
     const engine = tfjs.create(data, shapes, 'relu');
-    const got = trainRun(config, spec, engine, shapes, init);
+    const got = await trainOne(config, spec, engine, shapes, init);
     engine.dispose?.();
     const a = want.rows[want.rows.length - 1]!;
     const b = got.rows[got.rows.length - 1]!;
@@ -122,7 +121,7 @@ test('tfjs-wasm: the diagonal holds on a small config run entirely on the TF.js 
     const init = initParams(shapes, config.model.init_scale, seed);
     for (const optimizer of optimizers) {
       const engine = tfjs.create(data, shapes, 'relu');
-      const r = trainRun(config, { activation: 'relu', optimizer, beta: 0.9, seed }, engine, shapes, init);
+      const r = await trainOne(config, { activation: 'relu', optimizer, beta: 0.9, seed }, engine, shapes, init);
       engine.dispose?.();
       assert.equal(r.failure, null);
       const last = r.rows[r.rows.length - 1]!;
@@ -154,10 +153,10 @@ test('tfjs-wasm: no tensor outlives an evaluation or a run (tf.memory() flat)', 
     for (const optimizer of ['adam', 'muon_signum'] as const) {
       const engine = tfjs.create(data, shapes, activation);
       const inside = tf.memory().numTensors; // the engine's own copy of X
-      engine.evaluate(init, false);
-      engine.evaluate(init, true);
+      (await engine.evaluate([init], false))[0]!;
+      (await engine.evaluate([init], true))[0]!;
       assert.equal(tf.memory().numTensors, inside, 'after evaluate');
-      trainRun(config, { activation, optimizer, beta: 0.9, seed: 0 }, engine, shapes, init);
+      await trainOne(config, { activation, optimizer, beta: 0.9, seed: 0 }, engine, shapes, init);
       assert.equal(tf.memory().numTensors, inside, `after a ${optimizer} run`);
       engine.dispose?.();
     }
@@ -172,7 +171,7 @@ test('engines of two backends in one thread each compute on their own backend', 
   const wasm = (await tfjsFactory('wasm')).create(data, shapes, 'relu');
   const cpu = (await tfjsFactory('cpu')).create(data, shapes, 'relu');
   for (const [engine, backend] of [[wasm, 'wasm'], [cpu, 'cpu'], [wasm, 'wasm']] as const) {
-    engine.evaluate(params, true);
+    (await engine.evaluate([params], true))[0]!;
     assert.equal(tf.getBackend(), backend);
     assert.equal(engine.name, `tfjs-${backend}`);
   }

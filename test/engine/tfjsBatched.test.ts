@@ -8,14 +8,13 @@ import type { Config } from '../../src/config/types.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { F64_FACTORY } from '../../src/engine/create.js';
 import { loadBackend } from '../../src/engine/tfjs/backends.js';
-import { BatchedTfjsEngine } from '../../src/engine/tfjs/batched.js';
+import { TfjsEngine } from '../../src/engine/tfjs/engine.js';
 import { initParams, layerShapes } from '../../src/model/mlp.js';
-import { trainRunsBatched } from '../../src/train/batched.js';
-import { trainRun } from '../../src/train/train.js';
-import { runHash } from '../../src/sweep/runHash.js';
-import type { RunSummary } from '../../src/sweep/runOne.js';
+import { trainRuns } from '../../src/train/train.js';
+import { runHash } from '../../src/results/hash.js';
+import type { RunSummary } from '../../src/results/summary.js';
 import { runCli } from '../cli/helpers.js';
-import { assertMarginsClose, scaleParams, toyData } from '../helpers.js';
+import { assertMarginsClose, scaleParams, toyData, trainOne } from '../helpers.js';
 
 const maxDiff = (a: Float64Array[], b: Float64Array[]) =>
   a.reduce((m, t, l) => t.reduce((mm, v, k) => Math.max(mm, Math.abs(v - b[l]![k]!)), m), 0);
@@ -29,15 +28,15 @@ test('batched seeds: S parameter sets in one call give each set the float64 engi
       const shapes = layerShapes({ inputDim: 12, width: 6, outputDim: 4, depth });
       // Three seeds, at very different scales (one at a tiny loss): each set is scaled on its own.
       const sets = [initParams(shapes, 1, 1), scaleParams(initParams(shapes, 1, 2), 7), scaleParams(initParams(shapes, 1, 3), 0.2)];
-      const engine = new BatchedTfjsEngine(runtime, data, shapes, activation);
-      const got = engine.evaluateMany(sets, true);
-      sets.forEach((params, s) => {
-        const want = F64_FACTORY.create(data, shapes, activation).evaluate(params, true);
+      const engine = new TfjsEngine(runtime, data, shapes, activation);
+      const got = await engine.evaluate(sets, true);
+      for (const [s, params] of sets.entries()) {
+        const want = (await F64_FACTORY.create(data, shapes, activation).evaluate([params], true))[0]!;
         const what = `${activation} depth ${depth} set ${s}`;
         assert.ok(Math.abs(got[s]!.logLoss - want.logLoss) < 1e-5 * Math.max(1, Math.abs(want.logLoss)), `${what}: log loss`);
         assert.ok(Math.abs(got[s]!.gradLogScale - want.gradLogScale) < 1e-5 * Math.max(1, Math.abs(want.gradLogScale)), `${what}: log-scale`);
         assert.ok(maxDiff(got[s]!.grad!, want.grad!) < 1e-5, `${what}: max|ΔG| ${maxDiff(got[s]!.grad!, want.grad!)}`);
-      });
+      }
       engine.dispose();
     }
   }
@@ -51,16 +50,16 @@ test('batched seeds: 3 seeds × 2 optimizers trained in lockstep end where the f
   const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2 });
   const specs = [0, 1, 2].flatMap((seed) => (['ngd', 'muon'] as const).map((optimizer) => ({ activation: 'relu' as const, optimizer, beta: 0.9, seed })));
   const inits = specs.map((s) => initParams(shapes, 0.3, s.seed));
-  const engine = new BatchedTfjsEngine(runtime, data, shapes, 'relu');
-  const results = trainRunsBatched(config, specs, engine, shapes, inits);
+  const engine = new TfjsEngine(runtime, data, shapes, 'relu');
+  const results = await trainRuns(config, specs, engine, shapes, inits);
   engine.dispose();
-  results.forEach((got, i) => {
-    const want = trainRun(config, specs[i]!, F64_FACTORY.create(data, shapes, 'relu'), shapes, inits[i]!);
+  for (const [i, got] of results.entries()) {
+    const want = await trainOne(config, specs[i]!, F64_FACTORY.create(data, shapes, 'relu'), shapes, inits[i]!);
     assert.equal(got.rows.length, want.rows.length);
     const a = want.rows[want.rows.length - 1]!;
     const b = got.rows[got.rows.length - 1]!;
     assertMarginsClose(b, a, 1e-3, `${specs[i]!.optimizer} seed ${specs[i]!.seed}`);
-  });
+  }
 });
 
 test('run with train.batch_runs 3: 3 seeds × {ngd, muon} train as two batches; each run\'s files as if alone, margins at float64\'s (1e-3); a rerun skips them', async () => {
@@ -82,10 +81,10 @@ test('run with train.batch_runs 3: 3 seeds × {ngd, muon} train as two batches; 
         const id = `relu_${optimizer}_b0.9_s${seed}`;
         const s = JSON.parse(readFileSync(join(out, `${id}.json`), 'utf8')) as RunSummary;
         assert.equal(s.status, 'ok', id);
-        assert.equal(s.engine, 'tfjs-wasm-batched', id);
+        assert.equal(s.engine, 'tfjs-wasm', id);
         assert.equal(s.config.train.batch_runs, 3);
         assert.ok(existsSync(join(out, `${id}.csv`)), id);
-        const want = trainRun(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, initParams(shapes, 0.3, seed)).rows.at(-1)!;
+        const want = (await trainOne(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, initParams(shapes, 0.3, seed))).rows.at(-1)!;
         assert.equal(s.final!.step, 60);
         assertMarginsClose(s.final!, want, 1e-3, id);
       }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
+import { trainOne } from '../helpers.js';
 import { loadBackend } from '../../src/engine/tfjs/backends.js';
 import { devicePolarFactor } from '../../src/engine/tfjs/polar.js';
 import { polarFactorExact, polarFactorNewtonSchulz } from '../../src/optimizers/polar.js';
@@ -80,8 +81,7 @@ test('tfjs-wasm: a Muon run whose W_1 [256, 784] takes the device polar tracks t
   const { DEFAULTS } = await import('../../src/config/defaults.js');
   const { loadDataset } = await import('../../src/data/dataset.js');
   const { initParams, layerShapes } = await import('../../src/model/mlp.js');
-  const { trainRun } = await import('../../src/train/train.js');
-  const tfjs = await loadEngineFactory({ engine: 'tfjs', backend: 'wasm' });
+    const tfjs = await loadEngineFactory({ engine: 'tfjs', backend: 'wasm' });
   const config = { ...DEFAULTS, model: { ...DEFAULTS.model, width: 256 }, train: { ...DEFAULTS.train, steps: 6 }, log: { n_log: 3 } };
   const data = loadDataset(config.data);
   const shapes = layerShapes({ inputDim: 784, width: 256, outputDim: 10, depth: 2 });
@@ -95,9 +95,9 @@ test('tfjs-wasm: a Muon run whose W_1 [256, 784] takes the device polar tracks t
     if (Q) deviceCalls++;
     return Q;
   };
-  const got = trainRun(config, spec, engine, shapes, init);
+  const got = await trainOne(config, spec, engine, shapes, init);
   engine.dispose?.();
-  const want = trainRun(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, init);
+  const want = await trainOne(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, init);
   assert.equal(deviceCalls, 7, 'W_1 on the device at every step (6 updates + the last buffer)');
   const a = want.rows[want.rows.length - 1]!;
   const b = got.rows[got.rows.length - 1]!;

@@ -7,8 +7,7 @@ import { F64_FACTORY, loadEngineFactory, type EngineFactory } from '../../src/en
 import { missingPackages } from '../../src/engine/tfjs/backends.js';
 import { initParams } from '../../src/model/mlp.js';
 import { shapesFor } from '../../src/model/mlp.js';
-import { trainRun, trainRunAsync } from '../../src/train/train.js';
-import { assertMarginsClose, toyData, toyNet } from '../helpers.js';
+import { assertMarginsClose, toyData, toyNet, trainOne } from '../helpers.js';
 
 // The webgpu backend against the float64 engine. It needs the optional packages (never in
 // package.json) and a WebGPU adapter; on a machine without a GPU, lavapipe (README "TF.js engine")
@@ -28,15 +27,16 @@ else {
 const maxDiff = (a: Float64Array[], b: Float64Array[]) =>
   a.reduce((m, t, l) => t.reduce((mm, v, k) => Math.max(mm, Math.abs(v - b[l]![k]!)), m), 0);
 
-test('tfjs-webgpu: gradient direction, its log-scale and the loss equal the float64 engine\'s (1e-5), read back with evaluateAsync', { skip }, async () => {
+test('tfjs-webgpu: gradient direction, its log-scale and the loss equal the float64 engine\'s (1e-5), read back asynchronously', { skip }, async () => {
   const data = toyData(40, 12, 4, 3);
   for (const activation of ['relu', 'sqrelu'] as const) {
     for (const depth of [2, 3]) {
       const { shapes, params } = toyNet(activation, depth, 2);
-      const want = F64_FACTORY.create(data, shapes, activation).evaluate(params, true);
+      const want = (await F64_FACTORY.create(data, shapes, activation).evaluate([params], true))[0]!;
       const engine = factory!.create(data, shapes, activation);
-      assert.ok(engine.asyncOnly, 'webgpu has no synchronous read-back in Node');
-      const got = await engine.evaluateAsync!(params, true);
+      const pending = engine.evaluate([params], true);
+      assert.ok(pending instanceof Promise, 'webgpu has no synchronous read-back in Node: evaluate answers with a promise');
+      const got = (await pending)[0]!;
       const what = `${activation} depth ${depth}`;
       assert.ok(Math.abs(got.logLoss - want.logLoss) < 1e-5 * Math.abs(want.logLoss), `${what}: log loss ${got.logLoss} vs ${want.logLoss}`);
       assert.ok(Math.abs(got.gradLogScale - want.gradLogScale) < 1e-5, `${what}: log-scale`);
@@ -53,9 +53,9 @@ test('tfjs-webgpu: 200 steps of ngd and muon (SPEC §9 data) end at the float64 
   const init = initParams(shapes, config.model.init_scale, 0);
   for (const optimizer of ['ngd', 'muon'] as const) {
     const spec = { activation: 'relu' as const, optimizer, beta: 0.9, seed: 0 };
-    const want = trainRun(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, init);
+    const want = await trainOne(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, init);
     const engine = factory!.create(data, shapes, 'relu');
-    const got = await trainRunAsync(config, spec, engine, shapes, init);
+    const got = await trainOne(config, spec, engine, shapes, init);
     engine.dispose?.();
     assert.equal(got.failure, null);
     const a = want.rows[want.rows.length - 1]!;

@@ -36,6 +36,7 @@ before(async () => {
 
 test('figures writes every figure (SVG + PNG), the tables and index.html; byte-identical twice', () => {
   assert.equal(resA.code, 0, resA.stderr);
+  assert.equal(resB.code, 0, resB.stderr);
   assert.deepEqual(readdirSync(outA).sort(), FILES);
   for (const f of FILES) assert.ok(readFileSync(join(outA, f)).equals(readFileSync(join(outB, f))), `${f} differs between two runs`);
   for (const f of FILES.filter((n) => n.endsWith('.png'))) {

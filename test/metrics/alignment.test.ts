@@ -100,7 +100,7 @@ function hybridPoint(a: number): Params {
 }
 
 function engineAlign(theta: Params) {
-  const ev = engine.evaluate(theta, true);
+  const ev = engine.evaluate([theta], true)[0]!;
   return { align: alignAll(ev.grad!, theta, shapes, isMuon), logLoss: ev.logLoss };
 }
 

@@ -41,19 +41,19 @@ test('SPEC §5: sample margins and normalized margins on a hand-built network', 
   ];
   const data = { X: Float64Array.from([1, 0, 0, 3]), y: Int32Array.from([0, 1]), n: 2, d: 2, numClasses: 2 };
   // ReLU: f(x_1) = (2, 0), f(x_2) = (0, 3) → q = (2, 3), D = 2
-  const relu = new F64Engine(data, s, 'relu').evaluate(W, false);
+  const relu = new F64Engine(data, s, 'relu').evaluate([W], false)[0]!;
   assert.deepEqual(Array.from(relu.margins), [2, 3]);
   const n = allNorms(W, s, [true, false]);
   assertClose(normalizedMargin(minMargin(relu.margins), n.l2, 2), 2 / 7, 1e-15, 'γ_l2'); // ‖θ‖² = 4+1+1+1
   assertClose(normalizedMargin(2, n.linf, 2), 0.5, 1e-15, 'γ_linf');
   // squared ReLU: f(x_1) = (4, 0), f(x_2) = (0, 9) → q_min = 4, D = 3
-  const sq = new F64Engine(data, s, 'sqrelu').evaluate(W, false);
+  const sq = new F64Engine(data, s, 'sqrelu').evaluate([W], false)[0]!;
   assert.equal(minMargin(sq.margins), 4);
   assertClose(normalizedMargin(4, n.l2, 3), 4 / 7 ** 1.5, 1e-15, 'γ_l2 sqrelu');
   // invariance: γ(cθ) = γ(θ)
   const c = 3.7;
   const scaled = W.map((w) => w.map((v) => v * c));
-  const q = minMargin(new F64Engine(data, s, 'sqrelu').evaluate(scaled, false).margins);
+  const q = minMargin(new F64Engine(data, s, 'sqrelu').evaluate([scaled], false)[0]!.margins);
   assertClose(normalizedMargin(q, allNorms(scaled, s, [true, false]).spectral, 3), normalizedMargin(4, n.spectral, 3), 1e-14, 'scale invariance');
 });
 

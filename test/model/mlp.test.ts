@@ -12,9 +12,9 @@ for (const activation of ['relu', 'sqrelu'] as const) {
       const data = toyData(9, 12, 4, 3);
       const { shapes, params } = toyNet(activation, depth);
       const engine = engineFor(data, shapes, activation);
-      const base = engine.evaluate(params, false).logits.slice();
+      const base = engine.evaluate([params], false)[0]!.logits.slice();
       for (const c of [0.5, 1.7, 3]) {
-        const scaled = engine.evaluate(scaleParams(params, c), false).logits;
+        const scaled = engine.evaluate([scaleParams(params, c)], false)[0]!.logits;
         base.forEach((f, k) => assertClose(scaled[k]!, c ** D * f, 1e-12, `logit ${k} at c=${c}`));
       }
     });
@@ -25,7 +25,7 @@ test('the engine computes the same logits as a textbook dense forward pass', () 
   for (const activation of ['relu', 'sqrelu'] as const) {
     const data = toyData(7, 12, 4, 5);
     const { shapes, params } = toyNet(activation, 3, 2);
-    const logits = engineFor(data, shapes, activation).evaluate(params, false).logits;
+    const logits = engineFor(data, shapes, activation).evaluate([params], false)[0]!.logits;
     denseForward(params, shapes, data.X, data.n, activation).forEach((row, i) =>
       row.forEach((f, k) => assertClose(logits[i * 4 + k]!, f, 1e-12, `logit [${i}, ${k}]`)),
     );

@@ -4,8 +4,7 @@ import { test } from 'node:test';
 import { GramWorkspace } from '../../src/numerics/linalg.js';
 import { KERNELS_WASM_BASE64 } from '../../src/numerics/wasm/kernels.wasm.js';
 import { f64s, i32s, KernelArena, sparseRows, type F64Block } from '../../src/numerics/wasm/kernels.js';
-// @ts-expect-error: a plain .mjs build script, no types
-import { assembleKernels } from '../../scripts/wasm-assemble.mjs';
+import { assembleKernels } from '../../scripts/wasm-assemble.js';
 
 /** Deterministic test values with zeros, negatives and a spread of magnitudes. */
 const values = (length: number, seed: number) =>
@@ -24,7 +23,7 @@ function naiveProduct(A: Float64Array, B: Float64Array, r: number, k: number, c:
   return out;
 }
 
-test('the committed kernel bytes are exactly what kernels.wat assembles to (run scripts/build-wasm.mjs after editing it)', async () => {
+test('the committed kernel bytes are exactly what kernels.wat assembles to (run scripts/build-wasm.ts after editing it)', async () => {
   const wat = readFileSync(new URL('../../src/numerics/wasm/kernels.wat', import.meta.url), 'utf8');
   const bytes: Uint8Array = await assembleKernels(wat);
   assert.equal(Buffer.from(bytes).toString('base64'), KERNELS_WASM_BASE64);

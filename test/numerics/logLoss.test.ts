@@ -56,13 +56,13 @@ for (const activation of ['relu', 'sqrelu'] as const) {
     const data = toyData(10, 12, 4, 11);
     const { shapes, params } = toyNet(activation, 3, 4);
     const engine = engineFor(data, shapes, activation);
-    const ev = engine.evaluate(params, true);
+    const ev = engine.evaluate([params], true)[0]!;
     const ours = flat(ev.grad!).map((g) => Math.exp(ev.gradLogScale) * g);
     const textbook = flat(textbookGradient(params, shapes, data.X, data.y, data.n, activation));
     ours.forEach((g, k) => assert.ok(Math.abs(g - textbook[k]!) <= 1e-12 * Math.max(...textbook.map(Math.abs)), `coordinate ${k}`));
 
     // Central differences of the loss itself, coordinate by coordinate.
-    const loss = (p: Params) => Math.exp(engine.evaluate(p, false).logLoss);
+    const loss = (p: Params) => Math.exp(engine.evaluate([p], false)[0]!.logLoss);
     centralDifferences(params, loss, 1e-6).forEach((fd, k) =>
       assert.ok(Math.abs(fd - ours[k]!) <= 1e-7 + 1e-5 * Math.abs(fd), `coordinate ${k}: fd ${fd} vs ${ours[k]}`),
     );
@@ -81,12 +81,12 @@ for (const activation of ['relu', 'sqrelu'] as const) {
     const q = Math.min(...logits.map((f, i) => f[y[i]!]! - Math.max(...f.filter((_, j) => j !== y[i]))));
     const c = (690 / q) ** (1 / D); // smallest margin at cθ ≈ 690: loss ≈ e^-690 ≈ 1e-300
     const theta = scaleParams(params, c);
-    const ev = engine.evaluate(theta, true);
+    const ev = engine.evaluate([theta], true)[0]!;
     const log10Loss = toLog10(ev.logLoss);
     assert.ok(log10Loss < -295 && log10Loss > -310, `log10 loss ${log10Loss}`);
 
     // Oracle: finite differences of the exact log-loss give ∇L / L = e^(s − log L) G.
-    const logLoss = (p: Params) => engine.evaluate(p, false).logLoss;
+    const logLoss = (p: Params) => engine.evaluate([p], false)[0]!.logLoss;
     const rel = Math.exp(ev.gradLogScale - ev.logLoss);
     const ours = flat(ev.grad!).map((g) => rel * g);
     const fd = centralDifferences(theta, logLoss, 1e-6 * Math.max(...flat(theta).map(Math.abs)));
@@ -100,7 +100,7 @@ for (const activation of ['relu', 'sqrelu'] as const) {
     assert.ok(!(cosTextbook > 0.9), `textbook gradient should be wrong here, cos = ${cosTextbook}`);
     // …while at the same θ scaled back to moderate loss the two agree (the oracle itself is sound).
     const moderate = scaleParams(theta, 1 / c);
-    const evm = engine.evaluate(moderate, true);
+    const evm = engine.evaluate([moderate], true)[0]!;
     const tb = flat(textbookGradient(moderate, shapes, data.X, data.y, data.n, activation));
     assert.ok(cosine(flat(evm.grad!), tb) > 1 - 1e-12);
   });

@@ -35,15 +35,15 @@ for (const activation of ['relu', 'sqrelu'] as const) {
     const data = binaryToy(21);
     const { shapes, params } = toyNet(activation, 2, 7, 12, 6, 1);
     const engine = new F64Engine(data, shapes, activation);
-    const ev = engine.evaluate(params, true);
+    const ev = engine.evaluate([params], true)[0]!;
     const grad = ev.grad!.flatMap((w) => Array.from(w, (v) => Math.exp(ev.gradLogScale) * v));
-    const loss = (p: Float64Array[]) => Math.exp(engine.evaluate(p, false).logLoss);
+    const loss = (p: Float64Array[]) => Math.exp(engine.evaluate([p], false)[0]!.logLoss);
     centralDifferences(params, loss, 1e-6).forEach((fd, k) =>
       assert.ok(Math.abs(fd - grad[k]!) <= 1e-7 + 1e-5 * Math.abs(fd), `coordinate ${k}: fd ${fd} vs ${grad[k]}`),
     );
     const D = homogeneityDegree(activation, 2);
     const f = denseForward(params, shapes, data.X, data.n, activation).map((r) => r[0]!);
-    const scaled = engine.evaluate(scaleParams(params, 2.5), false);
+    const scaled = engine.evaluate([scaleParams(params, 2.5)], false)[0]!;
     f.forEach((v, i) => assertClose(scaled.logits[i]!, 2.5 ** D * v, 1e-12, `f(2.5θ) sample ${i}`));
     scaled.margins.forEach((q, i) => assertClose(q, data.y[i]! * 2.5 ** D * f[i]!, 1e-12, `margin ${i}`));
   });
@@ -80,9 +80,9 @@ test('SPEC §5 binary: margins y·f and normalized margins on hand-built weights
     { out: 1, in: 2 },
   ];
   const data = { X: Float64Array.from([3, 0, 0, 1]), y: Int32Array.from([1, -1]), n: 2, d: 2, numClasses: 1 };
-  const relu = new F64Engine(data, shapes, 'relu').evaluate(W, false);
+  const relu = new F64Engine(data, shapes, 'relu').evaluate([W], false)[0]!;
   assert.deepEqual(Array.from(relu.margins), [3, 2]);
-  const sq = new F64Engine(data, shapes, 'sqrelu').evaluate(W, false);
+  const sq = new F64Engine(data, shapes, 'sqrelu').evaluate([W], false)[0]!;
   assert.deepEqual(Array.from(sq.margins), [9, 4]);
   // by hand: ‖θ‖₂² = 1 + 4 + 1 + 1 = 7; max|θ| = 2
   const n = allNorms(W, shapes, [true, false]);

@@ -126,7 +126,7 @@ function withDeadLines(rng: Rng, r: number, c: number, deadRows: number[], deadC
   return M;
 }
 
-test('SPEC §6: more live rows than live columns (dead columns leave the live part tall): both routes match the SVD, silently', () => {
+test('SPEC §6: more live rows than live columns (dead columns leave the live part tall): both routes match the SVD, silently', async () => {
   // The live part is [k, n] with k > n: 6 × 4, 12 × 10 and 20 × 3 (width 512 on 50 digits is the
   // same shape: more hidden units than pixels lit in any of them).
   const rng = new Rng(11);
@@ -138,7 +138,7 @@ test('SPEC §6: more live rows than live columns (dead columns leave the live pa
   for (const { r, c, deadRows, deadCols } of cases) {
     const M = withDeadLines(rng, r, c, deadRows, deadCols);
     for (const method of ['gram', 'svd'] as const) {
-      const { result, stderr } = captureStderr(() => polarFactorExact(M, r, c, method));
+      const { result, stderr } = await captureStderr(() => polarFactorExact(M, r, c, method));
       assert.equal(stderr, '', `${r}x${c} ${method}: nothing on stderr`);
       assert.equal(result.route, method, `${r}x${c}`);
       assert.ok(maxDiff(result.Q, oraclePolar(M, r, c)) < 1e-12, `${r}x${c} ${method} vs SVD: ${maxDiff(result.Q, oraclePolar(M, r, c))}`);

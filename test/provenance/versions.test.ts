@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../../src/config/load.js';
 import { installedVersion, NUMERIC_PACKAGES, versions } from '../../src/provenance.js';
-import { runId } from '../../src/train/train.js';
+import { runId } from '../../src/results/runs.js';
 import { runSweep } from '../../src/sweep/sweep.js';
 import { REPO } from '../cli/helpers.js';
 

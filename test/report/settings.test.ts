@@ -14,7 +14,7 @@ import {
   settleSettings,
   variantLabels,
 } from '../../src/report/settings.js';
-import type { RunSummary } from '../../src/sweep/runOne.js';
+import type { RunSummary } from '../../src/results/summary.js';
 import { runCli } from '../cli/helpers.js';
 import { FIXTURE, cleanup, withEditedSummaries } from '../figures/fixtures.js';
 

@@ -6,15 +6,15 @@ import { after, test } from 'node:test';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { executeOne } from '../helpers.js';
 import { resolveConfig } from '../../src/config/load.js';
 import type { Config, OptimizerName } from '../../src/config/types.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { UsageError } from '../../src/errors.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
-import { runId } from '../../src/train/train.js';
+import { runId } from '../../src/results/runs.js';
 import { gridOf } from '../../src/sweep/grid.js';
 import { mergeComplete, mergeResults } from '../../src/sweep/merge.js';
-import { executeRun } from '../../src/sweep/runOne.js';
 import { sweepStatus } from '../../src/sweep/status.js';
 
 const root = mkdtempSync(join(tmpdir(), 'margin-bench-merge-'));
@@ -27,18 +27,18 @@ const config = (seeds: number[], steps = 10, optimizers: OptimizerName[] = ['ngd
   );
 
 /** A results folder as `run` writes it, without workers: sweep.json plus each run's files. */
-function folder(name: string, cfg: Readonly<Config>): string {
+async function folder(name: string, cfg: Readonly<Config>): Promise<string> {
   const dir = join(root, name);
   const specs = gridOf(cfg);
   writeJsonAtomic(join(dir, 'sweep.json'), { config: cfg, runs: specs.map(runId), grid_runs: specs.length, shard: null, created_at: '' });
   const data = loadDataset(cfg.data);
-  for (const spec of specs) executeRun(cfg, spec, data, dir);
+  for (const spec of specs) await executeOne(cfg, spec, data, dir);
   return dir;
 }
 
 test('folders of the same settings over different seeds merge into one grid', async () => {
-  const a = folder('seeds-0-1', config([0, 1]));
-  const b = folder('seeds-2', config([2]));
+  const a = await folder('seeds-0-1', config([0, 1]));
+  const b = await folder('seeds-2', config([2]));
   const out = join(root, 'merged');
   const r = await mergeResults([a, b], out);
   assert.ok(mergeComplete(r));
@@ -54,7 +54,7 @@ test('folders of the same settings over different seeds merge into one grid', as
 
 test('merge: different settings, --out among the inputs, or no sweep.json are usage errors', async () => {
   const a = join(root, 'seeds-0-1');
-  const longer = folder('longer', config([0], 11));
+  const longer = await folder('longer', config([0], 11));
   const usage = (p: Promise<unknown>, ...parts: string[]) =>
     assert.rejects(p, (e: Error) => e instanceof UsageError && parts.every((x) => e.message.includes(x)), parts.join(' '));
   await usage(mergeResults([a, longer], join(root, 'x')), longer, 'other settings');
@@ -66,8 +66,8 @@ test('merge: different settings, --out among the inputs, or no sweep.json are us
 
 test('a grid the folders do not cover: refused before writing, listing what no folder declared; partial writes an honest sweep.json', async () => {
   // ngd for seeds 0-2, signum for seed 0 only: the united grid is {ngd, signum} × {0, 1, 2}.
-  const a = folder('ngd-0-2', config([0, 1, 2]));
-  const b = folder('signum-0', config([0], 10, ['signum']));
+  const a = await folder('ngd-0-2', config([0, 1, 2]));
+  const b = await folder('signum-0', config([0], 10, ['signum']));
   const out = join(root, 'uncovered');
   await assert.rejects(mergeResults([a, b], out), (e: Error) => {
     assert.ok(e instanceof UsageError);

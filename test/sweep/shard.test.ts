@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import { join } from 'node:path';
 import { loadConfig, resolveConfig } from '../../src/config/load.js';
 import { UsageError } from '../../src/errors.js';
-import { runId, type RunSpec } from '../../src/train/train.js';
+import { runId, type RunSpec } from '../../src/results/runs.js';
 import { runCost, STEP_COST_US } from '../../src/sweep/cost.js';
 import { gridOf } from '../../src/sweep/grid.js';
-import { runHash } from '../../src/sweep/runHash.js';
+import { runHash } from '../../src/results/hash.js';
 import { parseShard, partitionGrid, shardFromEnv, shardOf } from '../../src/sweep/shard.js';
 import { REPO } from '../cli/helpers.js';
 

@@ -6,12 +6,13 @@ import { after, test } from 'node:test';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { executeOne } from '../helpers.js';
 import { resolveConfig } from '../../src/config/load.js';
 import { loadDataset } from '../../src/data/dataset.js';
-import { LOG_COLUMNS, runId } from '../../src/train/train.js';
-import { executeRun, sha256Of } from '../../src/sweep/runOne.js';
-import { runHash } from '../../src/sweep/runHash.js';
-import { removeOrphanTemps, runState } from '../../src/sweep/state.js';
+import { LOG_COLUMNS, runId } from '../../src/results/runs.js';
+import { sha256Of } from '../../src/results/hash.js';
+import { runHash } from '../../src/results/hash.js';
+import { removeOrphanTemps, runState } from '../../src/results/state.js';
 import { runSweep } from '../../src/sweep/sweep.js';
 
 const root = mkdtempSync(join(tmpdir(), 'margin-bench-sweep-'));
@@ -108,14 +109,14 @@ test('a run that goes non-finite is a failed run with its step; the other runs c
   assert.equal(again.failed.length, 1);
 });
 
-test('an exception inside a run is a failed run with the reason and step, and a header-only CSV', () => {
+test('an exception inside a run is a failed run with the reason and step, and a header-only CSV', async () => {
   const config = tiny();
   const data = loadDataset(config.data);
   const dir = join(root, 'exception');
   mkdirSync(dir);
   const spec = { activation: 'relu', optimizer: 'ngd', beta: 0.9, seed: 0 } as const;
   // Weights for one layer where the model has two: the engine throws on the missing layer.
-  const s = executeRun(config, spec, data, dir, { init: [new Float64Array(10 * 784)] });
+  const s = await executeOne(config, spec, data, dir, { init: [new Float64Array(10 * 784)] });
   assert.equal(s.status, 'failed');
   assert.equal(s.failure!.step, 0);
   assert.match(s.failure!.reason, /^exception at step 0: /);
@@ -126,7 +127,7 @@ test('an exception inside a run is a failed run with the reason and step, and a 
   assert.equal(runState(dir, runId(spec), runHash(config, spec)).state, 'failed');
 });
 
-test('run states: complete, failed, stale, partial, missing; orphan temp files of dead writers are removed', () => {
+test('run states: complete, failed, stale, partial, missing; orphan temp files of dead writers are removed', async () => {
   const config = tiny();
   const data = loadDataset(config.data);
   const dir = join(root, 'states');
@@ -135,7 +136,7 @@ test('run states: complete, failed, stale, partial, missing; orphan temp files o
   const id = runId(spec);
   const hash = runHash(config, spec);
   assert.equal(runState(dir, id, hash).state, 'missing');
-  executeRun(config, spec, data, dir);
+  await executeOne(config, spec, data, dir);
   assert.equal(runState(dir, id, hash).state, 'complete');
   assert.equal(runState(dir, id, hash, true).state, 'stale', 'weights asked for, none written');
   assert.equal(runState(dir, id, runHash(tiny({}, 21), spec)).state, 'stale', 'another config');

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { runCost } from '../../src/sweep/cost.js';
 import { gridOf } from '../../src/sweep/grid.js';
 import { shardFromEnv, shardOf } from '../../src/sweep/shard.js';
-import { runId } from '../../src/train/train.js';
+import { runId } from '../../src/results/runs.js';
 import { REPO } from '../cli/helpers.js';
 
 interface Step {

@@ -8,10 +8,11 @@ import { kktAlignments } from '../../src/metrics/alignment.js';
 import { allNorms, NORM_NAMES, resolveMuonLayers } from '../../src/metrics/norms.js';
 import { initParams, layerShapes } from '../../src/model/mlp.js';
 import { OPTIMIZERS } from '../../src/optimizers/families.js';
-import { LOG_COLUMNS, trainRun } from '../../src/train/train.js';
-import { assertClose, engineFor, toyData, toyNet } from '../helpers.js';
 
-test('CSV columns: the SPEC §8 columns first and in order, the issue #6 columns appended', () => {
+import { LOG_COLUMNS } from '../../src/results/runs.js';
+import { assertClose, engineFor, toyData, toyNet, trainOne } from '../helpers.js';
+
+test('CSV columns: the SPEC §8 columns first and in order, the issue #6 columns appended', async () => {
   assert.deepEqual(LOG_COLUMNS.slice(0, 16), [
     'step', 'lr', 'loss', 'log10_loss', 'train_acc', 'qmin', 'margin_l2', 'margin_linf', 'margin_spectral',
     'margin_hybrid', 'cos_m_g', 'cos_to_last', 'norm_l2', 'norm_linf', 'norm_spectral', 'norm_hybrid',
@@ -19,16 +20,16 @@ test('CSV columns: the SPEC §8 columns first and in order, the issue #6 columns
   assert.deepEqual(LOG_COLUMNS.slice(16), ['align_l2', 'align_linf', 'align_spectral', 'align_hybrid', 'angle_prev', 'norm_growth']);
 });
 
-test('align_*, angle_prev and norm_growth in a run follow their definitions', () => {
+test('align_*, angle_prev and norm_growth in a run follow their definitions', async () => {
   const data = toyData(16, 12, 4, 7);
   const { shapes, params } = toyNet('sqrelu', 2, 5);
   const config = resolveConfig({ train: { steps: 60 }, log: { n_log: 10 } }, 'test');
   for (const optimizer of ['muon_adam', 'signum'] as const) {
     const engine = engineFor(data, shapes, 'sqrelu');
-    const r = trainRun(config, { activation: 'sqrelu', optimizer, beta: 0.9, seed: 0 }, engine, shapes, params);
+    const r = await trainOne(config, { activation: 'sqrelu', optimizer, beta: 0.9, seed: 0 }, engine, shapes, params);
     const isMuon = resolveMuonLayers(null, shapes.length);
     // The last row is θ_T = finalParams: recompute from a fresh evaluation.
-    const ev = engine.evaluate(r.finalParams, true);
+    const ev = engine.evaluate([r.finalParams], true)[0]!;
     const expected = kktAlignments(ev.grad, r.finalParams, shapes, isMuon, allNorms(r.finalParams, shapes, isMuon));
     const last = r.rows.at(-1)!;
     for (const n of NORM_NAMES) assert.equal(last[`align_${n}`], expected[n], `align_${n} at T`);
@@ -41,8 +42,8 @@ test('align_*, angle_prev and norm_growth in a run follow their definitions', ()
   }
 });
 
-test('SPEC §9 shrunk (5 digits per class, 200 steps): each alignment column is won by its own family (ReLU, seed 0)', () => {
-  // The full check is scripts/alignment-reference.mjs (10 digits per class, 4000 steps). The order
+test('SPEC §9 shrunk (5 digits per class, 200 steps): each alignment column is won by its own family (ReLU, seed 0)', async () => {
+  // The full check is scripts/alignment-reference.ts (10 digits per class, 4000 steps). The order
   // already holds here, at ~1/40 of the cost. Measured (β 0.9, own family best vs the others' best):
   // l2 0.77 vs 0.63, linf 0.52 vs 0.09, spectral 0.63 vs 0.58, hybrid 0.65 vs 0.28.
   const config = resolveConfig({ data: { n_per_class: 5 }, train: { steps: 200 }, log: { n_log: 1 } }, 'test');
@@ -51,7 +52,7 @@ test('SPEC §9 shrunk (5 digits per class, 200 steps): each alignment column is 
   const init = initParams(shapes, config.model.init_scale, 0);
   const final = new Map<OptimizerName, Record<string, number>>();
   for (const optimizer of config.train.optimizers) {
-    const r = trainRun(config, { activation: 'relu', optimizer, beta: 0.9, seed: 0 }, new F64Engine(data, shapes, 'relu'), shapes, init);
+    const r = await trainOne(config, { activation: 'relu', optimizer, beta: 0.9, seed: 0 }, new F64Engine(data, shapes, 'relu'), shapes, init);
     assert.equal(r.failure, null);
     final.set(optimizer, r.rows.at(-1)!);
   }

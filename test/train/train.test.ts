@@ -3,16 +3,17 @@ import { test } from 'node:test';
 import { resolveConfig } from '../../src/config/load.js';
 import { normOf, resolveMuonLayers } from '../../src/metrics/norms.js';
 import { learningRate, logSteps } from '../../src/train/schedule.js';
-import { LOG_COLUMNS, runId, trainRun } from '../../src/train/train.js';
-import { assertClose, engineFor, toyData, toyNet } from '../helpers.js';
 
-test('SPEC §7: η_t = η_0/(t+1)^a, the first update uses η_0', () => {
+import { LOG_COLUMNS, runId } from '../../src/results/runs.js';
+import { assertClose, engineFor, toyData, toyNet, trainOne } from '../helpers.js';
+
+test('SPEC §7: η_t = η_0/(t+1)^a, the first update uses η_0', async () => {
   assert.equal(learningRate(0.5, 0.75, 0), 0.5);
   assertClose(learningRate(0.5, 0.75, 15), 0.5 / 16 ** 0.75, 1e-15, 'η_15'); // by hand: 16^0.75 = 8
   assert.equal(learningRate(0.5, 0.75, 15), 0.0625);
 });
 
-test('SPEC §8: log points are 0, T and a geometric grid in between', () => {
+test('SPEC §8: log points are 0, T and a geometric grid in between', async () => {
   const steps = logSteps(4000, 40);
   assert.equal(steps[0], 0);
   assert.equal(steps[1], 1);
@@ -26,13 +27,13 @@ test('SPEC §8: log points are 0, T and a geometric grid in between', () => {
   assert.deepEqual(logSteps(5, 1), [0, 1, 5]);
 });
 
-test('a run logs every column at every log point; η_0 = rel × own-family norm of θ_0', () => {
+test('a run logs every column at every log point; η_0 = rel × own-family norm of θ_0', async () => {
   const data = toyData(12, 12, 4, 2);
   const { shapes, params } = toyNet('relu', 2, 3);
   const config = resolveConfig({ train: { steps: 30 }, log: { n_log: 8 } }, 'test');
   for (const optimizer of ['ngd', 'adam', 'muon_signum'] as const) {
     const spec = { activation: 'relu' as const, optimizer, beta: 0.9, seed: 0 };
-    const r = trainRun(config, spec, engineFor(data, shapes, 'relu'), shapes, params);
+    const r = await trainOne(config, spec, engineFor(data, shapes, 'relu'), shapes, params);
     assert.equal(r.failure, null);
     assert.equal(r.stepsCompleted, 30);
     assert.deepEqual(r.rows.map((row) => row.step), logSteps(30, 8));
@@ -56,12 +57,12 @@ test('a run logs every column at every log point; η_0 = rel × own-family norm 
   assert.equal(runId({ activation: 'relu', optimizer: 'muon', beta: 0.9, seed: 3 }), 'relu_muon_b0.9_s3');
 });
 
-test('a run that turns non-finite stops and records the step', () => {
+test('a run that turns non-finite stops and records the step', async () => {
   const data = toyData(12, 12, 4, 2);
   const { shapes, params } = toyNet('sqrelu', 3, 3);
   // η_0 = 1e200 sends the weights to ±1e200; squared ReLU over three layers overflows to ∞.
   const config = resolveConfig({ train: { steps: 50, lr: { eta0: 1e200 } }, log: { n_log: 50 } }, 'test');
-  const r = trainRun(config, { activation: 'sqrelu', optimizer: 'signum', beta: 0, seed: 0 }, engineFor(data, shapes, 'sqrelu'), shapes, params);
+  const r = await trainOne(config, { activation: 'sqrelu', optimizer: 'signum', beta: 0, seed: 0 }, engineFor(data, shapes, 'sqrelu'), shapes, params);
   assert.ok(r.failure, 'expected a failure');
   assert.ok(r.failure.step > 0 && r.failure.step < 50);
   assert.match(r.failure.reason, /non-finite/);

@@ -2,7 +2,9 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsReason } from '../errors.js';
 import { processAlive } from '../io/lock.js';
-import { runFiles, sha256Of, type RunSummary } from './runOne.js';
+import { sha256Of } from './hash.js';
+import { runFiles } from './runs.js';
+import { parseSummary, type RunSummary } from './summary.js';
 
 /**
  * Where one run of a sweep stands in a results folder:
@@ -37,15 +39,9 @@ export function runState(dir: string, id: string, hash: string, needWeights = fa
     const any = [names.csv, names.initWeights, names.finalWeights].some((f) => existsSync(join(dir, f)));
     return any ? { state: 'partial', summary: null, detail: 'no summary' } : { state: 'missing', summary: null, detail: 'no files' };
   }
-  let summary: RunSummary;
-  try {
-    summary = JSON.parse(text) as RunSummary;
-  } catch {
-    return { state: 'corrupt', summary: null, detail: `${names.json} is not valid JSON (truncated or edited?)` };
-  }
-  if (typeof summary !== 'object' || summary === null || typeof summary.status !== 'string') {
-    return { state: 'corrupt', summary: null, detail: `${names.json} is not a run summary` };
-  }
+  const read = parseSummary(text);
+  if (!read.ok) return { state: 'corrupt', summary: null, detail: `${names.json} is ${read.reason}` };
+  const { summary } = read;
   if (summary.run_hash !== hash) {
     return { state: 'stale', summary, detail: 'made with another config (run_hash differs)' };
   }

@@ -1,30 +1,31 @@
 #!/usr/bin/env node
 // Accuracy and speed of the TF.js device polar factor (src/engine/tfjs/polar.ts: quintic then cubic
 // Newton–Schulz in float32) against the exact host route (polarFactorExact, float64), on Gaussian
-// matrices and on the real momentum of W_1 along a Muon run (SPEC §9 data, width 300). Asserts nothing.
+// matrices and on the real momentum of W_1 along a Muon run (docs/science.md §9 data, width 300). Asserts nothing.
 //
-//   npx tsc -p tsconfig.json && node scripts/tfjs-polar-accuracy.mjs [--backend wasm]
-import { DEFAULTS } from '../dist/config/defaults.js';
-import { loadDataset } from '../dist/data/dataset.js';
-import { F64_FACTORY } from '../dist/engine/create.js';
-import { loadBackend } from '../dist/engine/tfjs/backends.js';
-import { devicePolarFactor } from '../dist/engine/tfjs/polar.js';
-import { initParams, layerShapes } from '../dist/model/mlp.js';
-import { thinSvd } from '../dist/numerics/linalg.js';
-import { polarFactorExact, polarFactorNewtonSchulz } from '../dist/optimizers/polar.js';
-import { Optimizer } from '../dist/optimizers/registry.js';
-import { Rng } from '../dist/rng.js';
+//   node --import tsx scripts/tfjs-polar-accuracy.ts [--backend wasm]
+import { DEFAULTS } from '../src/config/defaults.js';
+import { loadDataset } from '../src/data/dataset.js';
+import { loadBackend } from '../src/engine/tfjs/backends.js';
+import { devicePolarFactor } from '../src/engine/tfjs/polar.js';
+import { initParams, layerShapes } from '../src/model/mlp.js';
+import { thinSvd } from '../src/numerics/linalg.js';
+import { polarFactorExact, polarFactorNewtonSchulz } from '../src/optimizers/polar.js';
+import { Optimizer } from '../src/optimizers/registry.js';
+import { Rng } from '../src/rng.js';
+import type { ConcreteBackend } from '../src/engine/tfjs/backends.js';
+import { F64Engine } from '../src/engine/f64.js';
+import { flag } from './flags.js';
 
-const args = process.argv.slice(2);
-const backend = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : 'wasm';
+const backend = flag('--backend', 'wasm') as ConcreteBackend;
 const { tf } = await loadBackend(backend);
-const maxDiff = (a, b) => a.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k])), 0);
-const fro = (a) => Math.sqrt(a.reduce((m, v) => m + v * v, 0));
-const relF = (a, b) => fro(a.map((v, k) => v - b[k])) / fro(b);
+const maxDiff = (a: Float64Array, b: Float64Array) => a.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k]!)), 0);
+const fro = (a: Float64Array) => Math.sqrt(a.reduce((m, v) => m + v * v, 0));
+const relF = (a: Float64Array, b: Float64Array) => fro(a.map((v, k) => v - b[k]!)) / fro(b);
 
 console.log(`device polar on tfjs-${backend} against the exact host polar`);
 const rng = new Rng(3);
-for (const [r, c] of [[60, 140], [300, 784], [784, 2048]]) {
+for (const [r, c] of [[60, 140], [300, 784], [784, 2048]] as const) {
   const M = Float64Array.from({ length: r * c }, () => rng.normal());
   let t = performance.now();
   const exact = polarFactorExact(M, r, c).Q;
@@ -41,13 +42,13 @@ const width = 300;
 const data = loadDataset(DEFAULTS.data);
 const shapes = layerShapes({ inputDim: 784, width, outputDim: 10, depth: 2 });
 const params = initParams(shapes, 0.3, 0);
-const engine = F64_FACTORY.create(data, shapes, 'relu');
+const engine = new F64Engine(data, shapes, 'relu');
 const opt = new Optimizer({ name: 'muon', beta: 0.9, beta2: 0.95, polar: 'exact', isMuon: [true, false], shapes });
 for (let t = 0; t < 200; t++) {
-  const ev = engine.evaluate(params, true);
-  const { direction } = opt.step(ev.grad, ev.gradLogScale);
+  const ev = engine.evaluate([params], true)[0]!;
+  const { direction } = opt.step(ev.grad!, ev.gradLogScale);
   if ([1, 10, 50, 200].includes(t + 1)) {
-    const M = opt.momentum.values[0];
+    const M = opt.momentum.values[0]!;
     const exact = polarFactorExact(M, width, 784).Q;
     const d = devicePolarFactor(tf, M, width, 784);
     const s = thinSvd(M, width, 784).s;
@@ -58,6 +59,6 @@ for (let t = 0; t < 200; t++) {
   }
   const eta = (0.1 * 3) / (t + 1) ** 0.75;
   params.forEach((w, l) => {
-    for (let k = 0; k < w.length; k++) w[k] -= eta * direction[l][k];
+    for (let k = 0; k < w.length; k++) w[k]! -= eta * direction[l]![k]!;
   });
 }

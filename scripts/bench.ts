@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: speed and memory of the float64 engine on the SPEC §9 setup (100 digits, depth 2,
+// `npm run bench`: speed and memory of the float64 engine on the docs/science.md §9 setup (100 digits, depth 2,
 // width 50). Prints figures; asserts nothing (machines are shared and noisy: medians are quoted).
 //
 //   npm run bench                  per-step medians for the six optimizers + peak memory of one run,
@@ -8,57 +8,53 @@
 //   npm run bench -- --grid-seeds 10            the whole 240-run grid (no extrapolation)
 //   npm run bench -- --grid-only --jobs 4       only the grid section, on 4 worker threads
 //   npm run bench -- --engine tfjs              ms/step of the TF.js engine on every usable backend beside
-//                                               the float64 engine: SPEC §9 and a wide net (width 2048)
+//                                               the float64 engine: docs/science.md §9 and a wide net (width 2048)
 //
-// Runs the compiled library in dist/ (what `npx margin-bench` runs), built by `npm run bench`.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, resolveConfig } from '../dist/config/load.js';
-import { loadDataset } from '../dist/data/dataset.js';
-import { F64_FACTORY, loadEngineFactory } from '../dist/engine/create.js';
-import { initParams, layerShapes } from '../dist/model/mlp.js';
-import { runSweep } from '../dist/sweep/sweep.js';
-import { trainRun } from '../dist/train/train.js';
+import { loadConfig, resolveConfig } from '../src/config/load.js';
+import { loadDataset } from '../src/data/dataset.js';
+import { F64_FACTORY, loadEngineFactory } from '../src/engine/create.js';
+import { initParams, layerShapes } from '../src/model/mlp.js';
+import { runSweep } from '../src/sweep/sweep.js';
+import { trainRuns } from '../src/train/train.js';
+import { flag, median } from './flags.js';
+import type { Activation, OptimizerName } from '../src/config/types.js';
+import type { EngineFactory } from '../src/engine/create.js';
+import type { Evaluation } from '../src/engine/types.js';
 
-const OPTIMIZERS = ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam'];
+const OPTIMIZERS: OptimizerName[] = ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam'];
 const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 
-/** One training run of the SPEC §9 setup, seed 0; returns ms per update, time spent on log points excluded. */
-function timeRun(optimizer, activation, steps, nLog) {
+/** One training run of the docs/science.md §9 setup, seed 0; returns ms per update, time spent on log points excluded. */
+async function timeRun(optimizer: OptimizerName, activation: Activation, steps: number, nLog: number): Promise<number> {
   const config = resolveConfig({ train: { steps, optimizers: [optimizer], betas: [0.9] }, log: { n_log: nLog } }, 'bench');
   const data = loadDataset(config.data);
   const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2 });
   const engine = F64_FACTORY.create(data, shapes, activation);
   const init = initParams(shapes, config.model.init_scale, 0);
-  const result = trainRun(config, { activation, optimizer, beta: 0.9, seed: 0 }, engine, shapes, init);
-  return ((result.wallTimeS - result.logTimeS) * 1000) / steps;
+  const [result] = await trainRuns(config, [{ activation, optimizer, beta: 0.9, seed: 0 }], engine, shapes, [init]);
+  return ((result!.wallTimeS - result!.logTimeS) * 1000) / steps;
 }
 
 /** The same run's wall time per step, log points included. */
-function timeFullRun(optimizer, activation, steps, nLog) {
+async function timeFullRun(optimizer: OptimizerName, activation: Activation, steps: number, nLog: number) {
   const config = resolveConfig({ train: { steps, optimizers: [optimizer], betas: [0.9] }, log: { n_log: nLog } }, 'bench');
   const data = loadDataset(config.data);
   const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2 });
-  const result = trainRun(config, { activation, optimizer, beta: 0.9, seed: 0 }, F64_FACTORY.create(data, shapes, activation), shapes, initParams(shapes, config.model.init_scale, 0));
-  return { msPerStep: (result.wallTimeS * 1000) / steps, logShare: result.logTimeS / result.wallTimeS };
+  const [result] = await trainRuns(config, [{ activation, optimizer, beta: 0.9, seed: 0 }], F64_FACTORY.create(data, shapes, activation), shapes, [initParams(shapes, config.model.init_scale, 0)]);
+  return { msPerStep: (result!.wallTimeS * 1000) / steps, logShare: result!.logTimeS / result!.wallTimeS };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+
 
 if (args[0] === '--child') {
   // A full 4000-step run with the default 40 log points, in its own process, for peak memory.
-  const { msPerStep, logShare } = timeFullRun(args[1], args[2] ?? 'relu', 4000, 40);
+  const { msPerStep, logShare } = await timeFullRun(args[1] as OptimizerName, (args[2] ?? 'relu') as Activation, 4000, 40);
   process.stdout.write(JSON.stringify({ msPerStep, logShare, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');
   process.exit(0);
 }
@@ -80,13 +76,14 @@ const repeats = Number(flag('--repeats', 5));
 const steps = Number(flag('--steps', 500));
 console.log(`margin-bench bench — ${new Date().toISOString().slice(0, 10)}, node ${process.versions.node}, ` +
   `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
-console.log(`SPEC §9 setup (100 digits, 784-50-10, β = 0.9); ms per training step = median of ${repeats} runs of ${steps} steps (time spent on log points excluded)\n`);
+console.log(`docs/science.md §9 setup (100 digits, 784-50-10, β = 0.9); ms per training step = median of ${repeats} runs of ${steps} steps (time spent on log points excluded)\n`);
 console.log('optimizer     relu ms/step   sqrelu ms/step   (min … max over repeats)');
 for (const optimizer of OPTIMIZERS) {
   const cols = [];
-  for (const activation of ['relu', 'sqrelu']) {
-    timeRun(optimizer, activation, 50, 1); // warm-up: JIT
-    const xs = Array.from({ length: repeats }, () => timeRun(optimizer, activation, steps, 1));
+  for (const activation of ['relu', 'sqrelu'] as const) {
+    await timeRun(optimizer, activation, 50, 1); // warm-up: JIT
+    const xs: number[] = [];
+    for (let r = 0; r < repeats; r++) xs.push(await timeRun(optimizer, activation, steps, 1));
     cols.push(`${median(xs).toFixed(3).padStart(8)} (${Math.min(...xs).toFixed(2)}…${Math.max(...xs).toFixed(2)})`);
   }
   console.log(`${optimizer.padEnd(12)} ${cols.join('   ')}`);
@@ -95,7 +92,7 @@ for (const optimizer of OPTIMIZERS) {
 console.log('\nOne full run (4000 steps, 40 log points) in a fresh process: wall time per step and peak RSS');
 const self = fileURLToPath(import.meta.url);
 for (const optimizer of ['ngd', 'muon']) {
-  const child = spawnSync(process.execPath, [self, '--child', optimizer, 'relu'], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [...process.execArgv, self, '--child', optimizer, 'relu'], { encoding: 'utf8' });
   if (child.status !== 0) {
     console.log(`${optimizer}: child failed: ${child.stderr.trim().split('\n').pop()}`);
     continue;
@@ -120,7 +117,7 @@ async function gridSection() {
   const config = loadConfig(fileURLToPath(new URL('../configs/figure1.yaml', import.meta.url)), [`train.seeds=[${seeds.join(',')}]`]);
   const fullRuns = 240;
   const out = mkdtempSync(join(tmpdir(), 'margin-bench-grid-'));
-  const rss = [];
+  const rss: number[] = [];
   console.log(`\nThe paper grid (configs/figure1.yaml, 4000 steps/run) at --jobs ${jobs}, seeds 0-${gridSeeds - 1} of 0-9`);
   try {
     const result = await runSweep(config, out, {
@@ -130,20 +127,20 @@ async function gridSection() {
     });
     const runs = result.ran.length;
     const wall = result.wallTimeS;
-    const fmt = (s) => `${Math.floor(s / 60)} min ${(s % 60).toFixed(0).padStart(2, '0')} s`;
+    const fmt = (s: number) => `${Math.floor(s / 60)} min ${(s % 60).toFixed(0).padStart(2, '0')} s`;
     console.log(`${runs} runs (${result.failed.length} failed) on ${result.jobs} worker threads: wall time ${fmt(wall)} (${wall.toFixed(1)} s)`);
     if (runs === fullRuns) console.log(`the whole ${fullRuns}-run grid: ${fmt(wall)} (measured)`);
     else console.log(`the whole ${fullRuns}-run grid: ${fmt((wall * fullRuns) / runs)} (EXTRAPOLATED ×${(fullRuns / runs).toFixed(2)} from ${runs} runs, not measured)`);
 
-    // PyTorch float64, one thread per run, same setup (issue #4's figures, measured on a 2-core machine).
-    const pytorch = { ngd: 0.7, signum: 0.8, adam: 1.5, muon: 2.3, muon_signum: 2.3, muon_adam: 2.3 };
-    console.log(`\nms/step inside the sweep (median over its runs; ${result.jobs} runs side by side)   PyTorch float64, 1 thread (issue #4)`);
+    // PyTorch float64, one thread per run, same setup (docs/performance.md, measured on a 2-core machine).
+    const pytorch: Record<OptimizerName, number> = { ngd: 0.7, signum: 0.8, adam: 1.5, muon: 2.3, muon_signum: 2.3, muon_adam: 2.3 };
+    console.log(`\nms/step inside the sweep (median over its runs; ${result.jobs} runs side by side)   PyTorch float64, 1 thread (docs/performance.md)`);
     for (const optimizer of OPTIMIZERS) {
       const xs = result.summaries.filter((s) => s.run.optimizer === optimizer && s.status === 'ok').map((s) => s.ms_per_step);
       if (xs.length === 0) continue;
       console.log(`${optimizer.padEnd(12)} ${median(xs).toFixed(3).padStart(8)} (${Math.min(...xs).toFixed(2)}…${Math.max(...xs).toFixed(2)}, ${xs.length} runs)   ${pytorch[optimizer].toFixed(1)}`);
     }
-    const at = (f) => rss[Math.min(rss.length - 1, Math.max(0, Math.round(f * rss.length) - 1))];
+    const at = (f: number) => rss[Math.min(rss.length - 1, Math.max(0, Math.round(f * rss.length) - 1))]!;
     console.log(`\nprocess RSS (main + ${result.jobs} workers) after run 1: ${at(0).toFixed(0)} MB, ` +
       `after 25%: ${at(0.25).toFixed(0)} MB, 50%: ${at(0.5).toFixed(0)} MB, 100%: ${at(1).toFixed(0)} MB; ` +
       `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
@@ -154,53 +151,47 @@ async function gridSection() {
 
 /**
  * `--engine tfjs`: ms per training step of the float64 engine and of the TF.js engine on each
- * backend that `engines` finds usable here, on the SPEC §9 setup (784-50-10) and on a wide net
+ * backend that `engines` finds usable here, on the docs/science.md §9 setup (784-50-10) and on a wide net
  * (784-2048-10), same 100 digits. A step is what trainRun does between log points: evaluate,
  * optimizer step (the engine's device polar where it has one, as in trainRun), update. It is timed
  * by this loop rather than by trainRun because a log point at width 2048 costs seconds of SVDs.
  * Median of --repeats runs (after one warm-up step in each).
  */
 async function tfjsSection() {
-  const { Optimizer } = await import('../dist/optimizers/registry.js');
-  const { probeBackends } = await import('../dist/engine/tfjs/backends.js');
+  const { Optimizer } = await import('../src/optimizers/registry.js');
+  const { probeBackends } = await import('../src/engine/tfjs/backends.js');
   const usable = (await probeBackends()).filter((r) => r.status === 'usable').map((r) => r.name);
-  const engines = [['f64-cpu', F64_FACTORY]];
+  const engines: [string, EngineFactory][] = [['f64-cpu', F64_FACTORY]];
   for (const backend of usable) engines.push([`tfjs-${backend}`, await loadEngineFactory({ engine: 'tfjs', backend })]);
   const repeats = Number(flag('--repeats', 3));
   const setups = [
-    { label: 'SPEC §9: 100 digits, 784-50-10', width: 50, steps: Number(flag('--steps', 200)) },
+    { label: 'docs/science.md §9: 100 digits, 784-50-10', width: 50, steps: Number(flag('--steps', 200)) },
     { label: 'wide: 100 digits, 784-2048-10', width: 2048, steps: Number(flag('--wide-steps', 5)) },
   ];
-  const optimizers = ['ngd', 'adam', 'muon'];
+  const optimizers: OptimizerName[] = ['ngd', 'adam', 'muon'];
   const config = resolveConfig({}, 'bench');
   const data = loadDataset(config.data);
 
-  const timeSteps = async (factory, width, optimizer, steps) => {
+  const timeSteps = async (factory: EngineFactory, width: number, optimizer: OptimizerName, steps: number): Promise<number> => {
     const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2 });
     const params = initParams(shapes, config.model.init_scale, 0);
     const engine = factory.create(data, shapes, 'relu');
     const opt = new Optimizer({
       name: optimizer, beta: 0.9, beta2: 0.95, polar: 'exact', isMuon: [true, false], shapes,
-      polarOverride: engine.polarFactor ? (M, r, c) => engine.polarFactor(M, r, c) : undefined,
+      polarOverride: engine.polarFactor ? (M: Float64Array, r: number, c: number) => engine.polarFactor!(M, r, c) : undefined,
     });
-    const update = (ev, t) => {
-      const { direction } = opt.step(ev.grad, ev.gradLogScale);
+    const update = (ev: Evaluation, t: number) => {
+      const { direction } = opt.step(ev.grad!, ev.gradLogScale);
       const eta = 0.01 / (t + 1) ** 0.75;
       params.forEach((w, l) => {
-        for (let k = 0; k < w.length; k++) w[k] -= eta * direction[l][k];
+        for (let k = 0; k < w.length; k++) w[k]! -= eta * direction[l]![k]!;
       });
     };
     try {
-      // webgpu in Node reads back only with `await data()` (engine.asyncOnly); the others stay synchronous.
-      if (engine.asyncOnly) {
-        update(await engine.evaluateAsync(params, true), 0); // warm-up (compiles the shaders)
-        const started = performance.now();
-        for (let t = 1; t <= steps; t++) update(await engine.evaluateAsync(params, true), t);
-        return (performance.now() - started) / steps;
-      }
-      update(engine.evaluate(params, true), 0); // warm-up
+      // webgpu in Node answers with a promise; the others at once (await takes both).
+      update((await engine.evaluate([params], true))[0]!, 0); // warm-up (compiles the shaders)
       const started = performance.now();
-      for (let t = 1; t <= steps; t++) update(engine.evaluate(params, true), t);
+      for (let t = 1; t <= steps; t++) update((await engine.evaluate([params], true))[0]!, t);
       return (performance.now() - started) / steps;
     } finally {
       engine.dispose?.();
@@ -226,36 +217,31 @@ async function tfjsSection() {
     console.log('');
   }
 
-  // Batched seeds (src/engine/tfjs/batched.ts): one evaluation (forward + backward) of S seeds'
-  // parameters in one call against S separate calls; what batching changes is only this part.
-  const { BatchedTfjsEngine } = await import('../dist/engine/tfjs/batched.js');
-  const { BACKEND_INFO, loadBackend } = await import('../dist/engine/tfjs/backends.js');
-  console.log('batched seeds: ms per evaluation (forward + backward) of S parameter sets, median of 5');
-  for (const backend of usable) {
-    if (!BACKEND_INFO[backend].syncReadback) {
-      console.log(`tfjs-${backend}: skipped (BatchedTfjsEngine reads back synchronously, which ${backend} cannot in Node)`);
-      continue;
-    }
-    const runtime = await loadBackend(backend);
-    for (const [width, S] of [[50, 10], [2048, 4]]) {
+  // Batched runs: one evaluation (forward + backward) of S runs' parameters in one call against S
+  // separate calls; what batching changes is only this part.
+  console.log('batched runs: ms per evaluation (forward + backward) of S parameter sets, median of 5');
+  for (const [name, factory] of engines.filter(([n]) => n !== 'f64-cpu')) {
+    for (const [width, S] of [[50, 10], [2048, 4]] as const) {
       const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2 });
       const sets = Array.from({ length: S }, (_, s) => initParams(shapes, config.model.init_scale, s));
-      const batched = new BatchedTfjsEngine(runtime, data, shapes, 'relu');
-      const single = engines.find(([name]) => name === `tfjs-${backend}`)[1].create(data, shapes, 'relu');
+      const engine = factory.create(data, shapes, 'relu');
       const reps = width > 500 ? 3 : 20;
-      const time = (f) => {
-        f();
-        return median(Array.from({ length: 5 }, () => {
+      const time = async (f: () => Promise<unknown>) => {
+        await f();
+        const xs: number[] = [];
+        for (let k = 0; k < 5; k++) {
           const t = performance.now();
-          for (let r = 0; r < reps; r++) f();
-          return (performance.now() - t) / reps;
-        }));
+          for (let r = 0; r < reps; r++) await f();
+          xs.push((performance.now() - t) / reps);
+        }
+        return median(xs);
       };
-      const tb = time(() => batched.evaluateMany(sets, true));
-      const ts = time(() => sets.forEach((p) => single.evaluate(p, true)));
-      console.log(`tfjs-${backend}, 784-${width}-10, S = ${S}: batched ${tb.toFixed(2)} ms, ${S} separate calls ${ts.toFixed(2)} ms (×${(ts / tb).toFixed(2)})`);
-      batched.dispose();
-      single.dispose();
+      const tb = await time(async () => engine.evaluate(sets, true));
+      const ts = await time(async () => {
+        for (const p of sets) await engine.evaluate([p], true);
+      });
+      console.log(`${name}, 784-${width}-10, S = ${S}: batched ${tb.toFixed(2)} ms, ${S} separate calls ${ts.toFixed(2)} ms (×${(ts / tb).toFixed(2)})`);
+      engine.dispose?.();
     }
   }
 }

@@ -1,8 +1,8 @@
-// The one place that turns kernels.wat into bytes (build-wasm.mjs and the kernel test share it).
+// The one place that turns kernels.wat into bytes (build-wasm.ts and the kernel test share it).
 import wabtFactory from 'wabt';
 
 /** WebAssembly text → binary, with the SIMD feature, validated. */
-export async function assembleKernels(watText) {
+export async function assembleKernels(watText: string): Promise<Uint8Array> {
   const wabt = await wabtFactory();
   const module = wabt.parseWat('kernels.wat', watText, { simd: true });
   try {

@@ -1,6 +1,7 @@
 import { configHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import type { RunSpec } from '../train/train.js';
+import { createHash } from 'node:crypto';
+import type { RunSpec } from './runs.js';
 
 /**
  * The identity of one run: sha256 (hex) of its spec plus every part of the resolved config that
@@ -33,3 +34,6 @@ export function sharedSettings(config: Readonly<Config>): unknown {
   const engineKeys = { ...(engine === 'f64' ? {} : { engine, backend }), ...(batch_runs > 1 ? { batch_runs } : {}) };
   return { ...rest, model: modelRest, train: { ...trainRest, ...engineKeys } };
 }
+
+/** sha256 (hex) of bytes or text: the CSV hash a summary records, and what a resumed sweep or a merge checks. */
+export const sha256Of = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { ACTIVATIONS, OPTIMIZER_NAMES, type Config } from '../config/types.js';
+import { NORM_NAMES } from '../optimizers/families.js';
+
+/**
+ * The JSON summary written beside each run's CSV (docs/science.md §8): one schema, used by the
+ * writer (src/sweep/runOne.ts, whose object must satisfy it) and by every reader (status, merge,
+ * resume, figures, tables), so that a file that does not match is reported the same way everywhere.
+ *
+ * Fields that older versions did not write are optional; fields this schema does not know are
+ * carried along untouched (a newer summary read by an older reader still loads). JSON has no NaN:
+ * a NaN written (a log value not defined at that point) reads back as null.
+ */
+
+const finite = z.number();
+const nullableNumber = z.number().nullable();
+
+export const RunSummarySchema = z.looseObject({
+  id: z.string(),
+  run: z.looseObject({
+    activation: z.enum(ACTIVATIONS),
+    optimizer: z.enum(OPTIMIZER_NAMES),
+    beta: finite,
+    seed: z.int().min(0),
+    family: z.enum(NORM_NAMES),
+  }),
+  status: z.enum(['ok', 'failed']),
+  failure: z.object({ step: z.int(), reason: z.string() }).nullable(),
+  /** The last CSV row (NaN → null). */
+  final: z.record(z.string(), nullableNumber).nullable(),
+  steps_completed: z.int().min(0),
+  /** NaN (null in the file) when the run threw before computing it. */
+  eta0: nullableNumber,
+  own_norm_init: nullableNumber,
+  homogeneity_degree: z.int().min(1),
+  data: z.looseObject({ source: z.unknown(), n: z.int().min(1), classes: z.array(z.int()), indices: z.array(z.int()) }),
+  /** The resolved config the run was made with (validated when it was loaded). */
+  config: z.custom<Readonly<Config>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { error: 'expected the resolved config' }),
+  config_hash: z.string(),
+  /** The run's identity (src/results/hash.ts): a rerun skips the run when it matches. */
+  run_hash: z.string().optional(),
+  /** sha256 (hex) of the CSV as written: a resumed sweep or a merge checks the file against it. */
+  csv_sha256: z.string().optional(),
+  engine: z.string(),
+  wall_time_s: finite,
+  ms_per_step: finite,
+  started_at: z.string(),
+  finished_at: z.string(),
+  versions: z.record(z.string(), z.string().nullable()),
+  git_commit: z.string().nullable(),
+  files: z.looseObject({ csv: z.string(), init_weights: z.string().optional(), final_weights: z.string().optional() }),
+});
+
+/** A summary as read back. */
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+export type SummaryRead = { ok: true; summary: RunSummary } | { ok: false; reason: string };
+
+/**
+ * A summary file's text, parsed and checked: the summary, or why it is not one (not JSON, or the
+ * first key that does not match, e.g. `run.seed: expected int`).
+ */
+export function parseSummary(text: string): SummaryRead {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'not valid JSON (truncated or edited?)' };
+  }
+  const result = RunSummarySchema.safeParse(raw);
+  if (result.success) return { ok: true, summary: result.data };
+  const issue = result.error.issues[0]!;
+  const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  return { ok: false, reason: `not a run summary: ${key}: ${issue.message}` };
+}
