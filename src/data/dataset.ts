@@ -32,9 +32,9 @@ export function loadPool(cfg: DataConfig): DigitPool {
 }
 
 /**
- * The training set, SPEC §2: `cfg.indices` if given, else `n_per_class` digits of each class
+ * The training set, docs/science.md §2: `cfg.indices` if given, else `n_per_class` digits of each class
  * drawn with `data_seed`; label = position of the digit in `cfg.classes` (task 'digits'), or
- * y = +1 for an odd digit and −1 for an even one (task 'parity', SPEC §2 binary variant). Pixels stay as read,
+ * y = +1 for an odd digit and −1 for an even one (task 'parity', docs/science.md §2 binary variant). Pixels stay as read,
  * in [0, 1]: no centering, since a shift would break homogeneity. Pass `pool` to reuse a loaded source.
  */
 export function loadDataset(cfg: DataConfig, pool?: DigitPool): Dataset {
@@ -62,7 +62,7 @@ export function loadDataset(cfg: DataConfig, pool?: DigitPool): Dataset {
 }
 
 /**
- * SPEC §2 subset: one Rng(seed) stream; for each class in `classes` order, shuffle that class's
+ * docs/science.md §2 subset: one Rng(seed) stream; for each class in `classes` order, shuffle that class's
  * global indices (ascending before the shuffle), keep the first `nPerClass`, sort them. Rows
  * come out grouped by class. `'all'` keeps every digit of the class, in index order.
  */

@@ -103,7 +103,7 @@ export interface FetchedFile {
 }
 
 /**
- * Download the MNIST `.gz` files into `to`, SPEC §2 (full MNIST). Each file goes to `<name>.part`,
+ * Download the MNIST `.gz` files into `to`, docs/science.md §2 (full MNIST). Each file goes to `<name>.part`,
  * resumed with an HTTP Range request when a part is already there (from an earlier run or a
  * dropped connection), and is renamed to `<name>` only once its SHA-256 matches. A present file
  * with the right digest is skipped.

@@ -19,7 +19,7 @@ export const IDX_FILES: Record<IdxSplit, { images: string; labels: string }> = {
 };
 
 /**
- * One split of full MNIST from a local folder, SPEC §2: global index = position in the IDX
+ * One split of full MNIST from a local folder, docs/science.md §2: global index = position in the IDX
  * file, pixels / 255. Image and label counts must agree.
  */
 export function readIdxSplit(folder: string, split: IdxSplit): DigitPool {

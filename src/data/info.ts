@@ -14,7 +14,7 @@ export interface IdxFileInfo {
   pinned: string | null;
 }
 
-/** What `run` would read for one split (SPEC §2): the files it picks, digits per class. */
+/** What `run` would read for one split (docs/science.md §2): the files it picks, digits per class. */
 export interface SplitInfo {
   split: IdxSplit;
   /** Names of the images and labels files read; null when one is missing. */

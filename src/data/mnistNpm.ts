@@ -23,7 +23,7 @@ export function mnistNpmDigitsDir(): string {
 let memo: DigitPool | null = null;
 
 /**
- * The 10,000 embedded digits, SPEC §2: global index = position in the concatenation of
+ * The 10,000 embedded digits, docs/science.md §2: global index = position in the concatenation of
  * 0.json, 1.json, …, 9.json; pixels as stored (already in [0, 1]). Parsed once per process;
  * the arrays are shared by every caller, so treat them as read-only.
  */

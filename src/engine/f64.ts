@@ -68,7 +68,7 @@ export function toSparse(X: Float64Array, n: number, d: number): SparseInput {
   return { n, d, rowStart, rowCol, rowVal, colStart, colRow, colVal, activePixels };
 }
 
-/** σ(z) in place, keeping what backward needs: σ'(z) for each unit (SPEC §3). */
+/** σ(z) in place, keeping what backward needs: σ'(z) for each unit (docs/science.md §3). */
 function activateInPlace(z: Float64Array, deriv: Float64Array, activation: Activation): void {
   if (activation === 'relu') {
     for (let k = 0; k < z.length; k++) {

@@ -9,7 +9,7 @@ export interface Evaluation {
   logits: Float64Array;
   /** Natural log of the mean training loss, exact at any loss. */
   logLoss: number;
-  /** Sample margins q_i (SPEC §5). */
+  /** Sample margins q_i (docs/science.md §5). */
   margins: Float64Array;
   /** Gradient direction G per layer, max|G| = 1 over all layers; the gradient is e^gradLogScale · G. */
   grad: Params | null;

@@ -8,7 +8,7 @@ import { ALIGN_COLUMNS, hasAlignment, type ResultSet } from './load.js';
 import { figureSpec, type Panel } from './specs.js';
 import { ACTIVATION_LABEL, NORM_LABEL } from './style.js';
 
-/** SPEC §10: the optimizers of each figure, in legend order. */
+/** docs/science.md §10: the optimizers of each figure, in legend order. */
 export const FIGURE1_OPTIMIZERS: readonly OptimizerName[] = ['ngd', 'signum', 'muon', 'muon_signum'];
 export const FIGURE2_OPTIMIZERS: readonly OptimizerName[] = ['adam', 'muon_adam', 'signum', 'muon_signum'];
 

@@ -69,7 +69,7 @@ function readSummaryFile(path: string): RunSummary {
 }
 
 /**
- * Parse one run CSV (SPEC §8) with a real CSV parser: a header, then one row of numbers per log
+ * Parse one run CSV (docs/science.md §8) with a real CSV parser: a header, then one row of numbers per log
  * point. Errors name the file and the 1-based line: missing columns, a row with the wrong number
  * of fields (a truncated file), a cell that is not a number, no rows at all.
  */

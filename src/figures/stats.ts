@@ -1,5 +1,5 @@
 /**
- * The statistics the figures and tables report (SPEC §9: "10 seeds with 95% confidence bands"):
+ * The statistics the figures and tables report (docs/science.md §9: "10 seeds with 95% confidence bands"):
  * mean, sample standard deviation, and Student-t confidence intervals over seeds.
  */
 

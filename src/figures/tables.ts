@@ -7,7 +7,7 @@ import { describeDiffs } from '../report/settings.js';
 import { ACTIVATION_LABEL, NORM_LABEL, NORM_LATEX } from './style.js';
 
 /**
- * SPEC §10 table, two ways: the final normalized margins, and the margins at a common loss level
+ * docs/science.md §10 table, two ways: the final normalized margins, and the margins at a common loss level
  * that every run of the (activation, β) group reached: the lowest loss of its least-trained run,
  * each run read at its first passage of that level (src/figures/align.ts). Both come with the
  * diagonal verdict, paired by seed (src/report/finalTable.ts).
@@ -218,7 +218,7 @@ function markdownBlock(r: ReportTable): string {
 /** The whole report as Markdown: both tables for every (activation, β), verdicts, notes. */
 export function tablesMarkdown(tables: ReportTables, notes: readonly string[]): string {
   const out = [
-    '# Normalized margins (SPEC §10)',
+    '# Normalized margins (docs/science.md §10)',
     '',
     'Mean ± standard deviation over seeds; **bold** = the largest mean in its column. γ_N = q_min / N(θ)^D.',
     '',
@@ -269,7 +269,7 @@ function latexBlock(r: ReportTable): string {
 /** The report as LaTeX tabulars (needs \usepackage{booktabs}); bold = column best. */
 export function tablesLatex(tables: ReportTables, notes: readonly string[]): string {
   const out = [
-    '% Normalized margins (margin-bench; SPEC §10): mean $\\pm$ std over seeds, bold = column best.',
+    '% Normalized margins (margin-bench; docs/science.md §10): mean $\\pm$ std over seeds, bold = column best.',
     '% Verdict: weakest own-family member minus best other optimizer, paired by seed, 95% Student-t CI.',
     '% Needs \\usepackage{booktabs}.',
     ...(tables.mixed ? [`% Mixed settings: ${tables.mixed}`] : []),

@@ -2,7 +2,7 @@ import type { LayerShape, Params } from '../model/mlp.js';
 import { dualNormOf, l2Norm, NORM_NAMES, type NormName } from './norms.js';
 
 /**
- * The theorem's own test (issue #6): is θ at a KKT point of min N(θ) s.t. q_i(θ) ≥ 1?
+ * The theorem's own test (docs/science.md §8.2): is θ at a KKT point of min N(θ) s.t. q_i(θ) ≥ 1?
  *
  * At a KKT point some non-negative combination v = Σ λ_i ∇q_i lies in the subdifferential of N at
  * θ, i.e. ⟨v, θ⟩ = N*(v) · N(θ) (Hölder with equality). The negative loss gradient g = −∇L is such a
@@ -11,15 +11,15 @@ import { dualNormOf, l2Norm, NORM_NAMES, type NormName } from './norms.js';
  *   align_N(θ) = ⟨g, θ⟩ / (N*(g) · N(θ)) ∈ [−1, 1]
  *
  * is 1 exactly when g is in the normal cone of N's ball at θ, and tends to 1 along a run whose
- * direction converges to a KKT point for N (N* the dual norm, SPEC §5). By Euler's identity
+ * direction converges to a KKT point for N (N* the dual norm, docs/science.md §5). By Euler's identity
  * ⟨g, θ⟩ = (D/n) Σ_i Σ_{j≠y_i} p_ij (f_{y_i} − f_j), positive once every sample is classified.
  *
  * It is invariant to rescaling g and θ, so the engine's scale-free direction G (gradient e^s · G,
- * max|G| = 1, SPEC §4) gives it exactly at any loss: align_N = ⟨−G, θ⟩ / (N*(G) · N(θ)).
+ * max|G| = 1, docs/science.md §4) gives it exactly at any loss: align_N = ⟨−G, θ⟩ / (N*(G) · N(θ)).
  */
 
 /**
- * SPEC §5 dual norms of one gradient for all four norms at once. The dual of a max over layers is
+ * docs/science.md §5 dual norms of one gradient for all four norms at once. The dual of a max over layers is
  * the sum of the layer duals, so each layer's nuclear norm (one SVD: the expensive part, tens of
  * ms for W_1 [50, 784]) is computed once and shared by `spectral` and `hybrid`. Each layer's dual
  * comes from `dualNormOf` on that layer alone; a test checks the sums against `dualNormOf` on θ.

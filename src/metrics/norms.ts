@@ -5,7 +5,7 @@ import type { NormName } from '../optimizers/families.js';
 
 export { NORM_NAMES, type NormName } from '../optimizers/families.js';
 
-/** SPEC §5: Muon layers default to every layer but the output layer. */
+/** docs/science.md §5: Muon layers default to every layer but the output layer. */
 export function resolveMuonLayers(muonLayers: readonly number[] | null, depth: number): boolean[] {
   const isMuon = new Array<boolean>(depth).fill(false);
   if (muonLayers === null) for (let l = 0; l < depth - 1; l++) isMuon[l] = true;
@@ -28,14 +28,14 @@ function sumAbs(w: Float64Array): number {
   return s;
 }
 
-/** SPEC §5 `l2`: Euclidean norm of all parameters flattened together. */
+/** docs/science.md §5 `l2`: Euclidean norm of all parameters flattened together. */
 export function l2Norm(params: Params): number {
   let sq = 0;
   for (const w of params) for (let k = 0; k < w.length; k++) sq += w[k]! * w[k]!;
   return Math.sqrt(sq);
 }
 
-/** SPEC §5 `linf`: largest |entry| of any layer. */
+/** docs/science.md §5 `linf`: largest |entry| of any layer. */
 export function linfNorm(params: Params): number {
   return Math.max(...params.map(maxAbs));
 }
@@ -43,19 +43,19 @@ export function linfNorm(params: Params): number {
 // σ_max needs a Gram matrix in a kernel arena: `gram` is one sized for the layers (a caller that
 // asks often, like the training loop, holds one); without it, each call sets one up.
 
-/** SPEC §5 `spectral`: max over layers of σ_max(W_l). */
+/** docs/science.md §5 `spectral`: max over layers of σ_max(W_l). */
 export function spectralNorm(params: Params, shapes: LayerShape[], gram = new GramWorkspace(shapes)): number {
   return Math.max(...params.map((w, l) => spectralNormOf(w, shapes[l]!.out, shapes[l]!.in, gram)));
 }
 
-/** SPEC §5 `hybrid`: max(max over Muon layers of σ_max, max over the others of max|W_l|). */
+/** docs/science.md §5 `hybrid`: max(max over Muon layers of σ_max, max over the others of max|W_l|). */
 export function hybridNorm(params: Params, shapes: LayerShape[], isMuon: boolean[], gram = new GramWorkspace(shapes)): number {
   return Math.max(
     ...params.map((w, l) => (isMuon[l] ? spectralNormOf(w, shapes[l]!.out, shapes[l]!.in, gram) : maxAbs(w))),
   );
 }
 
-/** SPEC §5: all four norms of θ. */
+/** docs/science.md §5: all four norms of θ. */
 export function allNorms(params: Params, shapes: LayerShape[], isMuon: boolean[], gram = new GramWorkspace(shapes)): Record<NormName, number> {
   const sigma = params.map((w, l) => spectralNormOf(w, shapes[l]!.out, shapes[l]!.in, gram));
   const linf = params.map(maxAbs);
@@ -67,7 +67,7 @@ export function allNorms(params: Params, shapes: LayerShape[], isMuon: boolean[]
   };
 }
 
-/** SPEC §5: the norm N(θ) by name. */
+/** docs/science.md §5: the norm N(θ) by name. */
 export function normOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[], gram?: GramWorkspace): number {
   switch (name) {
     case 'l2':
@@ -82,7 +82,7 @@ export function normOf(name: NormName, params: Params, shapes: LayerShape[], isM
 }
 
 /**
- * SPEC §5 dual norms: ℓ2 → ℓ2; ℓ∞ → ℓ1; spectral → Σ_l ‖W_l‖_* (nuclear); hybrid → Σ nuclear over
+ * docs/science.md §5 dual norms: ℓ2 → ℓ2; ℓ∞ → ℓ1; spectral → Σ_l ‖W_l‖_* (nuclear); hybrid → Σ nuclear over
  * Muon layers + Σ ℓ1 over the others. The dual of a max over layers is the sum of the layer duals.
  */
 export function dualNormOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[]): number {

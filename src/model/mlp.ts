@@ -2,7 +2,7 @@ import type { Activation, ModelConfig } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../rng.js';
 
-/** Shape of one weight matrix W_l: [out, in], stored row-major (SPEC §3). */
+/** Shape of one weight matrix W_l: [out, in], stored row-major (docs/science.md §3). */
 export interface LayerShape {
   out: number;
   in: number;
@@ -44,7 +44,7 @@ export function homogeneityDegree(activation: Activation, depth: number): number
   return activation === 'relu' ? depth : 2 ** depth - 1;
 }
 
-/** SPEC §3: W_l ~ N(0, s²/fan_in) entrywise, layers in order, row-major, one stream from `seed`. */
+/** docs/science.md §3: W_l ~ N(0, s²/fan_in) entrywise, layers in order, row-major, one stream from `seed`. */
 export function initParams(shapes: LayerShape[], initScale: number, seed: number): Params {
   const rng = new Rng(seed);
   return shapes.map(({ out, in: fanIn }) => {

@@ -1,5 +1,5 @@
 /**
- * SPEC §4: softmax cross-entropy and its gradient with respect to the logits, in the log domain.
+ * docs/science.md §4: softmax cross-entropy and its gradient with respect to the logits, in the log domain.
  *
  * The experiment drives the loss to 1e-200 and below. The textbook gradient p_y − 1 rounds to 0
  * once p_y rounds to 1 (loss ≲ 1e-16) and the direction is lost. Here everything is computed from
@@ -37,16 +37,16 @@ function logSumExpOf(values: Float64Array, n: number): number {
 }
 
 export interface LogLossResult {
-  /** Natural log of the mean loss, exact at any loss (SPEC §4). */
+  /** Natural log of the mean loss, exact at any loss (docs/science.md §4). */
   logLoss: number;
   /** Per-sample a_i = log Σ_{j≠y} exp(f_ij − f_iy): the loss of sample i is softplus(a_i). */
   logOddsAgainst: Float64Array;
-  /** Sample margins q_i = f_iy − max_{j≠y} f_ij (SPEC §5). */
+  /** Sample margins q_i = f_iy − max_{j≠y} f_ij (docs/science.md §5). */
   margins: Float64Array;
 }
 
 /**
- * SPEC §4: mean softmax cross-entropy in the log domain, and (if `gradOut` is given) its gradient
+ * docs/science.md §4: mean softmax cross-entropy in the log domain, and (if `gradOut` is given) its gradient
  * with respect to the logits as e^s · G, max|G| = 1; returns s (−∞ if the gradient is exactly 0).
  * logits: [n, C] row-major; labels: [n] in 0..C−1; gradOut: [n, C], overwritten with G.
  */
@@ -109,8 +109,8 @@ export function toLog10(logLoss: number): number {
 }
 
 /**
- * SPEC §4 binary form: mean logistic loss log(1 + e^{−y f}) over outputs f [n] and labels y = ±1,
- * in the log domain. With q_i = y_i f_i (the sample margin, SPEC §5):
+ * docs/science.md §4 binary form: mean logistic loss log(1 + e^{−y f}) over outputs f [n] and labels y = ±1,
+ * in the log domain. With q_i = y_i f_i (the sample margin, docs/science.md §5):
  *   loss_i = softplus(−q_i),   ∂loss_i/∂f_i = −y_i σ(−q_i) = −y_i exp(−q_i − softplus(−q_i)),
  * so the gradient keeps its direction at any loss, as in the multiclass case.
  */

@@ -2,7 +2,7 @@ import type { F64Block, KernelArena } from '../numerics/wasm/kernels.js';
 import { polarFactorExact, polarFactorNewtonSchulz, type PolarWorkspace } from './polar.js';
 
 /**
- * SPEC §6: the update directions D(m), one pure function per rule. Each is the steepest-descent
+ * docs/science.md §6: the update directions D(m), one pure function per rule. Each is the steepest-descent
  * direction of its norm and a unit step in it. They are invariant to a positive rescaling of m,
  * so they take the normalized buffer values directly. The elementwise rules run in the kernels
  * of the arena that holds their blocks (src/numerics/wasm/kernels.wat).
@@ -23,7 +23,7 @@ export function signDirection(arena: KernelArena, m: F64Block, out: F64Block): v
 /**
  * Adam without ε: D = m̂ / √v̂ with m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t), t counting from 1.
  * m = e^mLog · mHat, √v = e^rLog · rHat (see scaled.ts). A coordinate whose gradient has been
- * exactly 0 so far has r = 0 (and m = 0): ε-free Adam's 0/0, defined as 0 (SPEC §6).
+ * exactly 0 so far has r = 0 (and m = 0): ε-free Adam's 0/0, defined as 0 (docs/science.md §6).
  */
 export function adamDirection(
   arena: KernelArena,

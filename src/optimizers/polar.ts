@@ -2,7 +2,7 @@ import { checkFits, gramOfRowsIn, leftSingular, shapeBounds, symmetricEigen, tra
 import { f64s, i32s, KernelArena, type Blocks } from '../numerics/wasm/kernels.js';
 
 /**
- * SPEC §6: the polar factor U Vᵀ of a matrix M = U Σ Vᵀ, the update direction of spectral descent
+ * docs/science.md §6: the polar factor U Vᵀ of a matrix M = U Σ Vᵀ, the update direction of spectral descent
  * and Muon. Singular values below POLAR_RANK_CUTOFF · σ_max are dropped (their directions get no
  * step), so a rank-deficient M gives a partial isometry.
  */
@@ -16,11 +16,11 @@ export const POLAR_RANK_CUTOFF = 1e-10;
  * told from zero there. The momentum matrices of these networks are rank deficient in exactly that
  * way (the output layer's rows sum to zero because softmax gradients do; hidden layers lose a
  * direction later in training): their spectra show a clean gap, singular values ≥ 1e-4 σ_max and
- * then one at 1e-16 (measured on the SPEC §9 runs). So the Gram route
+ * then one at 1e-16 (measured on the docs/science.md §9 runs). So the Gram route
  *   - keeps eigenvalues ≥ GRAM_TRUSTED · λ_max (σ ≥ 1e-5 σ_max), where it is accurate,
  *   - treats eigenvalues ≤ GRAM_NOISE · λ_max (σ ≤ 3e-7 σ_max) as exact zeros,
- * and hands anything in between to a full SVD, which resolves singular values down to the SPEC
- * cutoff. The one thing it does NOT do: a true singular value between 1e-10 and 3e-7 σ_max that
+ * and hands anything in between to a full SVD, which resolves singular values down to the
+ * cutoff of docs/science.md §6. The one thing it does NOT do: a true singular value between 1e-10 and 3e-7 σ_max that
  * sits in the noise band is dropped instead of stepped on. `polar: svd` always takes the SVD.
  */
 const GRAM_TRUSTED = 1e-10;
@@ -85,7 +85,7 @@ export class PolarWorkspace {
 }
 
 /**
- * SPEC §6: exact polar factor of M [r, c] (row-major); reports which route computed it.
+ * docs/science.md §6: exact polar factor of M [r, c] (row-major); reports which route computed it.
  * method 'gram' tries the Gram route first (see above); 'svd' always factors M itself. `workspace`:
  * one sized for at least this shape (a one-off one by default).
  */
@@ -187,7 +187,7 @@ function inverseRootFactors(lambda: Float64Array, V: Float64Array, keepFrom: num
  * (its n × k factor is never formed), then U Vᵀ = Σ_kept u_e u_eᵀ M / σ_e. Each σ_e and u_e is
  * accurate to ε σ_max in absolute terms, so a kept direction with σ_e ≥ 1e-10 σ_max carries a
  * relative error of at most ~ε σ_max/σ_e ≤ 1e-6, and the dropped ones are exactly those below the
- * SPEC cutoff. Returned as the spectrum of M Mᵀ (λ = σ², eigenvectors u_e) for inverseRootFactors.
+ * docs/science.md §6 cutoff. Returned as the spectrum of M Mᵀ (λ = σ², eigenvectors u_e) for inverseRootFactors.
  */
 function svdSpectrum(M: Float64Array, k: number, c: number): { values: Float64Array; vectors: Float64Array; keepFrom: number } {
   const { s, U } = leftSingular(M, k, c);
@@ -202,7 +202,7 @@ const NS_C = 2.0315;
 const NS_STEPS = 5;
 
 /**
- * SPEC §6: Muon's usual approximation of the polar factor: 5 steps of the quintic
+ * docs/science.md §6: Muon's usual approximation of the polar factor: 5 steps of the quintic
  * X ← a X + (b A + c A²) X, A = X Xᵀ, from X = M / ‖M‖_F. It does NOT produce U Vᵀ: the
  * coefficients trade convergence for speed, and singular values land roughly in [0.7, 1.2]; it is
  * also known to stall short of the spectral max-margin. An option, never the default.

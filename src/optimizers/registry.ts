@@ -14,7 +14,7 @@ export interface OptimizerSettings {
   beta2: number;
   polar: PolarMethod;
   /**
-   * The engine's own polar factor (a TF.js device route for large layers, SPEC §6), tried before
+   * The engine's own polar factor (a TF.js device route for large layers, docs/science.md §6), tried before
    * `polar` on every polar layer; null from it means "use the host route".
    */
   polarOverride?: ((M: Float64Array, r: number, c: number) => Float64Array | null) | undefined;
@@ -25,7 +25,7 @@ export interface OptimizerSettings {
 export interface StepResult {
   /** D(m_t), per layer. */
   direction: Params;
-  /** cos(m_t, g_t): how far the buffer the step uses is from the current gradient (SPEC §8); NaN unless asked for. */
+  /** cos(m_t, g_t): how far the buffer the step uses is from the current gradient (docs/science.md §8); NaN unless asked for. */
   cosMomentumGrad: number;
 }
 
@@ -75,7 +75,7 @@ export class Optimizer {
     this.polar = polarShapes.length > 0 ? new PolarWorkspace(polarShapes) : null;
   }
 
-  /** SPEC §7: θ ← θ − η D(m_t) in place, with the direction of the last step (in the kernel). */
+  /** docs/science.md §7: θ ← θ − η D(m_t) in place, with the direction of the last step (in the kernel). */
   descend(params: Params, eta: number): void {
     params.forEach((w, l) => {
       const theta = this.theta[l]!;
@@ -95,7 +95,7 @@ export class Optimizer {
     return this.rms;
   }
 
-  /** Feed g_t = e^gradLogScale · grad; returns D(m_t) (SPEC §6). The returned arrays are reused. */
+  /** Feed g_t = e^gradLogScale · grad; returns D(m_t) (docs/science.md §6). The returned arrays are reused. */
   step(grad: Params, gradLogScale: number, wantCosine = false): StepResult {
     this.t += 1;
     const { arena } = this;

@@ -2,7 +2,7 @@ import type { Params } from '../model/mlp.js';
 import type { F64Block, KernelArena } from '../numerics/wasm/kernels.js';
 
 /**
- * SPEC §4: a list of tensors stored as e^logScale · values with max|values| kept in [1/2, 2] (or all
+ * docs/science.md §4: a list of tensors stored as e^logScale · values with max|values| kept in [1/2, 2] (or all
  * zero and logScale = −∞). Gradients shrink with the loss to 1e-200 and below; momentum mixes gradients of
  * different steps, so its buffers must carry their scale in the log too or they underflow.
  */
@@ -55,7 +55,7 @@ function commonScale(logA: number, logB: number): { ref: number; ca: number; cb:
 }
 
 /**
- * SPEC §6: the momentum EMA m ← β m + (1 − β) g, in scaled form: both terms are brought to the
+ * docs/science.md §6: the momentum EMA m ← β m + (1 − β) g, in scaled form: both terms are brought to the
  * larger of their two log-scales before adding, so neither underflows against the other. `grad`
  * holds g's normalized values in blocks of the same arena (KernelArena.ema does the pass).
  */
@@ -68,7 +68,7 @@ export function emaInto(arena: KernelArena, buf: Scaled, beta: number, grad: F64
 }
 
 /**
- * SPEC §6: Adam's second moment v ← β2 v + (1 − β2) g², kept as its square root r = √v in scaled
+ * docs/science.md §6: Adam's second moment v ← β2 v + (1 − β2) g², kept as its square root r = √v in scaled
  * form. r has the dynamic range of m and g (v has twice it, and would underflow where m does not),
  * and the update is a per-coordinate hypot: √(β2 r² + (1 − β2) g²), computed without squaring
  * either term, as big·√(1 + (small/big)²), so that nothing below 1e-154 is lost

@@ -61,7 +61,7 @@ export interface PairedVerdict {
   agree: number;
 }
 
-/** Normalized margins of one (activation, β) group: optimizer × norm (SPEC §10 table). */
+/** Normalized margins of one (activation, β) group: optimizer × norm (docs/science.md §10 table). */
 export interface MarginTable {
   activation: Activation;
   beta: number;
@@ -75,7 +75,7 @@ export interface MarginTable {
   paired: Record<NormName, PairedVerdict>;
 }
 
-/** SPEC §1: the optimizers whose implicit bias maximizes the margin in `norm`. */
+/** docs/science.md §1: the optimizers whose implicit bias maximizes the margin in `norm`. */
 export function familyOf(norm: NormName): OptimizerName[] {
   return OPTIMIZER_NAMES.filter((o) => OPTIMIZERS[o].family === norm);
 }
@@ -101,7 +101,7 @@ export function pairedVerdict(norm: NormName, rows: readonly TableRow[], cells: 
 }
 
 /**
- * SPEC §1, §10: group samples by (activation, β), average each row's margins over seeds (a row is
+ * docs/science.md §1, §10: group samples by (activation, β), average each row's margins over seeds (a row is
  * an optimizer, or an optimizer and settings label), find each norm's winner and judge the
  * diagonal paired by seed. Groups keep the order they first appear in; rows follow the registry
  * order (ngd, signum, adam, muon, muon_signum, muon_adam).

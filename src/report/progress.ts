@@ -30,7 +30,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /**
- * Work done, weighted by expected cost (a Muon run counts for ~2.5 Adam runs), including the part
+ * Work done, weighted by expected cost (src/sweep/cost.ts: a Muon run counts for several Adam runs), including the part
  * of the runs under way, and the ETA that follows from the rate so far.
  */
 class Tally {

@@ -2,13 +2,12 @@ import type { Config, OptimizerName } from '../config/types.js';
 import type { RunSpec } from '../results/runs.js';
 
 /**
- * Expected cost of one training step, in microseconds, on the SPEC §9 setup (100 digits,
+ * Expected cost of one training step, in microseconds, on the docs/science.md §9 setup (100 digits,
  * 784-50-10, float64 engine, one core). Static on purpose: shards must come out the same on every
  * machine, so they cannot depend on timings taken there. Only the ratios matter (they balance
- * shards and weight the ETA). From `npm run bench` on a 2-core machine (README "Speed"), per
- * step inside the whole 240-run grid at `--jobs 2`, log points included: ngd, signum and Adam
- * 0.69–0.77 ms, their direction rules cheap next to the forward/backward pass; the Muon family
- * 2.58–2.74 ms, for the exact polar factor of each hidden layer.
+ * shards and weight the ETA). The figures are the per-step medians that `npm run bench` measured
+ * inside the whole 240-run grid at `--jobs 2`, log points included (docs/performance.md): the
+ * Muon family costs more for the exact polar factor of each hidden layer.
  */
 export const STEP_COST_US: Readonly<Record<OptimizerName, number>> = {
   ngd: 720,
@@ -19,7 +18,7 @@ export const STEP_COST_US: Readonly<Record<OptimizerName, number>> = {
   muon_adam: 2740,
 };
 
-/** `polar: svd` runs an SVD of W_1's momentum every step (~9 ms against the Gram route's ~1.8 ms): a Muon step costs ~4× more. */
+/** `polar: svd` runs an SVD of W_1's momentum every step instead of the Gram route's eigendecomposition: a Muon step costs about this many times more (docs/performance.md). */
 const SVD_FACTOR = 4;
 
 /** Expected cost of a run, in the units of STEP_COST_US × steps (an integer, so sums are exact). */

@@ -17,7 +17,7 @@ export interface RunResult {
   initialParams: Params;
   finalParams: Params;
   eta0: number;
-  /** The optimizer's own family norm of θ_0 (SPEC §7). */
+  /** The optimizer's own family norm of θ_0 (docs/science.md §7). */
   ownNormInit: number;
   family: NormName;
   degree: number;

@@ -1,5 +1,5 @@
 // End-to-end tests of `margin-bench run`: the real smoke config, shrunk (STYLE "Tests"), run through
-// the CLI in a child process; checks the files it writes (SPEC §8), exit codes and error lines
+// the CLI in a child process; checks the files it writes (docs/science.md §8), exit codes and error lines
 // (STYLE "CLI manners"), and the weights files of --save-weights / train.init_from.
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -108,7 +108,7 @@ test('smoke: run configs/smoke.yaml shrunk writes one CSV + JSON per run, the sw
     assert.equal(new Set(s.data.indices).size, 100);
     assert.equal(s.data.n, 100);
     assert.ok(typeof s.eta0 === 'number' && s.eta0 > 0, `${id}: eta0 ${s.eta0}`);
-    assert.equal(s.eta0, resolved.train.lr.rel * s.own_norm_init); // SPEC §7: η_0 = rel · ‖θ_0‖ (own family)
+    assert.equal(s.eta0, resolved.train.lr.rel * s.own_norm_init); // docs/science.md §7: η_0 = rel · ‖θ_0‖ (own family)
     rows.forEach((r) => assert.equal(r.lr, learningRate(s.eta0, resolved.train.lr.decay, r.step), `${id} step ${r.step}: lr`));
     assert.ok(typeof s.engine === 'string' && s.engine.length > 0, `${id}: engine`);
     assert.equal(s.versions['margin-bench'], PACKAGE_VERSION);

@@ -55,7 +55,7 @@ test('default subset: 10 per class, grouped by class, rows copied unchanged from
   }
 });
 
-test('the draw follows SPEC §2 step by step', () => {
+test('the draw follows docs/science.md §2 step by step', () => {
   // Reference written straight from the spec text, with the same Rng.
   const { digits } = readMnistNpm();
   const classes = [4, 0, 9];

@@ -40,7 +40,7 @@ test('pixels lie in [0, 1], are not binarized, and no image is blank', () => {
   }
 });
 
-test('global index = position in the concatenation of 0.json … 9.json (SPEC §2)', () => {
+test('global index = position in the concatenation of 0.json … 9.json (docs/science.md §2)', () => {
   const pool = readMnistNpm();
   const row = (g: number) => [...pool.images.subarray(g * 784, (g + 1) * 784)];
   // Index 1000 is the last 0, index 1001 the first 1.

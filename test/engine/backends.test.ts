@@ -59,7 +59,7 @@ test('CLI: --backend of a missing backend exits 2 with one line and writes nothi
 
 test('run hash: f64 runs keep the hash they had before train.engine existed; engine and backend change it for tfjs', () => {
   const { engine: _e, backend: _b, batch_runs: _r, ...trainBefore } = DEFAULTS.train;
-  // What sharedSettings hashed before issue #8 (src/sweep/runHash.ts at 45a2d00).
+  // What sharedSettings hashed before the tfjs engine existed (src/sweep/runHash.ts at 45a2d00).
   const { name: _n, model, ...rest } = DEFAULTS;
   const { activations: _a, ...modelRest } = model;
   const { optimizers: _o, betas: _bs, seeds: _s, ...trainRest } = trainBefore;

@@ -32,7 +32,7 @@ const pool = loadPool(DEFAULTS.data);
 // ---------------------------------------------------------------------------------------------
 // The oracle: the textbook network, plain loops over Float64Array, ordinary float64 softmax.
 
-/** σ and σ' of SPEC §3. */
+/** σ and σ' of docs/science.md §3. */
 const act = (a: Activation, z: number) => (z > 0 ? (a === 'relu' ? z : z * z) : 0);
 const actDeriv = (a: Activation, z: number) => (z > 0 ? (a === 'relu' ? 1 : 2 * z) : 0);
 
@@ -129,7 +129,7 @@ function sigmaMax(W: Float64Array, r: number, c: number): number {
   return Math.sqrt(Math.max(0, ...new EigenvalueDecomposition(G, { assumeSymmetric: true }).realEigenvalues));
 }
 
-/** SPEC §5: the four norms of θ, by their definitions. */
+/** docs/science.md §5: the four norms of θ, by their definitions. */
 function textbookNorms(params: Params, shapes: LayerShape[], isMuon: boolean[]): Record<'l2' | 'linf' | 'spectral' | 'hybrid', number> {
   let sq = 0;
   let linf = 0;

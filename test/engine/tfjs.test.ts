@@ -84,7 +84,7 @@ test('tfjs-wasm: at a loss of ~1e-300 (float32 holds none of it) the direction a
   }
 });
 
-/** SPEC §9 data (100 digits, 784-50-10) with a short run. */
+/** docs/science.md §9 data (100 digits, 784-50-10) with a short run. */
 function spec9(steps: number, patch: Partial<Config['train']> = {}): Config {
   return { ...DEFAULTS, train: { ...DEFAULTS.train, steps, ...patch }, log: { n_log: 10 } };
 }
@@ -108,7 +108,7 @@ test('tfjs-wasm: 200 steps of ngd and muon from the same initial weights end at 
   }
 });
 
-test('tfjs-wasm: the diagonal holds on a small config run entirely on the TF.js engine (SPEC §1)', async () => {
+test('tfjs-wasm: the diagonal holds on a small config run entirely on the TF.js engine (docs/science.md §1)', async () => {
   // configs/smoke.yaml at 300 steps and lr.rel 0.3 (the test/fixtures/smoke300 setting, where the
   // float64 engine shows the diagonal on all 3 seeds): ReLU, β 0.9, one optimizer of each family, seed 0.
   const tfjs = await tfjsFactory('wasm');

@@ -34,7 +34,7 @@ function withSpectrum(rng: Rng, r: number, c: number, s: number[]): Float64Array
 
 const maxDiff = (a: Float64Array, b: Float64Array) => a.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k]!)), 0);
 
-test('SPEC §6: the device polar (quintic then cubic Newton–Schulz, float32) converges to U Vᵀ, unlike 5 quintic steps', async () => {
+test('docs/science.md §6: the device polar (quintic then cubic Newton–Schulz, float32) converges to U Vᵀ, unlike 5 quintic steps', async () => {
   const { tf } = await loadBackend('wasm');
   const rng = new Rng(3);
   const before = tf.memory().numTensors;

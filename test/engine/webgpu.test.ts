@@ -10,7 +10,7 @@ import { shapesFor } from '../../src/model/mlp.js';
 import { assertMarginsClose, toyData, toyNet, trainOne } from '../helpers.js';
 
 // The webgpu backend against the float64 engine. It needs the optional packages (never in
-// package.json) and a WebGPU adapter; on a machine without a GPU, lavapipe (README "TF.js engine")
+// package.json) and a WebGPU adapter; on a machine without a GPU, lavapipe (docs/engines.md)
 // gives one. Everywhere else (CI) these tests skip, saying why.
 let factory: EngineFactory | null = null;
 let skip: string | false = false;
@@ -46,7 +46,7 @@ test('tfjs-webgpu: gradient direction, its log-scale and the loss equal the floa
   }
 });
 
-test('tfjs-webgpu: 200 steps of ngd and muon (SPEC §9 data) end at the float64 margins (1e-3 relative)', { skip }, async () => {
+test('tfjs-webgpu: 200 steps of ngd and muon (docs/science.md §9 data) end at the float64 margins (1e-3 relative)', { skip }, async () => {
   const config: Config = { ...DEFAULTS, train: { ...DEFAULTS.train, steps: 200 }, log: { n_log: 10 } };
   const data = loadDataset(config.data);
   const shapes = shapesFor(config.model, data);

@@ -13,7 +13,7 @@ import { FIXTURE, cleanup, swapOptimizers, withoutRuns } from './fixtures.js';
 after(cleanup);
 
 const NORMS = ['l2', 'linf', 'spectral', 'hybrid'];
-// SPEC §1, typed out again rather than imported.
+// docs/science.md §1, typed out again rather than imported.
 const FAMILY: Record<string, string> = { ngd: 'l2', signum: 'linf', adam: 'linf', muon: 'spectral', muon_signum: 'hybrid', muon_adam: 'hybrid' };
 // R: qt(0.975, df) for df = 1, 2.
 const T975: Record<number, number> = { 1: 12.706204736, 2: 4.30265273 };

@@ -13,7 +13,7 @@ const shapes = [
 ];
 const params = [Float64Array.from([1, 1, 1, 1]), Float64Array.from([3, -4])];
 
-test('SPEC §5: the four norms on hand-built weights', () => {
+test('docs/science.md §5: the four norms on hand-built weights', () => {
   const isMuon = resolveMuonLayers(null, 2); // default: all but the output layer
   assert.deepEqual(isMuon, [true, false]);
   const n = allNorms(params, shapes, isMuon);
@@ -24,7 +24,7 @@ test('SPEC §5: the four norms on hand-built weights', () => {
   assertClose(allNorms(params, shapes, [false, true]).hybrid, 5, 1e-14, 'hybrid, other muon layers');
 });
 
-test('SPEC §5: dual norms on hand-built weights', () => {
+test('docs/science.md §5: dual norms on hand-built weights', () => {
   const isMuon = [true, false];
   assertClose(dualNormOf('l2', params, shapes, isMuon), Math.sqrt(29), 1e-15, 'l2*');
   assert.equal(dualNormOf('linf', params, shapes, isMuon), 11); // ℓ1: 4 + 7
@@ -32,7 +32,7 @@ test('SPEC §5: dual norms on hand-built weights', () => {
   assertClose(dualNormOf('hybrid', params, shapes, isMuon), 9, 1e-12, 'hybrid*'); // nuclear(W_1) + ℓ1(W_2)
 });
 
-test('SPEC §5: sample margins and normalized margins on a hand-built network', () => {
+test('docs/science.md §5: sample margins and normalized margins on a hand-built network', () => {
   // W_1 = diag(2, 1), W_2 = I; x_1 = (1, 0) label 0, x_2 = (0, 3) label 1.
   const W = [Float64Array.from([2, 0, 0, 1]), Float64Array.from([1, 0, 0, 1])];
   const s = [
@@ -57,7 +57,7 @@ test('SPEC §5: sample margins and normalized margins on a hand-built network', 
   assertClose(normalizedMargin(q, allNorms(scaled, s, [true, false]).spectral, 3), normalizedMargin(4, n.spectral, 3), 1e-14, 'scale invariance');
 });
 
-test('SPEC §5: the spectral norm is exact for weights of any size (no overflow when squared)', () => {
+test('docs/science.md §5: the spectral norm is exact for weights of any size (no overflow when squared)', () => {
   for (const c of [1e-200, 1, 1e80, 1e200]) {
     const scaled = params.map((w) => w.map((v) => v * c));
     assertClose(allNorms(scaled, shapes, [true, false]).spectral, 5 * c, 1e-14, `spectral at scale ${c}`);

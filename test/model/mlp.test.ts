@@ -5,7 +5,7 @@ import { assertClose, denseForward, engineFor, scaleParams, toyData, toyNet } fr
 
 for (const activation of ['relu', 'sqrelu'] as const) {
   for (const depth of [2, 3]) {
-    test(`SPEC §3: f(cθ) = c^D f(θ) for ${activation}, depth ${depth}`, () => {
+    test(`docs/science.md §3: f(cθ) = c^D f(θ) for ${activation}, depth ${depth}`, () => {
       const D = homogeneityDegree(activation, depth);
       // by hand: ReLU adds one per layer (D = L); squared ReLU doubles then adds one (2^L − 1)
       assert.equal(D, activation === 'relu' ? depth : 2 ** depth - 1);
@@ -32,7 +32,7 @@ test('the engine computes the same logits as a textbook dense forward pass', () 
   }
 });
 
-test('SPEC §3 init: W_l ~ N(0, s²/fan_in), seeded, shapes [out, in]', () => {
+test('docs/science.md §3 init: W_l ~ N(0, s²/fan_in), seeded, shapes [out, in]', () => {
   const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2 });
   assert.deepEqual(shapes, [{ out: 50, in: 784 }, { out: 10, in: 50 }]);
   const a = initParams(shapes, 0.3, 7);

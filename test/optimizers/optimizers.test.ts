@@ -28,7 +28,7 @@ function normalized(g: Params): { G: Params; logScale: number } {
 const dot = (a: Params, b: Params) => a.reduce((s, w, l) => s + w.reduce((t, v, k) => t + v * b[l]![k]!, 0), 0);
 
 for (const name of OPTIMIZER_NAMES) {
-  test(`SPEC §6: ${name} makes a unit step in its own norm along the steepest-descent direction`, () => {
+  test(`docs/science.md §6: ${name} makes a unit step in its own norm along the steepest-descent direction`, () => {
     const rng = new Rng(3);
     const family = OPTIMIZERS[name].family;
     for (let trial = 0; trial < 5; trial++) {
@@ -43,7 +43,7 @@ for (const name of OPTIMIZER_NAMES) {
   });
 }
 
-/** Plain float64 optimizer, straight from SPEC §6: the oracle for the scaled states. */
+/** Plain float64 optimizer, straight from docs/science.md §6: the oracle for the scaled states. */
 function textbookDirections(name: OptimizerName, beta: number, beta2: number, grads: Params[]): Params[] {
   const def = OPTIMIZERS[name];
   const m = shapes.map((s) => new Float64Array(s.out * s.in));
@@ -74,7 +74,7 @@ function textbookDirections(name: OptimizerName, beta: number, beta2: number, gr
 
 for (const name of ['ngd', 'signum', 'adam', 'muon_adam'] as const) {
   for (const beta of [0.9, 0]) {
-    test(`SPEC §4/§6: scaled ${name} states equal textbook states over 100 steps (β = ${beta})`, () => {
+    test(`docs/science.md §4/§6: scaled ${name} states equal textbook states over 100 steps (β = ${beta})`, () => {
       const rng = new Rng(17);
       // Gradient sizes swing over 1e-30 … 1e+3, as they do while the loss falls, yet stay inside
       // what the textbook float buffers can hold.
@@ -98,7 +98,7 @@ for (const name of ['ngd', 'signum', 'adam', 'muon_adam'] as const) {
   }
 }
 
-test('SPEC §4: directions are unchanged when every gradient is 1e-900 times smaller (far below float range)', () => {
+test('docs/science.md §4: directions are unchanged when every gradient is 1e-900 times smaller (far below float range)', () => {
   const rng = new Rng(5);
   const grads = Array.from({ length: 30 }, (_, t) => randomParams(rng, Math.exp(-0.5 * t)));
   for (const name of OPTIMIZER_NAMES) {
@@ -113,7 +113,7 @@ test('SPEC §4: directions are unchanged when every gradient is 1e-900 times sma
   }
 });
 
-test('SPEC §6: ε-free Adam gives D = 0 on a coordinate whose gradient has always been 0', () => {
+test('docs/science.md §6: ε-free Adam gives D = 0 on a coordinate whose gradient has always been 0', () => {
   const rng = new Rng(9);
   const opt = new Optimizer({ name: 'adam', beta: 0.9, beta2: 0.95, polar: 'exact', isMuon, shapes });
   for (let t = 0; t < 5; t++) {

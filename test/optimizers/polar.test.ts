@@ -33,7 +33,7 @@ function orthonormal(rng: Rng, n: number, k: number): Matrix {
   return new QrDecomposition(A).orthogonalMatrix.subMatrix(0, n - 1, 0, k - 1);
 }
 
-test('SPEC §6: polar factor of a wide matrix has orthonormal rows and matches the SVD', () => {
+test('docs/science.md §6: polar factor of a wide matrix has orthonormal rows and matches the SVD', () => {
   const rng = new Rng(1);
   for (const [r, c] of [[7, 20], [10, 50], [20, 7], [9, 9]] as const) {
     const M = randomMatrix(rng, r, c);
@@ -54,7 +54,7 @@ function transposeOf(A: Float64Array, r: number, c: number): Float64Array {
   return T;
 }
 
-test('SPEC §6: an ill-conditioned matrix takes the SVD route, keeps σ = 1e-9 and drops σ = 1e-12', () => {
+test('docs/science.md §6: an ill-conditioned matrix takes the SVD route, keeps σ = 1e-9 and drops σ = 1e-12', () => {
   const rng = new Rng(2);
   const r = 5;
   const c = 12;
@@ -78,7 +78,7 @@ test('SPEC §6: an ill-conditioned matrix takes the SVD route, keeps σ = 1e-9 a
   // The Gram route alone would have squared the condition number (1e24) and lost σ = 1e-9.
 });
 
-test('SPEC §6: exactly-zero rows and columns stay zero; a zero matrix gives a zero step', () => {
+test('docs/science.md §6: exactly-zero rows and columns stay zero; a zero matrix gives a zero step', () => {
   const rng = new Rng(4);
   const r = 6;
   const c = 15;
@@ -92,7 +92,7 @@ test('SPEC §6: exactly-zero rows and columns stay zero; a zero matrix gives a z
   assert.equal(polarFactorExact(new Float64Array(12), 3, 4).route, 'zero');
 });
 
-test('SPEC §6: Newton–Schulz is an approximation — singular values near, not at, 1', () => {
+test('docs/science.md §6: Newton–Schulz is an approximation — singular values near, not at, 1', () => {
   const rng = new Rng(6);
   const r = 10;
   const c = 40;
@@ -106,7 +106,7 @@ test('SPEC §6: Newton–Schulz is an approximation — singular values near, no
   assert.ok(s.some((v) => Math.abs(v - 1) > 1e-2), 'quintic NS is not expected to land exactly on 1');
 });
 
-test('SPEC §6: the polar factor ignores the scale of M, even at 1e-200 and 1e200', () => {
+test('docs/science.md §6: the polar factor ignores the scale of M, even at 1e-200 and 1e200', () => {
   const rng = new Rng(8);
   const M = randomMatrix(rng, 6, 15);
   const base = polarFactorExact(M, 6, 15).Q;
@@ -126,7 +126,7 @@ function withDeadLines(rng: Rng, r: number, c: number, deadRows: number[], deadC
   return M;
 }
 
-test('SPEC §6: more live rows than live columns (dead columns leave the live part tall): both routes match the SVD, silently', async () => {
+test('docs/science.md §6: more live rows than live columns (dead columns leave the live part tall): both routes match the SVD, silently', async () => {
   // The live part is [k, n] with k > n: 6 × 4, 12 × 10 and 20 × 3 (width 512 on 50 digits is the
   // same shape: more hidden units than pixels lit in any of them).
   const rng = new Rng(11);

@@ -12,7 +12,7 @@ import { OPTIMIZERS } from '../../src/optimizers/families.js';
 import { LOG_COLUMNS } from '../../src/results/runs.js';
 import { assertClose, engineFor, toyData, toyNet, trainOne } from '../helpers.js';
 
-test('CSV columns: the SPEC §8 columns first and in order, the issue #6 columns appended', async () => {
+test('CSV columns: the docs/science.md §8 columns first and in order, the alignment columns appended', async () => {
   assert.deepEqual(LOG_COLUMNS.slice(0, 16), [
     'step', 'lr', 'loss', 'log10_loss', 'train_acc', 'qmin', 'margin_l2', 'margin_linf', 'margin_spectral',
     'margin_hybrid', 'cos_m_g', 'cos_to_last', 'norm_l2', 'norm_linf', 'norm_spectral', 'norm_hybrid',
@@ -42,7 +42,7 @@ test('align_*, angle_prev and norm_growth in a run follow their definitions', as
   }
 });
 
-test('SPEC §9 shrunk (5 digits per class, 200 steps): each alignment column is won by its own family (ReLU, seed 0)', async () => {
+test('docs/science.md §9 shrunk (5 digits per class, 200 steps): each alignment column is won by its own family (ReLU, seed 0)', async () => {
   // The full check is scripts/alignment-reference.ts (10 digits per class, 4000 steps). The order
   // already holds here, at ~1/40 of the cost. Measured (β 0.9, own family best vs the others' best):
   // l2 0.77 vs 0.63, linf 0.52 vs 0.09, spectral 0.63 vs 0.58, hybrid 0.65 vs 0.28.

@@ -11,7 +11,7 @@ import { assertClose, engineFor, toyData, toyNet, trainOne } from '../helpers.js
 const settings = { natsPerStep: 0.05, below: 0.1, growth: 1.02, max: 1, backoff: 0.5 };
 const LOG_BELOW = Math.log(0.1);
 
-test('polynomial schedule: exactly SPEC §7, whatever the loss', async () => {
+test('polynomial schedule: exactly docs/science.md §7, whatever the loss', async () => {
   const s = makeSchedule(resolveConfig({}, 'test').train.lr, 0.5);
   assert.equal(s.usesDescentRate, false);
   for (const t of [0, 1, 15, 3999]) assert.equal(s.rate(t, -700, NaN), learningRate(0.5, 0.75, t));
@@ -30,7 +30,7 @@ test('logDescentRate: log of ⟨∇L, D⟩/L, from log-scales, NaN when the step
 test('loss_based: polynomial while L > below; then κ L/⟨∇L, D⟩ under its caps', async () => {
   const eta0 = 0.2;
   const r = new LossBasedRate(eta0, 0.75, settings);
-  // Above `below` the descent rate is ignored: SPEC §7 exactly.
+  // Above `below` the descent rate is ignored: docs/science.md §7 exactly.
   for (let t = 0; t < 5; t++) assert.equal(r.rate(t, LOG_BELOW + 1 - t * 0.1, 7), learningRate(eta0, 0.75, t));
   const poly4 = learningRate(eta0, 0.75, 4);
   // Below: κ/rate would be 0.05/e^{-3} ≈ 1.0 — capped by growth: 1.02 × η_4.
@@ -61,7 +61,7 @@ test('loss_based: exact at losses far below float64 (L = e^{-1e6})', async () =>
   assertClose(r.rate(1, -1e6, logDescentRate(-1e6 + Math.log(1e6), 1, -1e6)), 0.05 / 1e6, 1e-9, 'η at L = e^{-1e6}');
 });
 
-test('a loss_based run: SPEC §7 until the loss is below `below`, each step within its caps after', async () => {
+test('a loss_based run: docs/science.md §7 until the loss is below `below`, each step within its caps after', async () => {
   const data = toyData(12, 12, 4, 2); // separable by the width-16 net: accuracy 1 from step ~170
   const { shapes, params } = toyNet('relu', 2, 2, 12, 16);
   const lr = { schedule: 'loss_based', rel: 0.1, loss_below: 0.3 } as const;

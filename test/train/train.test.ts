@@ -7,13 +7,13 @@ import { learningRate, logSteps } from '../../src/train/schedule.js';
 import { LOG_COLUMNS, runId } from '../../src/results/runs.js';
 import { assertClose, engineFor, toyData, toyNet, trainOne } from '../helpers.js';
 
-test('SPEC §7: η_t = η_0/(t+1)^a, the first update uses η_0', async () => {
+test('docs/science.md §7: η_t = η_0/(t+1)^a, the first update uses η_0', async () => {
   assert.equal(learningRate(0.5, 0.75, 0), 0.5);
   assertClose(learningRate(0.5, 0.75, 15), 0.5 / 16 ** 0.75, 1e-15, 'η_15'); // by hand: 16^0.75 = 8
   assert.equal(learningRate(0.5, 0.75, 15), 0.0625);
 });
 
-test('SPEC §8: log points are 0, T and a geometric grid in between', async () => {
+test('docs/science.md §8: log points are 0, T and a geometric grid in between', async () => {
   const steps = logSteps(4000, 40);
   assert.equal(steps[0], 0);
   assert.equal(steps[1], 1);

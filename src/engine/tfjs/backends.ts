@@ -5,7 +5,7 @@ import type { BackendName } from '../../config/types.js';
 import { UsageError } from '../../errors.js';
 
 /**
- * The TF.js backends the tfjs engine can run on (issue #8), and how each is found. Only the wasm
+ * The TF.js backends the tfjs engine can run on (docs/engines.md), and how each is found. Only the wasm
  * and cpu backends are dependencies of margin-bench; the native and GPU ones download libtensorflow
  * or Dawn when installed, so they are never listed in package.json: they are loaded with a dynamic
  * import() when present, and a missing one is a usage error that says how to install it.
@@ -33,8 +33,8 @@ export interface BackendInfo {
   tfName: string;
   /**
    * Large layers' polar factors go to the device (src/engine/tfjs/polar.ts): where its matMuls beat
-   * the host's exact route (GPUs, libtensorflow, wasm: 784 × 2048 in 4.0 s against 7.5 s on the
-   * host), not on the plain-JavaScript cpu backend.
+   * the host's exact route (GPUs, libtensorflow, wasm; measured in docs/engines.md), not on the
+   * plain-JavaScript cpu backend.
    */
   devicePolar: boolean;
   /**
@@ -99,7 +99,7 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
   },
 };
 
-/** `backend: auto` takes the first of these that loads (issue #8). webgpu is never picked on its own. */
+/** `backend: auto` takes the first of these that loads (docs/engines.md). webgpu is never picked on its own. */
 export const AUTO_ORDER: ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 const require = createRequire(import.meta.url);
@@ -202,7 +202,7 @@ async function installWebGpu(): Promise<void> {
   };
   Object.assign(globalThis, dawn.globals);
   const gpu = dawn.create([]);
-  if (!(await gpu.requestAdapter())) throw new Error('webgpu: Dawn found no GPU adapter on this machine (it needs a Vulkan driver with libvulkan.so.1; for a CPU-only check see README "TF.js engine": lavapipe)');
+  if (!(await gpu.requestAdapter())) throw new Error('webgpu: Dawn found no GPU adapter on this machine (it needs a Vulkan driver with libvulkan.so.1; for a CPU-only check see docs/engines.md: lavapipe)');
   // Node 20 has no navigator; Node ≥ 21 has one without `gpu`.
   if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });

@@ -2,8 +2,8 @@ import { KERNELS_WASM_BASE64 } from './kernels.wasm.js';
 
 /**
  * The float64 kernels in WebAssembly (kernels.wat): SIMD f64x2 with register-blocked output rows,
- * 2.5–3× faster than the same sums in JavaScript on the SPEC §9 sizes (measured with `npm run
- * bench`). Arithmetic is IEEE float64 throughout, like the JavaScript it replaces.
+ * several times faster than the same sums in JavaScript (docs/performance.md). Arithmetic is IEEE
+ * float64 throughout, like the JavaScript it replaces.
  */
 
 /**
