@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { checkInputDir, checkOutputDir, requirePath } from '../io/paths.js';
 import { DEFAULT_DPI, writeFigures } from '../figures/build.js';
 import type { LossAxis } from '../figures/figures.js';
-import { loadResults } from '../figures/load.js';
+import { loadResults } from '../results/load.js';
 import { settleSettings } from '../report/settings.js';
 import { describePaired } from '../report/finalTable.js';
 import { NORM_NAMES } from '../optimizers/families.js';

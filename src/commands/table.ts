@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { coverage } from '../figures/coverage.js';
 import { checkInputDir } from '../io/paths.js';
-import { loadResults } from '../figures/load.js';
+import { loadResults } from '../results/load.js';
 import { settleSettings } from '../report/settings.js';
 import { reportTables, tablesCsv, tablesLatex, tablesMarkdown } from '../figures/tables.js';
 

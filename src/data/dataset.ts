@@ -3,15 +3,9 @@ import { UsageError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { readIdxSplit } from './idx.js';
 import { readMnistNpm } from './mnistNpm.js';
+import type { DigitPool } from './pool.js';
 
-/** Every digit a source offers, in global-index order. */
-export interface DigitPool {
-  images: Float64Array; // [n, d] row-major, pixels in [0, 1]
-  digits: Int32Array; // [n] digit 0..9 of each global index
-  n: number;
-  d: number;
-  source: string;
-}
+export type { DigitPool } from './pool.js';
 
 /** The rows a run trains on. */
 export interface Dataset {

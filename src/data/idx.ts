@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UsageError } from '../errors.js';
-import type { DigitPool } from './dataset.js';
+import type { DigitPool } from './pool.js';
 
 // IDX magic = 0x0000 · type byte 0x08 (unsigned byte) · number of dimensions.
 export const IDX_IMAGES_MAGIC = 0x00000803; // 2051: ubyte, 3 dims [n, rows, cols]

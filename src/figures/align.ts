@@ -1,5 +1,5 @@
-import { groupRuns, type GroupKey, type LoadedRun, type Row } from './load.js';
-import { meanCI } from './stats.js';
+import { groupRuns, type GroupKey, type LoadedRun, type Row } from '../results/load.js';
+import { meanCI } from '../report/stats.js';
 
 /**
  * Putting runs on a common axis. Runs log at their own steps and reach different losses, so a

@@ -4,7 +4,7 @@ import { PACKAGE_VERSION } from '../provenance.js';
 import { coverage } from './coverage.js';
 import { figureDefs, type FigureDef, type LossAxis, type SkippedFigure } from './figures.js';
 import { indexHtml, type RenderedFigure } from './html.js';
-import type { ResultSet } from './load.js';
+import type { ResultSet } from '../results/load.js';
 import { renderSvg, rendererVersions, svgToPng } from './render.js';
 import { reportTables, tablesCsv, tablesLatex, tablesMarkdown, verdictCsv, type ReportTables } from './tables.js';
 

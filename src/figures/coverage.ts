@@ -1,5 +1,5 @@
 import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
-import type { ResultSet } from './load.js';
+import type { ResultSet } from '../results/load.js';
 import { ACTIVATION_LABEL, betaLabel } from './style.js';
 
 /**

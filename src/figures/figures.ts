@@ -4,7 +4,7 @@ import { NORM_NAMES } from '../optimizers/families.js';
 import { describeDiffs } from '../report/settings.js';
 import { lossCurves, timeCurves, type Curve } from './align.js';
 import type { Coverage } from './coverage.js';
-import { ALIGN_COLUMNS, hasAlignment, type ResultSet } from './load.js';
+import { ALIGN_COLUMNS, hasAlignment, type ResultSet } from '../results/load.js';
 import { figureSpec, type Panel } from './specs.js';
 import { ACTIVATION_LABEL, NORM_LABEL } from './style.js';
 

@@ -1,7 +1,7 @@
 import { NORM_NAMES, OPTIMIZERS } from '../optimizers/families.js';
 import type { MarginTable } from '../report/finalTable.js';
 import type { FigureDef, SkippedFigure } from './figures.js';
-import type { ResultSet } from './load.js';
+import type { ResultSet } from '../results/load.js';
 import { ACTIVATION_LABEL, FONT_STACK, NORM_LABEL } from './style.js';
 import { familyName, formatMeanStd, levelNote, tableHeading, VERDICT_EXPLANATION, verdictRows, type ReportTable, type ReportTables } from './tables.js';
 

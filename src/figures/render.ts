@@ -26,10 +26,11 @@ interface TextItem {
   fontWeight?: string | number;
 }
 interface VegaTextMetrics {
-  width: (item: TextItem, text: unknown) => number;
+  width: ((item: TextItem, text: unknown) => number) & { [FONT_WIDTHS]?: true };
 }
 
-let metricsInstalled = false;
+/** Marks the width function installed below, so that installing is idempotent without state of ours. */
+const FONT_WIDTHS = Symbol('margin-bench font widths');
 
 /**
  * Make Vega lay text out with the widths of the font the PNG is drawn with. vega-scenegraph's
@@ -37,19 +38,20 @@ let metricsInstalled = false;
  * module is shared by every View in the process, and this function is idempotent.
  */
 function installTextMetrics(): void {
-  if (metricsInstalled) return;
+  const metrics = (vega as unknown as { textMetrics: VegaTextMetrics }).textMetrics;
+  if (metrics.width[FONT_WIDTHS]) return;
   const files = fontFiles();
   const regular = new FontMetrics(files.regular);
   const bold = new FontMetrics(files.bold);
-  const metrics = (vega as unknown as { textMetrics: VegaTextMetrics }).textMetrics;
-  metrics.width = (item, text) => {
+  const width: VegaTextMetrics['width'] = (item, text) => {
     const s = text == null ? '' : String(text).trim();
     const size = item.fontSize != null ? Number(item.fontSize) || 0 : 11;
     const w = item.fontWeight;
     const isBold = w === 'bold' || w === 'bolder' || (typeof w === 'number' && w >= 600) || (typeof w === 'string' && Number(w) >= 600);
     return (isBold ? bold : regular).width(s, size);
   };
-  metricsInstalled = true;
+  width[FONT_WIDTHS] = true;
+  metrics.width = width;
 }
 
 /** The package versions a figure depends on, for the provenance of the report. */

@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import { NORM_NAMES, OPTIMIZERS, type NormName } from '../optimizers/families.js';
 import { marginTablesFrom, type MarginSample, type MarginTable, type PairedVerdict, type TableRow } from '../report/finalTable.js';
 import { lossRange, valueAtLoss } from './align.js';
-import type { LoadedRun, ResultSet } from './load.js';
+import type { LoadedRun, ResultSet } from '../results/load.js';
 import { describeDiffs } from '../report/settings.js';
 import { ACTIVATION_LABEL, NORM_LABEL, NORM_LATEX } from './style.js';
 

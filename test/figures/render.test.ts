@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { coverage } from '../../src/figures/coverage.js';
 import { figureDefs, type FigureDef } from '../../src/figures/figures.js';
 import { FontMetrics } from '../../src/figures/fontMetrics.js';
-import { loadResults } from '../../src/figures/load.js';
+import { loadResults } from '../../src/results/load.js';
 import { fontFiles, pngInfo, renderSvg, svgToPng } from '../../src/figures/render.js';
 import { logTicks, symlogTicks } from '../../src/figures/specs.js';
 import { FIXTURE, cleanup, withAlignmentColumns, withoutRuns } from './fixtures.js';

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { coverage } from '../../src/figures/coverage.js';
-import { loadResults } from '../../src/figures/load.js';
+import { loadResults } from '../../src/results/load.js';
 import { reportTables, tablesCsv, tablesLatex, tablesMarkdown, verdictCsv } from '../../src/figures/tables.js';
 import { FIXTURE, cleanup, swapOptimizers, withoutRuns } from './fixtures.js';
 

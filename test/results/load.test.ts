@@ -1,13 +1,13 @@
-// Reading results folders (src/figures/load.ts): the fixture, merged shards, and bad inputs that
+// Reading results folders (src/results/load.ts): the fixture, merged shards, and bad inputs that
 // must fail with one line naming the file (and line).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
-import { loadResults } from '../../src/figures/load.js';
+import { loadResults } from '../../src/results/load.js';
 import { reportTables, tablesCsv } from '../../src/figures/tables.js';
-import { FIXTURE, cleanup, copyFixture, tempDir, withEditedCsv } from './fixtures.js';
+import { FIXTURE, cleanup, copyFixture, tempDir, withEditedCsv } from '../figures/fixtures.js';
 
 after(cleanup);
 

@@ -1,7 +1,7 @@
-// Student-t quantiles and intervals (src/figures/stats.ts) against published table values.
+// Student-t quantiles and intervals (src/report/stats.ts) against published table values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { meanCI, meanStd, regularizedIncompleteBeta, studentTCdf, studentTQuantile } from '../../src/figures/stats.js';
+import { meanCI, meanStd, regularizedIncompleteBeta, studentTCdf, studentTQuantile } from '../../src/report/stats.js';
 
 test('t quantiles match standard tables (two-sided 95%, 99%, one-sided 90%)', () => {
   // t_{0.975, ν}: e.g. NIST/SEMATECH e-Handbook §1.3.6.7.2, given to 10 digits by R's qt(0.975, ν).

@@ -4,11 +4,10 @@ import { parse } from 'csv-parse/sync';
 import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { NORM_NAMES, type NormName } from '../optimizers/families.js';
-import { sha256Of } from '../results/hash.js';
-import { parseRunId, SWEEP_FILE } from '../results/runs.js';
-import { parseSummary, type RunSummary } from '../results/summary.js';
-import { readSweepFile } from '../results/sweepFile.js';
-import type { SettingDiff } from '../report/settings.js';
+import { sha256Of } from './hash.js';
+import { parseRunId, SWEEP_FILE } from './runs.js';
+import { parseSummary, type RunSummary } from './summary.js';
+import { readSweepFile } from './sweepFile.js';
 
 /**
  * Reading a results folder (results/README.md): `<act>_<opt>_b<β>_s<seed>.json` summaries, the CSV
@@ -44,6 +43,12 @@ export interface SweepFile {
   config: unknown;
   runs: string[];
   created_at: string | null;
+}
+
+/** A setting on which the runs of a set differ: each value with how many runs have it (src/report/settings.ts). */
+export interface SettingDiff {
+  key: string;
+  values: { value: string; runs: number }[];
 }
 
 export interface ResultSet {
