@@ -1,9 +1,10 @@
-import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
+import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
+import { SymmetricEigenSolver } from './eigen.js';
 import { f64s, i32s, KernelArena, type Blocks, type F64Block, type I32Block } from './wasm/kernels.js';
 
 /**
- * Small dense linear algebra on row-major Float64Arrays. Decompositions come from ml-matrix
- * (symmetric tridiagonal QL for eigen, Golub–Kahan for SVD); this file moves data in and out
+ * Small dense linear algebra on row-major Float64Arrays. The symmetric eigendecomposition is our
+ * own (eigen.ts, tridiagonal QL); the SVD and QR come from ml-matrix (Golub–Kahan, Householder); this file moves data in and out
  * and forms the products, which are the hot part (in WebAssembly, src/numerics/wasm/, in an arena
  * owned by the caller: a GramWorkspace here, a PolarWorkspace in the optimizer).
  */
@@ -106,10 +107,11 @@ export function fromMatrix(M: Matrix): Float64Array {
   return A;
 }
 
-/** Eigen-decomposition of a symmetric [k, k] matrix: eigenvalues and eigenvectors as columns of V. */
+/** Eigen-decomposition of a symmetric [k, k] matrix (eigen.ts): eigenvalues ascending and eigenvectors as columns of V. */
 export function symmetricEigen(S: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
-  const evd = new EigenvalueDecomposition(toMatrix(S, k, k), { assumeSymmetric: true });
-  return { values: Float64Array.from(evd.realEigenvalues), vectors: fromMatrix(evd.eigenvectorMatrix) };
+  const solver = new SymmetricEigenSolver(k);
+  solver.solve(S);
+  return { values: solver.values, vectors: solver.vectorsAsColumns() };
 }
 
 /** Thin SVD A = U diag(s) Vᵀ of a row-major [r, c] matrix (any shape). U: [r, k], V: [c, k], k = min(r, c). */

@@ -1,4 +1,5 @@
-import { checkFits, gramOfRowsIn, leftSingular, shapeBounds, symmetricEigen, transpose, transposeInto, type ShapeBounds } from '../numerics/linalg.js';
+import { SymmetricEigenSolver } from '../numerics/eigen.js';
+import { checkFits, gramOfRowsIn, leftSingular, shapeBounds, transpose, transposeInto, type ShapeBounds } from '../numerics/linalg.js';
 import { f64s, i32s, KernelArena, type Blocks } from '../numerics/wasm/kernels.js';
 
 /**
@@ -62,6 +63,8 @@ export class PolarWorkspace {
   readonly bounds: ShapeBounds;
   readonly arena: KernelArena;
   readonly blocks: Blocks<ReturnType<typeof polarLayout>>;
+  /** One eigensolver per size met (the live part's shorter side changes only when rows or columns die). */
+  private readonly solvers = new Map<number, SymmetricEigenSolver>();
 
   constructor(shapes: readonly { out: number; in: number }[]) {
     this.bounds = shapeBounds(shapes);
@@ -81,6 +84,16 @@ export class PolarWorkspace {
     this.check(r, c);
     const { sub, subT, gram, iota } = this.blocks;
     return gramOfRowsIn(this.arena, { X: sub, XT: subT, gram, iota }, X, r, c);
+  }
+
+  /** The reusable eigensolver for a × a symmetric matrices. */
+  eigenSolver(a: number): SymmetricEigenSolver {
+    let solver = this.solvers.get(a);
+    if (!solver) {
+      solver = new SymmetricEigenSolver(a);
+      this.solvers.set(a, solver);
+    }
+    return solver;
   }
 }
 
@@ -134,20 +147,22 @@ export function polarFactorExact(
   const AT = wide ? w.subT : w.sub;
 
   let route: PolarRoute = 'svd';
-  let spectrum: { values: Float64Array; vectors: Float64Array; keepFrom: number } | null = null;
+  let spectrum: Spectrum | null = null;
   if (method === 'gram') {
     arena.gram(w.gram, A, AT, w.iota, a, b); // A Aᵀ
-    const { values, vectors } = symmetricEigen(w.gram.view.subarray(0, a * a), a);
+    const solver = workspace.eigenSolver(a);
+    solver.solve(w.gram.view.subarray(0, a * a));
+    const { values, vectorRows } = solver;
     const lambdaMax = Math.max(...values);
     if (values.every((v) => v >= GRAM_TRUSTED * lambdaMax || v <= GRAM_NOISE * lambdaMax)) {
-      spectrum = { values, vectors, keepFrom: GRAM_TRUSTED * lambdaMax };
+      spectrum = { values, vectorRows, keepFrom: GRAM_TRUSTED * lambdaMax };
       route = 'gram';
     }
   }
   spectrum ??= svdSpectrum(A.view.subarray(0, a * b), a, b);
   // (A Aᵀ)^{−1/2} A over the kept eigenvalues: P = Σ_kept v_e v_eᵀ / √λ_e = (V W) Vᵀ [a, a]
   // with W = diag(1/√λ_e, 0 for the dropped), then P · A.
-  inverseRootFactors(spectrum.values, spectrum.vectors, spectrum.keepFrom, a, w.scaledV.view, w.VT.view);
+  inverseRootFactors(spectrum.values, spectrum.vectorRows, spectrum.keepFrom, a, w.scaledV.view, w.VT.view);
   arena.rowCombine(w.P, a, w.VT, w.scaledV, w.iota, a, a);
   arena.rowCombine(w.QLive, b, A, w.P, w.iota, a, a);
   if (!wide) transposeInto(w.QLive.view, a, b, w.QLiveT.view);
@@ -167,18 +182,24 @@ function liveIndices(lineMax: Float64Array): number[] {
   return live;
 }
 
+/** Eigenvalues λ_e of a k × k Gram matrix with their eigenvectors as the rows of vectorRows [k, k]; those ≥ keepFrom are kept. */
+interface Spectrum {
+  values: Float64Array;
+  vectorRows: Float64Array;
+  keepFrom: number;
+}
+
 /**
- * The factors of P = Σ_{e: λ_e ≥ keepFrom} v_e v_eᵀ / √λ_e = (V W) Vᵀ, V's columns the
- * eigenvectors and W = diag(1/√λ_e) over the kept ones (0 for the others): scaledV = V W and
- * VT = Vᵀ, both [k, k], overwritten. The product sums over e in order, as the formula does.
+ * The factors of P = Σ_{e: λ_e ≥ keepFrom} v_e v_eᵀ / √λ_e = (V W) Vᵀ, the eigenvectors v_e the
+ * rows of Vrows (the columns of V) and W = diag(1/√λ_e) over the kept ones (0 for the others):
+ * scaledV = V W and VT = Vᵀ, both [k, k], overwritten. The product sums over e in order, as the
+ * formula does.
  */
-function inverseRootFactors(lambda: Float64Array, V: Float64Array, keepFrom: number, k: number, scaledV: Float64Array, VT: Float64Array): void {
+function inverseRootFactors(lambda: Float64Array, Vrows: Float64Array, keepFrom: number, k: number, scaledV: Float64Array, VT: Float64Array): void {
+  VT.set(Vrows.subarray(0, k * k));
   for (let e = 0; e < k; e++) {
     const w = lambda[e]! >= keepFrom ? 1 / Math.sqrt(lambda[e]!) : 0;
-    for (let a = 0; a < k; a++) {
-      scaledV[a * k + e] = V[a * k + e]! * w;
-      VT[e * k + a] = V[a * k + e]!;
-    }
+    for (let a = 0; a < k; a++) scaledV[a * k + e] = Vrows[e * k + a]! * w;
   }
 }
 
@@ -189,10 +210,10 @@ function inverseRootFactors(lambda: Float64Array, V: Float64Array, keepFrom: num
  * relative error of at most ~ε σ_max/σ_e ≤ 1e-6, and the dropped ones are exactly those below the
  * docs/science.md §6 cutoff. Returned as the spectrum of M Mᵀ (λ = σ², eigenvectors u_e) for inverseRootFactors.
  */
-function svdSpectrum(M: Float64Array, k: number, c: number): { values: Float64Array; vectors: Float64Array; keepFrom: number } {
+function svdSpectrum(M: Float64Array, k: number, c: number): Spectrum {
   const { s, U } = leftSingular(M, k, c);
   const sMax = Math.max(...s);
-  return { values: s.map((v) => v * v), vectors: U, keepFrom: (POLAR_RANK_CUTOFF * sMax) ** 2 * (1 + 1e-12) };
+  return { values: s.map((v) => v * v), vectorRows: transpose(U, k, k), keepFrom: (POLAR_RANK_CUTOFF * sMax) ** 2 * (1 + 1e-12) };
 }
 
 /** Muon's quintic Newton–Schulz coefficients (Keller Jordan's Muon, `zeropower_via_newtonschulz5`). */
