@@ -39,9 +39,9 @@ function kernelProduct(A: Float64Array, B: Float64Array, r: number, k: number, c
   return blocks.out.view.slice();
 }
 
-test('dense products equal the textbook loop bit for bit, for every column blocking (m = 1 … 37)', () => {
+test('dense products equal the textbook loop bit for bit, for every column blocking (m = 1 … 37, and 50, 63, 100, 130)', () => {
   for (const [r, k] of [[1, 1], [3, 5], [7, 16]] as const) {
-    for (let c = 1; c <= 37; c++) {
+    for (const c of [...Array.from({ length: 37 }, (_, j) => j + 1), 50, 63, 100, 130]) {
       const A = values(r * k, r + c);
       const B = values(k * c, 3 * k + c);
       // Same terms added in the same order: identical, not merely close.
@@ -53,8 +53,8 @@ test('dense products equal the textbook loop bit for bit, for every column block
 test('a GramWorkspace forms X Xᵀ in the kernel, bit for bit the full product; the Gram matrix is exactly symmetric', () => {
   const c = 60;
   const workspace = new GramWorkspace([{ out: 50, in: c }]);
-  // r ≥ 17: rows past the first 16-column block skip blocks and get them mirrored (KernelArena.gram)
-  for (const r of [1, 6, 16, 17, 33, 50]) {
+  // rows past the first start right of column 0 and get the entries left of them mirrored (KernelArena.gram)
+  for (const r of [1, 2, 3, 6, 16, 17, 33, 50]) {
     const A = values(r * c, r);
     const At = Float64Array.from({ length: c * r }, (_, q) => A[(q % r) * c + Math.floor(q / r)]!);
     const G = workspace.gramOfRows(A, r, c);
@@ -72,7 +72,7 @@ test('sparse rows (CSR) equal the dense product with the missing terms as zeros,
   const index = Int32Array.from([4, 0, 2, 1, 3, 3, 0, 4]);
   const value = Float64Array.from([0.5, -2, 1.25, 3, 1e-3, 7, -0.75, 2]);
   const nSrc = 5;
-  for (const m of [1, 2, 3, 16, 17, 50]) {
+  for (const m of [1, 2, 3, 10, 12, 13, 16, 17, 24, 26, 50, 51]) {
     const src = values(nSrc * m, m);
     const { arena, blocks } = KernelArena.create({ A: sparseRows({ start, index, value }), src: f64s(nSrc * m), out: f64s(4 * m) });
     assert.equal(blocks.A.maxIndex, 4);

@@ -245,8 +245,8 @@ export class KernelArena {
 
   /**
    * The Gram matrix out = A Aᵀ [k, k] of A [k, n], given A and AT = Aᵀ [n, k] and iota = 0, 1, …,
-   * n − 1. Row a sums only the 16-column blocks from the one holding column a (rowCombine's upper
-   * mode); the entries left of them are copied from their mirror images. Bitwise the full product:
+   * n − 1. Row a sums only the columns from a (or a − 1) on (rowCombine's upper mode); the
+   * entries left of them are copied from their mirror images. Bitwise the full product:
    * entries (a, b) and (b, a) add the same products in the same order, so out is exactly symmetric.
    */
   gram(out: F64Block, A: F64Block, AT: F64Block, iota: I32Block, k: number, n: number): void {

@@ -9,14 +9,17 @@
 ;; dense (rowStart = 0): row r's terms are q ∈ [r·kd, r·kd + kd) and j(q) = idx[q − r·kd], where
 ;;   the caller passes idx = 0, 1, …, kd − 1, so that out = A · src with A = val as [nrows, kd].
 ;; Both modes walk the same inner loop (a per-term branch or call costs 2.5× here).
-;; With upper ≠ 0, row r skips the column blocks wholly left of column r: for a symmetric result
-;; (a Gram matrix) the caller fills those entries from their mirror images, which hold the same
-;; sums in the same order; 35% fewer multiply-adds for 50 × 50.
+;; With upper ≠ 0, row r starts at column r (or r − 1, to keep pairs aligned): for a symmetric
+;; result (a Gram matrix) the caller fills the entries left of it from their mirror images, which
+;; hold the same sums in the same order; about half the multiply-adds.
 ;;
-;; The output row is done in column blocks of 16 doubles held in eight f64x2 accumulators for the
-;; whole sum (each output element is stored once, each source element loaded once per block),
-;; then blocks of 2, then one scalar column when m is odd. The summation order over q is the
-;; plain left-to-right order, so a block's result does not depend on the block size.
+;; The output row is done in column blocks held in f64x2 accumulators for the whole sum (each
+;; output element is stored once, each source element loaded once per block), then one scalar
+;; column when m is odd. A block has at most six accumulators (12 columns), and the pairs of
+;; columns are split into blocks as evenly as that allows (m = 50: five blocks of 10): with eight,
+;; V8's register allocator keeps one accumulator on the stack, loaded and stored on every term,
+;; which cost a third of the speed. The summation order over q is the plain left-to-right order,
+;; so a block's result does not depend on the block size.
 ;;
 ;; The elementwise passes of the optimizers follow (ema, rmsEma, scaleInto, sumSquares, sign,
 ;; adamDiv, descend): the per-step loops over every weight, two lanes at a time, then one scalar
@@ -34,12 +37,11 @@
   (func (export "rowCombine")
     (param $out i32) (param $m i32) (param $src i32) (param $val i32)
     (param $idx i32) (param $rowStart i32) (param $nrows i32) (param $kd i32) (param $upper i32)
-    (local $r i32) (local $s i32) (local $e i32) (local $k i32)
+    (local $r i32) (local $s i32) (local $e i32) (local $k i32) (local $nv i32) (local $nb i32)
     (local $o i32) (local $p i32) (local $rowBytes i32) (local $col i32)
     (local $pv i32) (local $pvEnd i32) (local $pi i32) (local $piRow i32) (local $pvRow i32)
     (local $v v128)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128)
     (local $x f64)
     (local.set $rowBytes (i32.shl (local.get $m) (i32.const 3)))
     (local.set $r (i32.const 0))
@@ -59,68 +61,124 @@
         (local.set $pvRow (i32.add (local.get $val) (i32.shl (local.get $s) (i32.const 3))))
         (local.set $pvEnd (i32.add (local.get $val) (i32.shl (local.get $e) (i32.const 3))))
         (local.set $o (i32.add (local.get $out) (i32.mul (local.get $r) (local.get $rowBytes))))
-        ;; upper: row r starts at the 16-column block holding column r (the caller mirrors the rest)
-        (local.set $k (select (i32.and (local.get $r) (i32.const -16)) (i32.const 0) (local.get $upper)))
+        ;; upper: row r starts at the even column r or r − 1 (the caller mirrors what lies left of it)
+        (local.set $k (select (i32.and (local.get $r) (i32.const -2)) (i32.const 0) (local.get $upper)))
 
-        ;; blocks of 16 columns
-        (block $b16Done
-          (loop $b16
-            (br_if $b16Done (i32.gt_u (i32.add (local.get $k) (i32.const 16)) (local.get $m)))
-            (local.set $a0 (v128.const i64x2 0 0)) (local.set $a1 (v128.const i64x2 0 0))
-            (local.set $a2 (v128.const i64x2 0 0)) (local.set $a3 (v128.const i64x2 0 0))
-            (local.set $a4 (v128.const i64x2 0 0)) (local.set $a5 (v128.const i64x2 0 0))
-            (local.set $a6 (v128.const i64x2 0 0)) (local.set $a7 (v128.const i64x2 0 0))
+        ;; column blocks of 2·nv columns, nv ≤ 6 accumulators, the pairs left split evenly
+        (block $blocksDone
+          (loop $blocks
+            ;; nv = ⌈pairs / ⌈pairs / 6⌉⌉ for the pairs of columns left; none left: done
+            (local.set $nv (i32.shr_u (i32.sub (local.get $m) (local.get $k)) (i32.const 1)))
+            (br_if $blocksDone (i32.eqz (local.get $nv)))
+            (local.set $nb (i32.div_u (i32.add (local.get $nv) (i32.const 5)) (i32.const 6)))
+            (local.set $nv (i32.div_u (i32.add (local.get $nv) (i32.sub (local.get $nb) (i32.const 1))) (local.get $nb)))
             (local.set $col (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 3))))
             (local.set $pv (local.get $pvRow))
             (local.set $pi (local.get $piRow))
-            (block $termsDone
-              (loop $terms
-                (br_if $termsDone (i32.ge_u (local.get $pv) (local.get $pvEnd)))
-                (local.set $v (f64x2.splat (f64.load (local.get $pv))))
-                (local.set $p (i32.add (local.get $col) (i32.mul (local.get $rowBytes) (i32.load (local.get $pi)))))
-                (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (v128.load offset=0 (local.get $p)))))
-                (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (v128.load offset=16 (local.get $p)))))
-                (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $v) (v128.load offset=32 (local.get $p)))))
-                (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $v) (v128.load offset=48 (local.get $p)))))
-                (local.set $a4 (f64x2.add (local.get $a4) (f64x2.mul (local.get $v) (v128.load offset=64 (local.get $p)))))
-                (local.set $a5 (f64x2.add (local.get $a5) (f64x2.mul (local.get $v) (v128.load offset=80 (local.get $p)))))
-                (local.set $a6 (f64x2.add (local.get $a6) (f64x2.mul (local.get $v) (v128.load offset=96 (local.get $p)))))
-                (local.set $a7 (f64x2.add (local.get $a7) (f64x2.mul (local.get $v) (v128.load offset=112 (local.get $p)))))
-                (local.set $pv (i32.add (local.get $pv) (i32.const 8)))
-                (local.set $pi (i32.add (local.get $pi) (i32.const 4)))
-                (br $terms)))
-            (local.set $p (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))))
-            (v128.store offset=0 (local.get $p) (local.get $a0))
-            (v128.store offset=16 (local.get $p) (local.get $a1))
-            (v128.store offset=32 (local.get $p) (local.get $a2))
-            (v128.store offset=48 (local.get $p) (local.get $a3))
-            (v128.store offset=64 (local.get $p) (local.get $a4))
-            (v128.store offset=80 (local.get $p) (local.get $a5))
-            (v128.store offset=96 (local.get $p) (local.get $a6))
-            (v128.store offset=112 (local.get $p) (local.get $a7))
-            (local.set $k (i32.add (local.get $k) (i32.const 16)))
-            (br $b16)))
-
-        ;; blocks of 2 columns
-        (block $b2Done
-          (loop $b2
-            (br_if $b2Done (i32.gt_u (i32.add (local.get $k) (i32.const 2)) (local.get $m)))
-            (local.set $a0 (v128.const i64x2 0 0))
-            (local.set $col (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 3))))
-            (local.set $pv (local.get $pvRow))
-            (local.set $pi (local.get $piRow))
-            (block $termsDone
-              (loop $terms
-                (br_if $termsDone (i32.ge_u (local.get $pv) (local.get $pvEnd)))
-                (local.set $v (f64x2.splat (f64.load (local.get $pv))))
-                (local.set $p (i32.add (local.get $col) (i32.mul (local.get $rowBytes) (i32.load (local.get $pi)))))
-                (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (v128.load (local.get $p)))))
-                (local.set $pv (i32.add (local.get $pv) (i32.const 8)))
-                (local.set $pi (i32.add (local.get $pi) (i32.const 4)))
-                (br $terms)))
-            (v128.store (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))) (local.get $a0))
-            (local.set $k (i32.add (local.get $k) (i32.const 2)))
-            (br $b2)))
+            (block $blockDone
+              (block $w1 (block $w2 (block $w3 (block $w4 (block $w5 (block $w6
+                (br_table $w1 $w1 $w2 $w3 $w4 $w5 $w6 (local.get $nv)))
+              ;; 12 columns in 6 accumulators
+              (local.set $a0 (v128.const i64x2 0 0)) (local.set $a1 (v128.const i64x2 0 0)) (local.set $a2 (v128.const i64x2 0 0)) (local.set $a3 (v128.const i64x2 0 0)) (local.set $a4 (v128.const i64x2 0 0)) (local.set $a5 (v128.const i64x2 0 0))
+              (block $termsDone6
+                (loop $terms6
+                  (br_if $termsDone6 (i32.ge_u (local.get $pv) (local.get $pvEnd)))
+                  (local.set $v (f64x2.splat (f64.load (local.get $pv))))
+                  (local.set $p (i32.add (local.get $col) (i32.mul (local.get $rowBytes) (i32.load (local.get $pi)))))
+                  (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (v128.load offset=0 (local.get $p)))))
+                  (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (v128.load offset=16 (local.get $p)))))
+                  (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $v) (v128.load offset=32 (local.get $p)))))
+                  (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $v) (v128.load offset=48 (local.get $p)))))
+                  (local.set $a4 (f64x2.add (local.get $a4) (f64x2.mul (local.get $v) (v128.load offset=64 (local.get $p)))))
+                  (local.set $a5 (f64x2.add (local.get $a5) (f64x2.mul (local.get $v) (v128.load offset=80 (local.get $p)))))
+                  (local.set $pv (i32.add (local.get $pv) (i32.const 8)))
+                  (local.set $pi (i32.add (local.get $pi) (i32.const 4)))
+                  (br $terms6)))
+              (local.set $p (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))))
+              (v128.store offset=0 (local.get $p) (local.get $a0)) (v128.store offset=16 (local.get $p) (local.get $a1)) (v128.store offset=32 (local.get $p) (local.get $a2)) (v128.store offset=48 (local.get $p) (local.get $a3)) (v128.store offset=64 (local.get $p) (local.get $a4)) (v128.store offset=80 (local.get $p) (local.get $a5))
+              (br $blockDone))
+              ;; 10 columns in 5 accumulators
+              (local.set $a0 (v128.const i64x2 0 0)) (local.set $a1 (v128.const i64x2 0 0)) (local.set $a2 (v128.const i64x2 0 0)) (local.set $a3 (v128.const i64x2 0 0)) (local.set $a4 (v128.const i64x2 0 0))
+              (block $termsDone5
+                (loop $terms5
+                  (br_if $termsDone5 (i32.ge_u (local.get $pv) (local.get $pvEnd)))
+                  (local.set $v (f64x2.splat (f64.load (local.get $pv))))
+                  (local.set $p (i32.add (local.get $col) (i32.mul (local.get $rowBytes) (i32.load (local.get $pi)))))
+                  (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (v128.load offset=0 (local.get $p)))))
+                  (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (v128.load offset=16 (local.get $p)))))
+                  (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $v) (v128.load offset=32 (local.get $p)))))
+                  (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $v) (v128.load offset=48 (local.get $p)))))
+                  (local.set $a4 (f64x2.add (local.get $a4) (f64x2.mul (local.get $v) (v128.load offset=64 (local.get $p)))))
+                  (local.set $pv (i32.add (local.get $pv) (i32.const 8)))
+                  (local.set $pi (i32.add (local.get $pi) (i32.const 4)))
+                  (br $terms5)))
+              (local.set $p (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))))
+              (v128.store offset=0 (local.get $p) (local.get $a0)) (v128.store offset=16 (local.get $p) (local.get $a1)) (v128.store offset=32 (local.get $p) (local.get $a2)) (v128.store offset=48 (local.get $p) (local.get $a3)) (v128.store offset=64 (local.get $p) (local.get $a4))
+              (br $blockDone))
+              ;; 8 columns in 4 accumulators
+              (local.set $a0 (v128.const i64x2 0 0)) (local.set $a1 (v128.const i64x2 0 0)) (local.set $a2 (v128.const i64x2 0 0)) (local.set $a3 (v128.const i64x2 0 0))
+              (block $termsDone4
+                (loop $terms4
+                  (br_if $termsDone4 (i32.ge_u (local.get $pv) (local.get $pvEnd)))
+                  (local.set $v (f64x2.splat (f64.load (local.get $pv))))
+                  (local.set $p (i32.add (local.get $col) (i32.mul (local.get $rowBytes) (i32.load (local.get $pi)))))
+                  (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (v128.load offset=0 (local.get $p)))))
+                  (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (v128.load offset=16 (local.get $p)))))
+                  (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $v) (v128.load offset=32 (local.get $p)))))
+                  (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $v) (v128.load offset=48 (local.get $p)))))
+                  (local.set $pv (i32.add (local.get $pv) (i32.const 8)))
+                  (local.set $pi (i32.add (local.get $pi) (i32.const 4)))
+                  (br $terms4)))
+              (local.set $p (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))))
+              (v128.store offset=0 (local.get $p) (local.get $a0)) (v128.store offset=16 (local.get $p) (local.get $a1)) (v128.store offset=32 (local.get $p) (local.get $a2)) (v128.store offset=48 (local.get $p) (local.get $a3))
+              (br $blockDone))
+              ;; 6 columns in 3 accumulators
+              (local.set $a0 (v128.const i64x2 0 0)) (local.set $a1 (v128.const i64x2 0 0)) (local.set $a2 (v128.const i64x2 0 0))
+              (block $termsDone3
+                (loop $terms3
+                  (br_if $termsDone3 (i32.ge_u (local.get $pv) (local.get $pvEnd)))
+                  (local.set $v (f64x2.splat (f64.load (local.get $pv))))
+                  (local.set $p (i32.add (local.get $col) (i32.mul (local.get $rowBytes) (i32.load (local.get $pi)))))
+                  (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (v128.load offset=0 (local.get $p)))))
+                  (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (v128.load offset=16 (local.get $p)))))
+                  (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $v) (v128.load offset=32 (local.get $p)))))
+                  (local.set $pv (i32.add (local.get $pv) (i32.const 8)))
+                  (local.set $pi (i32.add (local.get $pi) (i32.const 4)))
+                  (br $terms3)))
+              (local.set $p (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))))
+              (v128.store offset=0 (local.get $p) (local.get $a0)) (v128.store offset=16 (local.get $p) (local.get $a1)) (v128.store offset=32 (local.get $p) (local.get $a2))
+              (br $blockDone))
+              ;; 4 columns in 2 accumulators
+              (local.set $a0 (v128.const i64x2 0 0)) (local.set $a1 (v128.const i64x2 0 0))
+              (block $termsDone2
+                (loop $terms2
+                  (br_if $termsDone2 (i32.ge_u (local.get $pv) (local.get $pvEnd)))
+                  (local.set $v (f64x2.splat (f64.load (local.get $pv))))
+                  (local.set $p (i32.add (local.get $col) (i32.mul (local.get $rowBytes) (i32.load (local.get $pi)))))
+                  (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (v128.load offset=0 (local.get $p)))))
+                  (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (v128.load offset=16 (local.get $p)))))
+                  (local.set $pv (i32.add (local.get $pv) (i32.const 8)))
+                  (local.set $pi (i32.add (local.get $pi) (i32.const 4)))
+                  (br $terms2)))
+              (local.set $p (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))))
+              (v128.store offset=0 (local.get $p) (local.get $a0)) (v128.store offset=16 (local.get $p) (local.get $a1))
+              (br $blockDone))
+              ;; 2 columns in 1 accumulator
+              (local.set $a0 (v128.const i64x2 0 0))
+              (block $termsDone1
+                (loop $terms1
+                  (br_if $termsDone1 (i32.ge_u (local.get $pv) (local.get $pvEnd)))
+                  (local.set $v (f64x2.splat (f64.load (local.get $pv))))
+                  (local.set $p (i32.add (local.get $col) (i32.mul (local.get $rowBytes) (i32.load (local.get $pi)))))
+                  (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (v128.load offset=0 (local.get $p)))))
+                  (local.set $pv (i32.add (local.get $pv) (i32.const 8)))
+                  (local.set $pi (i32.add (local.get $pi) (i32.const 4)))
+                  (br $terms1)))
+              (local.set $p (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))))
+              (v128.store offset=0 (local.get $p) (local.get $a0))
+              )
+            (local.set $k (i32.add (local.get $k) (i32.shl (local.get $nv) (i32.const 1))))
+            (br $blocks)))
 
         ;; the last column when m is odd
         (if (i32.lt_u (local.get $k) (local.get $m))
