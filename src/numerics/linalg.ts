@@ -1,10 +1,10 @@
 import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
-import { SymmetricEigenSolver } from './eigen.js';
 import { f64s, i32s, KernelArena, type Blocks, type F64Block, type I32Block } from './wasm/kernels.js';
 
 /**
  * Small dense linear algebra on row-major Float64Arrays. The symmetric eigendecomposition is our
- * own (eigen.ts, tridiagonal QL); the SVD and QR come from ml-matrix (Golub–Kahan, Householder); this file moves data in and out
+ * own (eigen.ts, tridiagonal QL, in the kernel); the SVD and QR come from ml-matrix (Golub–Kahan,
+ * Householder); this file moves data in and out
  * and forms the products, which are the hot part (in WebAssembly, src/numerics/wasm/, in an arena
  * owned by the caller: a GramWorkspace here, a PolarWorkspace in the optimizer).
  */
@@ -49,7 +49,15 @@ export function gramOfRowsIn(arena: KernelArena, blocks: GramBlocks, X: Float64A
 }
 
 function gramLayout({ short, long, area }: ShapeBounds) {
-  return { X: f64s(area), XT: f64s(area), gram: f64s(short * short), iota: i32s(long) };
+  return {
+    X: f64s(area),
+    XT: f64s(area),
+    gram: f64s(short * short),
+    iota: i32s(long),
+    values: f64s(short), // the Gram matrix's eigenvalues
+    vectors: f64s(short * short), // its eigenvectors (as rows)
+    scratch: f64s(short),
+  };
 }
 
 /**
@@ -79,6 +87,14 @@ export class GramWorkspace {
     checkFits(this.bounds, r, c, 'Gram workspace');
     return gramOfRowsIn(this.arena, this.blocks, X, r, c);
   }
+
+  /** The eigenvalues of X Xᵀ, ascending [r], for a wide X [r, c] (src/numerics/eigen.ts); a view, overwritten by the next call. */
+  gramEigenvalues(X: Float64Array, r: number, c: number): Float64Array {
+    this.gramOfRows(X, r, c);
+    const { gram, vectors, values, scratch } = this.blocks;
+    this.arena.symmetricEigen(gram, vectors, values, scratch, r);
+    return values.view.subarray(0, r);
+  }
 }
 
 /** Transpose of a row-major [r, c] matrix → [c, r]. */
@@ -105,13 +121,6 @@ export function fromMatrix(M: Matrix): Float64Array {
   const A = new Float64Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) A[i * c + j] = M.get(i, j);
   return A;
-}
-
-/** Eigen-decomposition of a symmetric [k, k] matrix (eigen.ts): eigenvalues ascending and eigenvectors as columns of V. */
-export function symmetricEigen(S: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
-  const solver = new SymmetricEigenSolver(k);
-  solver.solve(S);
-  return { values: solver.values, vectors: solver.vectorsAsColumns() };
 }
 
 /** Thin SVD A = U diag(s) Vᵀ of a row-major [r, c] matrix (any shape). U: [r, k], V: [c, k], k = min(r, c). */
@@ -165,9 +174,7 @@ export function spectralNormOf(A: Float64Array, r: number, c: number, workspace:
   for (let k = 0; k < A.length; k++) scale = Math.max(scale, Math.abs(A[k]!));
   if (scale === 0 || !Number.isFinite(scale)) return scale;
   const B = A.map((v) => v / scale);
-  const G = r <= c ? workspace.gramOfRows(B, r, c) : workspace.gramOfRows(transpose(B, r, c), c, r);
-  const k = Math.min(r, c);
-  const { values } = symmetricEigen(G, k);
+  const values = r <= c ? workspace.gramEigenvalues(B, r, c) : workspace.gramEigenvalues(transpose(B, r, c), c, r);
   let top = 0;
   for (const v of values) if (v > top) top = v;
   return scale * Math.sqrt(top);

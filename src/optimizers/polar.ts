@@ -1,4 +1,3 @@
-import { SymmetricEigenSolver } from '../numerics/eigen.js';
 import { checkFits, gramOfRowsIn, leftSingular, shapeBounds, transpose, transposeInto, type ShapeBounds } from '../numerics/linalg.js';
 import { f64s, i32s, KernelArena, type Blocks } from '../numerics/wasm/kernels.js';
 
@@ -45,8 +44,10 @@ function polarLayout({ short, long, area }: ShapeBounds) {
     sub: f64s(area), // the live part [k, n], scaled
     subT: f64s(area), // its transpose [n, k]
     gram: f64s(short * short), // [a, a]
+    values: f64s(short), // its eigenvalues λ_e, ascending [a]
+    VT: f64s(short * short), // its eigenvectors as rows, Vᵀ [a, a]
+    scratch: f64s(short), // the eigensolver's [a]
     scaledV: f64s(short * short), // [a, a]
-    VT: f64s(short * short), // [a, a]
     P: f64s(short * short), // [a, a]
     QLive: f64s(area), // U Vᵀ of the wide live part [a, b]
     QLiveT: f64s(area), // its transpose [b, a], when the live part was tall
@@ -63,8 +64,6 @@ export class PolarWorkspace {
   readonly bounds: ShapeBounds;
   readonly arena: KernelArena;
   readonly blocks: Blocks<ReturnType<typeof polarLayout>>;
-  /** One eigensolver per size met (the live part's shorter side changes only when rows or columns die). */
-  private readonly solvers = new Map<number, SymmetricEigenSolver>();
 
   constructor(shapes: readonly { out: number; in: number }[]) {
     this.bounds = shapeBounds(shapes);
@@ -84,16 +83,6 @@ export class PolarWorkspace {
     this.check(r, c);
     const { sub, subT, gram, iota } = this.blocks;
     return gramOfRowsIn(this.arena, { X: sub, XT: subT, gram, iota }, X, r, c);
-  }
-
-  /** The reusable eigensolver for a × a symmetric matrices. */
-  eigenSolver(a: number): SymmetricEigenSolver {
-    let solver = this.solvers.get(a);
-    if (!solver) {
-      solver = new SymmetricEigenSolver(a);
-      this.solvers.set(a, solver);
-    }
-    return solver;
   }
 }
 
@@ -150,19 +139,19 @@ export function polarFactorExact(
   let spectrum: Spectrum | null = null;
   if (method === 'gram') {
     arena.gram(w.gram, A, AT, w.iota, a, b); // A Aᵀ
-    const solver = workspace.eigenSolver(a);
-    solver.solve(w.gram.view.subarray(0, a * a));
-    const { values, vectorRows } = solver;
+    // its eigendecomposition (src/numerics/eigen.ts) in place: λ ascending, Vᵀ
+    arena.symmetricEigen(w.gram, w.VT, w.values, w.scratch, a);
+    const values = w.values.view.subarray(0, a);
     const lambdaMax = Math.max(...values);
     if (values.every((v) => v >= GRAM_TRUSTED * lambdaMax || v <= GRAM_NOISE * lambdaMax)) {
-      spectrum = { values, vectorRows, keepFrom: GRAM_TRUSTED * lambdaMax };
+      spectrum = { values, keepFrom: GRAM_TRUSTED * lambdaMax };
       route = 'gram';
     }
   }
-  spectrum ??= svdSpectrum(A.view.subarray(0, a * b), a, b);
+  spectrum ??= svdSpectrum(A.view.subarray(0, a * b), a, b, w.VT.view);
   // (A Aᵀ)^{−1/2} A over the kept eigenvalues: P = Σ_kept v_e v_eᵀ / √λ_e = (V W) Vᵀ [a, a]
   // with W = diag(1/√λ_e, 0 for the dropped), then P · A.
-  inverseRootFactors(spectrum.values, spectrum.vectorRows, spectrum.keepFrom, a, w.scaledV.view, w.VT.view);
+  inverseRootFactors(spectrum.values, w.VT.view, spectrum.keepFrom, a, w.scaledV.view);
   arena.rowCombine(w.P, a, w.VT, w.scaledV, w.iota, a, a);
   arena.rowCombine(w.QLive, b, A, w.P, w.iota, a, a);
   if (!wide) transposeInto(w.QLive.view, a, b, w.QLiveT.view);
@@ -182,24 +171,21 @@ function liveIndices(lineMax: Float64Array): number[] {
   return live;
 }
 
-/** Eigenvalues λ_e of a k × k Gram matrix with their eigenvectors as the rows of vectorRows [k, k]; those ≥ keepFrom are kept. */
+/** Eigenvalues λ_e of a k × k Gram matrix (their eigenvectors are the rows of the workspace's VT); those ≥ keepFrom are kept. */
 interface Spectrum {
   values: Float64Array;
-  vectorRows: Float64Array;
   keepFrom: number;
 }
 
 /**
- * The factors of P = Σ_{e: λ_e ≥ keepFrom} v_e v_eᵀ / √λ_e = (V W) Vᵀ, the eigenvectors v_e the
- * rows of Vrows (the columns of V) and W = diag(1/√λ_e) over the kept ones (0 for the others):
- * scaledV = V W and VT = Vᵀ, both [k, k], overwritten. The product sums over e in order, as the
- * formula does.
+ * The first factor of P = Σ_{e: λ_e ≥ keepFrom} v_e v_eᵀ / √λ_e = (V W) Vᵀ, the eigenvectors v_e
+ * the rows of VT (the columns of V) and W = diag(1/√λ_e) over the kept ones (0 for the others):
+ * scaledV = V W [k, k], overwritten. The product with VT sums over e in order, as the formula does.
  */
-function inverseRootFactors(lambda: Float64Array, Vrows: Float64Array, keepFrom: number, k: number, scaledV: Float64Array, VT: Float64Array): void {
-  VT.set(Vrows.subarray(0, k * k));
+function inverseRootFactors(lambda: Float64Array, VT: Float64Array, keepFrom: number, k: number, scaledV: Float64Array): void {
   for (let e = 0; e < k; e++) {
     const w = lambda[e]! >= keepFrom ? 1 / Math.sqrt(lambda[e]!) : 0;
-    for (let a = 0; a < k; a++) scaledV[a * k + e] = Vrows[e * k + a]! * w;
+    for (let a = 0; a < k; a++) scaledV[a * k + e] = VT[e * k + a]! * w;
   }
 }
 
@@ -208,12 +194,13 @@ function inverseRootFactors(lambda: Float64Array, Vrows: Float64Array, keepFrom:
  * (its n × k factor is never formed), then U Vᵀ = Σ_kept u_e u_eᵀ M / σ_e. Each σ_e and u_e is
  * accurate to ε σ_max in absolute terms, so a kept direction with σ_e ≥ 1e-10 σ_max carries a
  * relative error of at most ~ε σ_max/σ_e ≤ 1e-6, and the dropped ones are exactly those below the
- * docs/science.md §6 cutoff. Returned as the spectrum of M Mᵀ (λ = σ², eigenvectors u_e) for inverseRootFactors.
+ * docs/science.md §6 cutoff. Returned as the spectrum of M Mᵀ (λ = σ², eigenvectors u_e, written as the rows of VT) for inverseRootFactors.
  */
-function svdSpectrum(M: Float64Array, k: number, c: number): Spectrum {
+function svdSpectrum(M: Float64Array, k: number, c: number, VT: Float64Array): Spectrum {
   const { s, U } = leftSingular(M, k, c);
   const sMax = Math.max(...s);
-  return { values: s.map((v) => v * v), vectorRows: transpose(U, k, k), keepFrom: (POLAR_RANK_CUTOFF * sMax) ** 2 * (1 + 1e-12) };
+  transposeInto(U, k, k, VT);
+  return { values: s.map((v) => v * v), keepFrom: (POLAR_RANK_CUTOFF * sMax) ** 2 * (1 + 1e-12) };
 }
 
 /** Muon's quintic Newton–Schulz coefficients (Keller Jordan's Muon, `zeropower_via_newtonschulz5`). */

@@ -192,6 +192,11 @@ test('every kernel entry point refuses arguments that do not fit, naming the ker
   assert.throws(() => arena.scatterSub(b.A, 5, b.v4, b.iota, 3, b.iota, 1), /Q holds 10 doubles, needs c·\(largest row \+ 1\) = 15/);
   assert.throws(() => arena.scatterSub(b.out, 3, b.v4, b.iota, 2, b.iota, 4), /cols holds index 3, not below c = 3/);
 
+  // S [2, 2] in v4, Z [2, 2] in out's first 4, d and e in v1 / v5
+  assert.throws(() => arena.symmetricEigen(b.v4, b.out, b.v1, b.v5, 2), /^KernelArgumentError: kernel symmetricEigen\(n 2\): d holds 1 doubles, needs n = 2$/);
+  assert.throws(() => arena.symmetricEigen(b.v4, b.v4, b.v5, b.A, 2), /Z overlaps S/);
+  assert.throws(() => arena.symmetricEigen(b.v1, b.out, b.v4, b.v5, 2), /S holds 1 doubles, needs n·n = 4/);
+
   assert.ok(b.out.view.every((v) => v === 7), 'a refused call wrote into out');
 });
 

@@ -28,6 +28,7 @@ interface KernelExports {
   lineMaxAbs(M: number, r: number, c: number, rowMax: number, colMax: number): void;
   gatherSub(sub: number, subT: number, M: number, c: number, rows: number, k: number, cols: number, n: number, scale: number): void;
   scatterSub(Q: number, c: number, S: number, rows: number, k: number, cols: number, n: number): void;
+  symmetricEigen(S: number, Z: number, d: number, e: number, n: number): void;
 }
 
 /** An array living in an arena's memory: `ptr` is its byte offset there, for the kernels. */
@@ -391,6 +392,26 @@ export class KernelArena {
     a.f64('Q', Q, (topRow + 1) * c, 'c·(largest row + 1)');
     a.disjoint('Q', Q, 'S', S);
     this.kernels.scatterSub(Q.ptr, c, S.ptr, rows.ptr, k, cols.ptr, n);
+  }
+
+  /**
+   * The eigendecomposition S = V Λ Vᵀ of the symmetric S [n, n] (src/numerics/eigen.ts, kernels.wat):
+   * eigenvalues ascending into d [n], the eigenvectors as the rows of Z [n, n] (Z = Vᵀ); e [n] is
+   * scratch. S is read as given (Z starts as Sᵀ) and left as it was.
+   */
+  symmetricEigen(S: F64Block, Z: F64Block, d: F64Block, e: F64Block, n: number): void {
+    const a = this.args('symmetricEigen', { n });
+    a.f64('S', S, n * n, 'n·n');
+    a.f64('Z', Z, n * n, 'n·n');
+    a.f64('d', d, n, 'n');
+    a.f64('e', e, n, 'n');
+    a.disjoint('Z', Z, 'S', S);
+    a.disjoint('d', d, 'S', S);
+    a.disjoint('e', e, 'S', S);
+    a.disjoint('Z', Z, 'd', d);
+    a.disjoint('Z', Z, 'e', e);
+    a.disjoint('d', d, 'e', e);
+    if (n > 0) this.kernels.symmetricEigen(S.ptr, Z.ptr, d.ptr, e.ptr, n);
   }
 }
 
