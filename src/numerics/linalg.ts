@@ -1,10 +1,10 @@
-import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { f64s, i32s, KernelArena, type Blocks, type F64Block, type I32Block } from './wasm/kernels.js';
 
 /**
  * Small dense linear algebra on row-major Float64Arrays. The symmetric eigendecomposition is our
- * own (eigen.ts, tridiagonal QL, in the kernel); the SVD and QR come from ml-matrix (Golub–Kahan,
- * Householder); this file moves data in and out
+ * own (eigen.ts, tridiagonal QL, in the kernel), so is the QR's triangular factor (Householder, in
+ * the kernel); the SVD comes from ml-matrix (Golub–Kahan); this file moves data in and out
  * and forms the products, which are the hot part (in WebAssembly, src/numerics/wasm/, in an arena
  * owned by the caller: a GramWorkspace here, a PolarWorkspace in the optimizer).
  */
@@ -148,7 +148,8 @@ export function leftSingular(M: Float64Array, k: number, n: number): { s: Float6
   // For k > n, Mᵀ would be wide, outside what ml-matrix's Golub–Kahan handles (it warns and
   // carries on), and a square U would hold k − n arbitrary null directions: callers factor Mᵀ instead.
   if (k > n) throw new Error(`leftSingular needs a wide matrix, got ${k} × ${n}`);
-  const svd = new SingularValueDecomposition(squareFactor(toMatrix(transpose(M, k, n), n, k)), {
+  // Mᵀ [n, k] is tall; its columns are M's rows.
+  const svd = new SingularValueDecomposition(squareFactor(M, n, k), {
     autoTranspose: false,
     computeLeftSingularVectors: false,
   });
@@ -188,9 +189,9 @@ export function spectralNormOf(A: Float64Array, r: number, c: number, workspace:
  * works on a q × q matrix.
  */
 export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
-  const { B, p, q } = nonZeroPartTall(A, r, c);
+  const { cols, p, q } = nonZeroPartTall(A, r, c);
   if (q === 0) return 0;
-  const svd = new SingularValueDecomposition(squareFactor(toMatrix(B, p, q)), {
+  const svd = new SingularValueDecomposition(squareFactor(cols, p, q), {
     autoTranspose: false,
     computeLeftSingularVectors: false,
     computeRightSingularVectors: false,
@@ -201,18 +202,32 @@ export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
 }
 
 /**
- * A tall M [p, q] at least twice as tall as wide, replaced by the triangular factor R [q, q] of its
- * Householder QR (M = Q R, Q with orthonormal columns): R has M's singular values and right
- * singular vectors, and the reduction is backward stable like the SVD that follows, so that SVD
- * keeps its accuracy (ε σ_max in absolute terms) at a fraction of the cost. Other shapes pass
- * through.
+ * The tall M [p, q] (p ≥ q), given by its columns (cols = Mᵀ [q, p] row-major), as the matrix an
+ * SVD should take. At least twice as tall as wide: the triangular factor R [q, q] of its
+ * Householder QR (M = Q R, Q with orthonormal columns; in the kernel, KernelArena.householderR,
+ * bit for bit ml-matrix's QrDecomposition): R has M's singular values and right singular vectors,
+ * and the reduction is backward stable like the SVD that follows, so that SVD keeps its accuracy
+ * (ε σ_max in absolute terms) at a fraction of the cost. Otherwise M itself.
  */
-function squareFactor(M: Matrix): Matrix {
-  return M.rows >= 2 * M.columns ? new QrDecomposition(M).upperTriangularMatrix : M;
+function squareFactor(cols: Float64Array, p: number, q: number): Matrix {
+  if (p < 2 * q) return toMatrix(transpose(cols, q, p), p, q);
+  const { arena, blocks } = KernelArena.create({ cols: f64s(q * p), rdiag: f64s(q) });
+  blocks.cols.view.set(cols.subarray(0, q * p));
+  arena.householderR(blocks.cols, p, q, blocks.rdiag);
+  const R = new Matrix(q, q); // zero-filled
+  const qr = blocks.cols.view;
+  for (let i = 0; i < q; i++) {
+    R.set(i, i, blocks.rdiag.view[i]!);
+    for (let j = i + 1; j < q; j++) R.set(i, j, qr[j * p + i]!);
+  }
+  return R;
 }
 
-/** A [r, c] without its all-zero rows and columns, transposed if need be so that it is tall: B [p, q], p ≥ q. */
-function nonZeroPartTall(A: Float64Array, r: number, c: number): { B: Float64Array; p: number; q: number } {
+/**
+ * A [r, c] without its all-zero rows and columns, transposed if need be so that it is tall, B [p, q]
+ * with p ≥ q, given by its columns: cols = Bᵀ [q, p] row-major.
+ */
+function nonZeroPartTall(A: Float64Array, r: number, c: number): { cols: Float64Array; p: number; q: number } {
   const rowLive = new Uint8Array(r);
   const colLive = new Uint8Array(c);
   for (let i = 0; i < r; i++) {
@@ -227,11 +242,12 @@ function nonZeroPartTall(A: Float64Array, r: number, c: number): { B: Float64Arr
   const cols = [...colLive.keys()].filter((j) => colLive[j]);
   const tall = rows.length >= cols.length;
   const [p, q] = tall ? [rows.length, cols.length] : [cols.length, rows.length];
-  const B = new Float64Array(p * q);
+  const out = new Float64Array(p * q);
   rows.forEach((i, a) =>
     cols.forEach((j, b) => {
-      B[tall ? a * q + b : b * q + a] = A[i * c + j]!;
+      // tall: B = the live part, column b is A's column j; wide: B is its transpose, column a is A's row i
+      out[tall ? b * p + a : a * p + b] = A[i * c + j]!;
     }),
   );
-  return { B, p, q };
+  return { cols: out, p, q };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { Matrix, QrDecomposition } from 'ml-matrix';
 import { GramWorkspace } from '../../src/numerics/linalg.js';
 import { KERNELS_WASM_BASE64 } from '../../src/numerics/wasm/kernels.wasm.js';
 import { f64s, i32s, KernelArena, sparseRows, type F64Block } from '../../src/numerics/wasm/kernels.js';
@@ -197,6 +198,10 @@ test('every kernel entry point refuses arguments that do not fit, naming the ker
   assert.throws(() => arena.symmetricEigen(b.v4, b.v4, b.v5, b.A, 2), /Z overlaps S/);
   assert.throws(() => arena.symmetricEigen(b.v1, b.out, b.v4, b.v5, 2), /S holds 1 doubles, needs n·n = 4/);
 
+  assert.throws(() => arena.householderR(b.A, 2, 5, b.v5), /^KernelArgumentError: kernel householderR\(m 2, n 5\): the matrix must be at least as tall as wide$/);
+  assert.throws(() => arena.householderR(b.A, 5, 3, b.v5), /cols holds 10 doubles, needs n·m = 15/);
+  assert.throws(() => arena.householderR(b.src, 5, 3, b.v1), /rdiag holds 1 doubles, needs n = 3/);
+
   assert.ok(b.out.view.every((v) => v === 7), 'a refused call wrote into out');
 });
 
@@ -346,6 +351,27 @@ test('lineMaxAbs gives every row\'s and column\'s max |entry|; gatherSub / scatt
       for (let j = 0; j < c; j++) {
         const inside = rowList.includes(i) && colList.includes(j);
         assert.equal(Q.view[i * c + j], inside ? M[i * c + j]! * 0.25 : 3, `Q[${i}, ${j}]`);
+      }
+    }
+  }
+});
+
+test('householderR: the triangular factor of ml-matrix\'s QrDecomposition, bit for bit (tall shapes, a zero column, dependent columns)', () => {
+  for (const [m, n] of [[1, 1], [3, 1], [7, 3], [9, 9], [51, 10], [522, 50]] as const) {
+    for (const variant of ['random', 'zero column', 'dependent'] as const) {
+      // cols = Bᵀ [n, m]: row j is column j of the tall B [m, n]
+      const cols = values(n * m, m + n).map((v, k) => (k % 3 === 0 ? 0 : v));
+      if (variant === 'zero column') cols.fill(0, 0, m);
+      if (variant === 'dependent' && n > 1) cols.copyWithin(m, 0, m);
+      const B = new Matrix(m, n);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) B.set(i, j, cols[j * m + i]!);
+      const R = new QrDecomposition(B).upperTriangularMatrix;
+      const { arena, blocks } = KernelArena.create({ cols: f64s(n * m), rdiag: f64s(n) });
+      blocks.cols.view.set(cols);
+      arena.householderR(blocks.cols, m, n, blocks.rdiag);
+      for (let i = 0; i < n; i++) {
+        assert.ok(Object.is(blocks.rdiag.view[i], R.get(i, i)), `${m} × ${n} ${variant}: R[${i}, ${i}]`);
+        for (let j = i + 1; j < n; j++) assert.ok(Object.is(blocks.cols.view[j * m + i], R.get(i, j)), `${m} × ${n} ${variant}: R[${i}, ${j}]`);
       }
     }
   }

@@ -29,6 +29,7 @@ interface KernelExports {
   gatherSub(sub: number, subT: number, M: number, c: number, rows: number, k: number, cols: number, n: number, scale: number): void;
   scatterSub(Q: number, c: number, S: number, rows: number, k: number, cols: number, n: number): void;
   symmetricEigen(S: number, Z: number, d: number, e: number, n: number): void;
+  householderR(cols: number, m: number, n: number, rdiag: number): void;
 }
 
 /** An array living in an arena's memory: `ptr` is its byte offset there, for the kernels. */
@@ -412,6 +413,20 @@ export class KernelArena {
     a.disjoint('Z', Z, 'e', e);
     a.disjoint('d', d, 'e', e);
     if (n > 0) this.kernels.symmetricEigen(S.ptr, Z.ptr, d.ptr, e.ptr, n);
+  }
+
+  /**
+   * The triangular factor of a Householder QR of a tall B [m, n] (m ≥ n), given by its columns:
+   * cols = Bᵀ [n, m] row-major (kernels.wat). In place: above the diagonal R[i, j] = cols[j, i]
+   * (i < j); R's diagonal into rdiag [n]. ml-matrix's QrDecomposition bit for bit.
+   */
+  householderR(cols: F64Block, m: number, n: number, rdiag: F64Block): void {
+    const a = this.args('householderR', { m, n });
+    if (m < n) a.fail('the matrix must be at least as tall as wide');
+    a.f64('cols', cols, n * m, 'n·m');
+    a.f64('rdiag', rdiag, n, 'n');
+    a.disjoint('rdiag', rdiag, 'cols', cols);
+    this.kernels.householderR(cols.ptr, m, n, rdiag.ptr);
   }
 }
 

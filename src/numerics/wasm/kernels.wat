@@ -31,7 +31,8 @@
 ;; the polar factor's bookkeeping (lineMaxAbs, gatherSub, scatterSub).
 ;;
 ;; Last, the symmetric eigendecomposition (symmetricEigen) of the polar factor's Gram matrices and
-;; the norms' σ_max.
+;; the norms' σ_max, and the triangular factor of a Householder QR (householderR) that shrinks a
+;; tall matrix before an SVD.
 ;;
 ;; All pointers are byte offsets into the exported memory; f64 arrays 8-byte aligned.
 (module
@@ -949,6 +950,85 @@
                 (br $next)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $iLoop))))
+
+  ;; The triangular factor of a Householder QR of a tall matrix B [m, n] (m ≥ n) given by its
+  ;; columns: cols [n, m] row-major holds column j of B as row j (the wide matrix Bᵀ as it is
+  ;; stored). On exit cols holds ml-matrix's QrDecomposition state, column by column: above the
+  ;; diagonal the entries of R (R[i, j] = cols[j, i] for i < j), and rdiag [n] R's diagonal. Each
+  ;; column's norm accumulates by hypot, and the reflections subtract s·v from the later columns
+  ;; with s = −⟨v, b_j⟩ / v_k, in the reference's order (sums one term at a time, the updates two
+  ;; lanes at a time), so R is the reference's bit for bit.
+  (func (export "householderR") (param $cols i32) (param $m i32) (param $n i32) (param $rdiag i32)
+    (local $mb i32) (local $k i32) (local $j i32) (local $colK i32) (local $colJ i32)
+    (local $p i32) (local $q i32) (local $start i32) (local $end i32)
+    (local $nrm f64) (local $s f64) (local $vk f64) (local $vs v128) (local $vn v128)
+    (local.set $mb (i32.shl (local.get $m) (i32.const 3)))
+    (local.set $k (i32.const 0))
+    (block $kDone
+      (loop $kLoop
+        (br_if $kDone (i32.ge_s (local.get $k) (local.get $n)))
+        (local.set $colK (i32.add (local.get $cols) (i32.mul (local.get $k) (local.get $mb))))
+        (local.set $start (i32.add (local.get $colK) (i32.shl (local.get $k) (i32.const 3)))) ;; &B[k, k]
+        (local.set $end (i32.add (local.get $colK) (local.get $mb)))
+        ;; ‖B[k.., k]‖ by hypot, in order
+        (local.set $nrm (f64.const 0))
+        (local.set $p (local.get $start))
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $nrm (call $hypot (local.get $nrm) (f64.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (br $next)))
+        (if (f64.ne (local.get $nrm) (f64.const 0))
+          (then
+            (if (f64.lt (f64.load (local.get $start)) (f64.const 0)) (then (local.set $nrm (f64.neg (local.get $nrm)))))
+            ;; v = B[k.., k] / nrm, v_k += 1
+            (local.set $vn (f64x2.splat (local.get $nrm)))
+            (local.set $p (local.get $start))
+            (block $done
+              (loop $next
+                (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+                (v128.store (local.get $p) (f64x2.div (v128.load (local.get $p)) (local.get $vn)))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (br $next)))
+            (if (i32.lt_u (local.get $p) (local.get $end))
+              (then (f64.store (local.get $p) (f64.div (f64.load (local.get $p)) (local.get $nrm)))))
+            (f64.store (local.get $start) (f64.add (f64.load (local.get $start)) (f64.const 1)))
+            (local.set $vk (f64.load (local.get $start)))
+            ;; for each later column j: s = −⟨v, B[k.., j]⟩ / v_k, B[k.., j] += s·v
+            (local.set $j (i32.add (local.get $k) (i32.const 1)))
+            (block $jDone
+              (loop $jLoop
+                (br_if $jDone (i32.ge_s (local.get $j) (local.get $n)))
+                (local.set $colJ (i32.add (local.get $cols) (i32.mul (local.get $j) (local.get $mb))))
+                (local.set $s (f64.const 0))
+                (local.set $p (local.get $start))
+                (local.set $q (i32.add (local.get $colJ) (i32.shl (local.get $k) (i32.const 3))))
+                (block $done
+                  (loop $next
+                    (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+                    (local.set $s (f64.add (local.get $s) (f64.mul (f64.load (local.get $p)) (f64.load (local.get $q)))))
+                    (local.set $p (i32.add (local.get $p) (i32.const 8)))
+                    (local.set $q (i32.add (local.get $q) (i32.const 8)))
+                    (br $next)))
+                (local.set $s (f64.div (f64.neg (local.get $s)) (local.get $vk)))
+                (local.set $vs (f64x2.splat (local.get $s)))
+                (local.set $p (local.get $start))
+                (local.set $q (i32.add (local.get $colJ) (i32.shl (local.get $k) (i32.const 3))))
+                (block $done
+                  (loop $next
+                    (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+                    (v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (f64x2.mul (local.get $vs) (v128.load (local.get $p)))))
+                    (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                    (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                    (br $next)))
+                (if (i32.lt_u (local.get $p) (local.get $end))
+                  (then (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.mul (local.get $s) (f64.load (local.get $p)))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $jLoop)))))
+        (f64.store (i32.add (local.get $rdiag) (i32.shl (local.get $k) (i32.const 3))) (f64.neg (local.get $nrm)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $kLoop))))
 
   ;; √(a² + b²) without overflow or destructive underflow, as the reference forms it.
   (func $hypot (param $a f64) (param $b f64) (result f64)
