@@ -57,12 +57,15 @@ function gramLayout({ short, long, area }: ShapeBounds) {
     values: f64s(short), // the Gram matrix's eigenvalues
     vectors: f64s(short * short), // its eigenvectors (as rows)
     scratch: f64s(short),
+    qr: f64s(area), // a tall matrix by its columns, then its QR's state (triangularFactor)
+    rdiag: f64s(short), // R's diagonal
   };
 }
 
 /**
- * A kernel arena for Gram matrices of wide matrices up to the shapes it was sized for (the norms
- * of a run's layers: the training loop holds one). An arena costs far more to set up than a small
+ * A kernel arena for Gram matrices of wide matrices up to the shapes it was sized for, their
+ * eigenvalues, and the triangular factors of QRs (the norms of a run's layers and the dual norms of
+ * its gradients: the training loop holds one). An arena costs far more to set up than a small
  * product, so a caller that multiplies often keeps one.
  */
 export class GramWorkspace {
@@ -88,12 +91,47 @@ export class GramWorkspace {
     return gramOfRowsIn(this.arena, this.blocks, X, r, c);
   }
 
-  /** The eigenvalues of X Xᵀ, ascending [r], for a wide X [r, c] (src/numerics/eigen.ts); a view, overwritten by the next call. */
-  gramEigenvalues(X: Float64Array, r: number, c: number): Float64Array {
-    this.gramOfRows(X, r, c);
-    const { gram, vectors, values, scratch } = this.blocks;
-    this.arena.symmetricEigen(gram, vectors, values, scratch, r);
-    return values.view.subarray(0, r);
+  /**
+   * The eigenvalues, ascending, of the smaller Gram matrix of B = A / divisor for A [r, c]: B Bᵀ
+   * [r, r] when r ≤ c, else Bᵀ B [c, c] (src/numerics/eigen.ts). B and Bᵀ are written into the
+   * arena in one pass. A view, overwritten by the next call.
+   */
+  gramEigenvalues(A: Float64Array, r: number, c: number, divisor = 1): Float64Array {
+    const wide = r <= c;
+    const [k, n] = wide ? [r, c] : [c, r];
+    checkFits(this.bounds, k, n, 'Gram workspace');
+    const { X, XT, gram, iota, vectors, values, scratch } = this.blocks;
+    // X [k, n] is B or Bᵀ, whichever is wide; XT its transpose.
+    const [rowMajor, colMajor] = wide ? [X.view, XT.view] : [XT.view, X.view];
+    for (let i = 0; i < r; i++) {
+      for (let j = 0; j < c; j++) {
+        const v = A[i * c + j]! / divisor;
+        rowMajor[i * c + j] = v;
+        colMajor[j * r + i] = v;
+      }
+    }
+    this.arena.gram(gram, X, XT, iota, k, n);
+    this.arena.symmetricEigen(gram, vectors, values, scratch, k);
+    return values.view.subarray(0, k);
+  }
+
+  /**
+   * The triangular factor R [q, q] of a Householder QR of the tall M [p, q] (p ≥ q), given by its
+   * columns (cols = Mᵀ [q, p] row-major): in the kernel (KernelArena.householderR), bit for bit
+   * ml-matrix's QrDecomposition(M).upperTriangularMatrix.
+   */
+  triangularFactor(cols: Float64Array, p: number, q: number): Matrix {
+    checkFits(this.bounds, q, p, 'QR workspace');
+    const { qr, rdiag } = this.blocks;
+    qr.view.set(cols.subarray(0, q * p));
+    this.arena.householderR(qr, p, q, rdiag);
+    const R = new Matrix(q, q); // zero-filled
+    const state = qr.view;
+    for (let i = 0; i < q; i++) {
+      R.set(i, i, rdiag.view[i]!);
+      for (let j = i + 1; j < q; j++) R.set(i, j, state[j * p + i]!);
+    }
+    return R;
   }
 }
 
@@ -174,8 +212,7 @@ export function spectralNormOf(A: Float64Array, r: number, c: number, workspace:
   let scale = 0;
   for (let k = 0; k < A.length; k++) scale = Math.max(scale, Math.abs(A[k]!));
   if (scale === 0 || !Number.isFinite(scale)) return scale;
-  const B = A.map((v) => v / scale);
-  const values = r <= c ? workspace.gramEigenvalues(B, r, c) : workspace.gramEigenvalues(transpose(B, r, c), c, r);
+  const values = workspace.gramEigenvalues(A, r, c, scale);
   let top = 0;
   for (const v of values) if (v > top) top = v;
   return scale * Math.sqrt(top);
@@ -188,10 +225,10 @@ export function spectralNormOf(A: Float64Array, r: number, c: number, workspace:
  * at least twice as tall as wide is replaced by its triangular factor (squareFactor), so the SVD
  * works on a q × q matrix.
  */
-export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
+export function nuclearNormOf(A: Float64Array, r: number, c: number, workspace?: GramWorkspace): number {
   const { cols, p, q } = nonZeroPartTall(A, r, c);
   if (q === 0) return 0;
-  const svd = new SingularValueDecomposition(squareFactor(cols, p, q), {
+  const svd = new SingularValueDecomposition(squareFactor(cols, p, q, workspace), {
     autoTranspose: false,
     computeLeftSingularVectors: false,
     computeRightSingularVectors: false,
@@ -204,23 +241,14 @@ export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
 /**
  * The tall M [p, q] (p ≥ q), given by its columns (cols = Mᵀ [q, p] row-major), as the matrix an
  * SVD should take. At least twice as tall as wide: the triangular factor R [q, q] of its
- * Householder QR (M = Q R, Q with orthonormal columns; in the kernel, KernelArena.householderR,
- * bit for bit ml-matrix's QrDecomposition): R has M's singular values and right singular vectors,
- * and the reduction is backward stable like the SVD that follows, so that SVD keeps its accuracy
- * (ε σ_max in absolute terms) at a fraction of the cost. Otherwise M itself.
+ * Householder QR (M = Q R, Q with orthonormal columns; GramWorkspace.triangularFactor, in
+ * `workspace` or a one-off one): R has M's singular values and right singular vectors, and the
+ * reduction is backward stable like the SVD that follows, so that SVD keeps its accuracy (ε σ_max in
+ * absolute terms) at a fraction of the cost. Otherwise M itself.
  */
-function squareFactor(cols: Float64Array, p: number, q: number): Matrix {
+function squareFactor(cols: Float64Array, p: number, q: number, workspace?: GramWorkspace): Matrix {
   if (p < 2 * q) return toMatrix(transpose(cols, q, p), p, q);
-  const { arena, blocks } = KernelArena.create({ cols: f64s(q * p), rdiag: f64s(q) });
-  blocks.cols.view.set(cols.subarray(0, q * p));
-  arena.householderR(blocks.cols, p, q, blocks.rdiag);
-  const R = new Matrix(q, q); // zero-filled
-  const qr = blocks.cols.view;
-  for (let i = 0; i < q; i++) {
-    R.set(i, i, blocks.rdiag.view[i]!);
-    for (let j = i + 1; j < q; j++) R.set(i, j, qr[j * p + i]!);
-  }
-  return R;
+  return (workspace ?? new GramWorkspace([{ out: q, in: p }])).triangularFactor(cols, p, q);
 }
 
 /**

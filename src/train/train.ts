@@ -211,7 +211,7 @@ function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, pre
   const qmin = minMargin(ev.margins);
   const norms = allNorms(params, shapes, isMuon, gram);
   // From the scale-free direction G alone: e^gradLogScale cancels, so this is exact at any loss.
-  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms);
+  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms, gram);
   return {
     step,
     lr,
