@@ -1,4 +1,4 @@
-import { Matrix, QrDecomposition } from 'ml-matrix';
+import { f64s, KernelArena } from './wasm/kernels.js';
 
 /**
  * The row space of the fixed input X [n, d], where every first-layer gradient lives.
@@ -31,9 +31,11 @@ export interface DataSpan {
 }
 
 /**
- * X's row space by a Householder QR of its live pixels' columns (ml-matrix's QrDecomposition, backward
- * stable: Q is orthonormal to rounding whatever X's conditioning), or null where it would not pay: X
- * has at least as many samples as live pixels, or the triangle Rᵀ has more entries than X has non-zero ones.
+ * X's row space by a Householder QR of its live pixels' columns (backward stable: Q is orthonormal
+ * to rounding whatever X's conditioning), or null where it would not pay: X has at least as many
+ * samples as live pixels, or the triangle Rᵀ has more entries than X has non-zero ones. R comes
+ * from the kernel (KernelArena.householderR), Q from its reflectors, applied to the unit vectors
+ * from the last reflector back (as LINPACK and ml-matrix form it).
  */
 export function dataSpan(X: Float64Array, n: number, d: number): DataSpan | null {
   if (X.length !== n * d) throw new Error(`dataSpan: X holds ${X.length} entries, expected ${n} × ${d}`);
@@ -47,20 +49,32 @@ export function dataSpan(X: Float64Array, n: number, d: number): DataSpan | null
   }
   const r = n;
   if (n === 0 || r >= live.length || (r * (r + 1)) / 2 > nonZero) return null;
-  // Xᵀ over the live pixels [p, n], p > n: tall, as the QR wants it.
+  // B = Xᵀ over the live pixels [p, n], p > n: tall, as the QR wants it, given by its columns
+  // (column i is sample i's live pixels).
   const p = live.length;
-  const XtLive = new Matrix(p, n);
-  live.forEach((j, a) => {
-    for (let i = 0; i < n; i++) XtLive.set(a, i, X[i * d + j]!);
-  });
-  const qr = new QrDecomposition(XtLive);
-  const Q = qr.orthogonalMatrix; // [p, n]
-  const R = qr.upperTriangularMatrix; // [n, n]
+  const { arena, blocks } = KernelArena.create({ cols: f64s(n * p), rdiag: f64s(n) });
+  const V = blocks.cols.view; // [n, p]: column k of B, then the k-th reflector v_k (entries k … p − 1)
+  for (let i = 0; i < n; i++) live.forEach((j, a) => (V[i * p + a] = X[i * d + j]!));
+  arena.householderR(blocks.cols, p, n, blocks.rdiag);
+  const XQ = new Float64Array(n * r); // Rᵀ
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < i; k++) XQ[i * r + k] = V[i * p + k]!; // R[k, i], above the diagonal
+    XQ[i * r + i] = blocks.rdiag.view[i]!;
+  }
+  // Q = H_0 H_1 … H_{n−1} [I; 0], column by column, with H_k = I − v_k v_kᵀ / v_k[k] (0 where v_k[k] = 0).
+  const Q = new Float64Array(r * p); // [r, p]: column k of Q as row k
+  for (let k = n - 1; k >= 0; k--) {
+    Q[k * p + k] = 1;
+    const vkk = V[k * p + k]!;
+    if (vkk === 0) continue;
+    for (let j = k; j < n; j++) {
+      let s = 0;
+      for (let a = k; a < p; a++) s += V[k * p + a]! * Q[j * p + a]!;
+      s = -s / vkk;
+      for (let a = k; a < p; a++) Q[j * p + a]! += s * V[k * p + a]!;
+    }
+  }
   const QT = new Float64Array(r * d);
-  live.forEach((j, a) => {
-    for (let k = 0; k < r; k++) QT[k * d + j] = Q.get(a, k);
-  });
-  const XQ = new Float64Array(n * r);
-  for (let i = 0; i < n; i++) for (let k = 0; k <= i; k++) XQ[i * r + k] = R.get(k, i);
+  for (let k = 0; k < r; k++) live.forEach((j, a) => (QT[k * d + j] = Q[k * p + a]!));
   return { n, d, r, QT, XQ, livePixels: Int32Array.from(live) };
 }
