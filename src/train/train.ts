@@ -119,7 +119,6 @@ export function* trainSteps(
   const isMuon = resolveMuonLayers(config.train.muon_layers, depth);
   const degree = homogeneityDegree(spec.activation, depth);
   const family = OPTIMIZERS[spec.optimizer].family;
-  const params = coords.start; // θ_t in the run's coordinates
   const gram = new GramWorkspace(shapes); // the σ_max of every log point's norms
   const ownNormInit = normOf(family, init, shapes, isMuon, gram);
   const eta0 = config.train.lr.eta0 ?? config.train.lr.rel! * ownNormInit;
@@ -132,6 +131,7 @@ export function* trainSteps(
     isMuon,
     shapes: coords.shapes,
   });
+  const params = optimizer.hold(coords.start); // θ_t in the run's coordinates, where the optimizer updates it
   // A loss-based rate must not ask Adam-type layers to go faster than their √v̂ can follow.
   const hasAdam = shapes.some((_, l) => OPTIMIZERS[spec.optimizer].rule(isMuon[l]!) === 'adam');
   const schedule = makeSchedule(config.train.lr, eta0, hasAdam ? ADAM_SAFE_FRACTION * adamSpeedLimit(config.train.adam_beta2) : Infinity);
@@ -178,7 +178,7 @@ export function* trainSteps(
     spec,
     rows,
     initialParams: cloneParams(init),
-    finalParams: coords.path === 'full' ? params : cloneParams(coords.toFull(params)),
+    finalParams: cloneParams(coords.toFull(params)),
     eta0,
     ownNormInit,
     family,
