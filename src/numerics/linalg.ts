@@ -266,16 +266,17 @@ function nonZeroPartTall(A: Float64Array, r: number, c: number): { cols: Float64
       }
     }
   }
-  const rows = [...rowLive.keys()].filter((i) => rowLive[i]);
-  const cols = [...colLive.keys()].filter((j) => colLive[j]);
+  const rows = Int32Array.from(rowLive.keys()).filter((i) => rowLive[i] === 1);
+  const cols = Int32Array.from(colLive.keys()).filter((j) => colLive[j] === 1);
   const tall = rows.length >= cols.length;
   const [p, q] = tall ? [rows.length, cols.length] : [cols.length, rows.length];
   const out = new Float64Array(p * q);
-  rows.forEach((i, a) =>
-    cols.forEach((j, b) => {
-      // tall: B = the live part, column b is A's column j; wide: B is its transpose, column a is A's row i
-      out[tall ? b * p + a : a * p + b] = A[i * c + j]!;
-    }),
-  );
+  // tall: B is the live part, and column b of B is A's column cols[b]; wide: B is its transpose,
+  // and column a of B is A's row rows[a]. Either way out[b, a] or out[a, b] = A[rows[a], cols[b]].
+  const [rowStride, colStride] = tall ? [1, p] : [p, 1];
+  for (let a = 0; a < rows.length; a++) {
+    const src = rows[a]! * c;
+    for (let b = 0; b < cols.length; b++) out[a * rowStride + b * colStride] = A[src + cols[b]!]!;
+  }
   return { cols: out, p, q };
 }
