@@ -1,4 +1,5 @@
 import type { Params } from '../model/mlp.js';
+import type { DataSpan } from '../numerics/dataSpan.js';
 
 /**
  * What one engine evaluation returns at θ (docs/science.md §4, §5). The trainer, the optimizers and the
@@ -39,6 +40,13 @@ export interface Engine {
    * or null where the host's exact route should be used. Optional; asked only with `polar: exact`.
    */
   polarFactor?(M: Float64Array, r: number, c: number): Float64Array | null;
+  /**
+   * The same network with its first layer in the data's row space (src/numerics/dataSpan.ts): an
+   * engine of the same kind that takes layer 0 as K = W_1 Q [m, r] and evaluates it on X Q, and
+   * the span. Optional; null where it would not pay. Built on the first call and kept; the trainer
+   * asks for it for runs whose first-layer rule commutes with it (src/train/parametrization.ts).
+   */
+  inDataSpan?(): { engine: Engine; span: DataSpan } | null;
   /** Frees what the engine holds outside the JavaScript heap (device memory). Optional. */
   dispose?(): void;
 }

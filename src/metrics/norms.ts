@@ -85,8 +85,8 @@ export function normOf(name: NormName, params: Params, shapes: LayerShape[], isM
  * docs/science.md §5 dual norms: ℓ2 → ℓ2; ℓ∞ → ℓ1; spectral → Σ_l ‖W_l‖_* (nuclear); hybrid → Σ nuclear over
  * Muon layers + Σ ℓ1 over the others. The dual of a max over layers is the sum of the layer duals.
  */
-export function dualNormOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[]): number {
-  const nuclear = (l: number) => nuclearNormOf(params[l]!, shapes[l]!.out, shapes[l]!.in);
+export function dualNormOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[], gram?: GramWorkspace): number {
+  const nuclear = (l: number) => nuclearNormOf(params[l]!, shapes[l]!.out, shapes[l]!.in, gram);
   let total = 0;
   switch (name) {
     case 'l2':

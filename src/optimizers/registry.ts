@@ -75,13 +75,24 @@ export class Optimizer {
     this.polar = polarShapes.length > 0 ? new PolarWorkspace(polarShapes) : null;
   }
 
+  /**
+   * θ kept in the optimizer's own memory: `init` copied into the blocks descend updates, returned
+   * as their views. Parameters held there are updated in place, without the two copies per step
+   * that descend makes of any others.
+   */
+  hold(init: Params): Params {
+    init.forEach((w, l) => this.theta[l]!.view.set(w));
+    return this.theta.map((b) => b.view);
+  }
+
   /** docs/science.md §7: θ ← θ − η D(m_t) in place, with the direction of the last step (in the kernel). */
   descend(params: Params, eta: number): void {
     params.forEach((w, l) => {
       const theta = this.theta[l]!;
-      theta.view.set(w);
+      const held = w === theta.view;
+      if (!held) theta.view.set(w);
       this.arena.descend(theta, this.out[l]!, eta);
-      w.set(theta.view);
+      if (!held) w.set(theta.view);
     });
   }
 

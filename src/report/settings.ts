@@ -27,6 +27,8 @@ export type { SettingDiff } from '../results/load.js';
  * The engine does change the numbers (float64 against float32, one TF.js backend against
  * another), so it counts, as the summary's `engine` field records it (the backend `auto`
  * resolved to, and `-batched`), in place of `train.engine`, `train.backend`, `train.batch_runs`.
+ * The summary's `engine_path` does not count: whether the first layer trained in the data's span
+ * is the engine's choice per optimizer, the same run but for rounding (src/train/parametrization.ts).
  * A key an older summary does not have yet is read as its default (src/config/defaults.ts): the
  * keys added since were added with defaults that keep the old behaviour.
  */

@@ -42,6 +42,13 @@ export const RunSummarySchema = z.looseObject({
   /** sha256 (hex) of the CSV as written: a resumed sweep or a merge checks the file against it. */
   csv_sha256: z.string().optional(),
   engine: z.string(),
+  /**
+   * Where the run's first layer trained (src/train/parametrization.ts): `full` (W_1 itself) or
+   * `span` (its coordinates in the data's row space). The same run either way but for rounding, so
+   * unlike `engine` it is not a setting (src/report/settings.ts leaves it out). Absent in older
+   * summaries and where the engine could not be built.
+   */
+  engine_path: z.string().optional(),
   wall_time_s: finite,
   ms_per_step: finite,
   started_at: z.string(),

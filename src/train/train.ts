@@ -9,6 +9,7 @@ import { GramWorkspace } from '../numerics/linalg.js';
 import { toLog10 } from '../numerics/logLoss.js';
 import { OPTIMIZERS } from '../optimizers/families.js';
 import { Optimizer } from '../optimizers/registry.js';
+import { firstLayerPath, fullParametrization, spanParametrization, type FirstLayerPath, type Parametrization } from './parametrization.js';
 import { ADAM_SAFE_FRACTION, adamSpeedLimit, logDescentRate, logSteps, makeSchedule } from './schedule.js';
 
 export interface RunResult {
@@ -26,11 +27,15 @@ export interface RunResult {
   wallTimeS: number;
   /** Part of wallTimeS spent on log points (margins, norms, alignment SVDs), not on training steps. */
   logTimeS: number;
+  /** Where the first layer trained (src/train/parametrization.ts). */
+  path: FirstLayerPath;
 }
 
 export interface TrainOptions {
   /** Called after every update with (updates done, total); keep it cheap. */
   onStep?: (done: number, total: number) => void;
+  /** `auto` (the default): the first layer trains in the data's span where that applies; `full`: never. */
+  firstLayer?: 'auto' | 'full';
 }
 
 /**
@@ -42,6 +47,10 @@ export interface TrainOptions {
  * A run that stops early (non-finite loss) drops out; the others go on. The runs must share the
  * layer shapes and the activation the engine was built for. Each run's wall time includes the
  * batch's engine time; `options[i]` are run i's (its progress callback).
+ *
+ * A run whose first-layer rule allows it trains its first layer in the data's span, on the
+ * engine's span engine where it offers one (src/train/parametrization.ts); runs of one batch may
+ * differ there, and each group is evaluated on its own engine.
  */
 export async function trainRuns(
   config: Readonly<Config>,
@@ -53,18 +62,27 @@ export async function trainRuns(
 ): Promise<RunResult[]> {
   if (specs.length !== inits.length) throw new Error(`${specs.length} runs but ${inits.length} initial weights`);
   if (specs.length > 1) batchActivation(specs);
-  const polar = config.train.polar === 'exact' && engine.polarFactor ? engine.polarFactor.bind(engine) : undefined;
-  const runs = specs.map((spec, i) => trainSteps(config, spec, shapes, inits[i]!, polar, options[i]));
+  const engines: Engine[] = [];
+  const runs = specs.map((spec, i) => {
+    const spanned = options[i]?.firstLayer !== 'full' && firstLayerPath(config, spec, shapes.length, engine) === 'span' ? engine.inDataSpan!()! : null;
+    const coords = spanned ? spanParametrization(spanned.span, shapes, inits[i]!) : fullParametrization(shapes, inits[i]!);
+    const runEngine = (engines[i] = spanned?.engine ?? engine);
+    const polar = config.train.polar === 'exact' && runEngine.polarFactor ? runEngine.polarFactor.bind(runEngine) : undefined;
+    return trainSteps(config, spec, shapes, inits[i]!, polar, options[i], coords);
+  });
   const states = runs.map((r) => r.next());
-  const limit = Math.max(1, engine.batchLimit);
   for (;;) {
     const live = states.flatMap((st, i) => (st.done ? [] : [i]));
     if (live.length === 0) break;
-    for (let k = 0; k < live.length; k += limit) {
-      const chunk = live.slice(k, k + limit);
-      const evs = await engine.evaluate(chunk.map((i) => states[i]!.value as Params), true);
-      // Each run takes its evaluation before the next engine call may overwrite it.
-      chunk.forEach((i, j) => (states[i] = runs[i]!.next(evs[j]!)));
+    for (const group of new Set(live.map((i) => engines[i]!))) {
+      const mine = live.filter((i) => engines[i] === group);
+      const limit = Math.max(1, group.batchLimit);
+      for (let k = 0; k < mine.length; k += limit) {
+        const chunk = mine.slice(k, k + limit);
+        const evs = await group.evaluate(chunk.map((i) => states[i]!.value as Params), true);
+        // Each run takes its evaluation before the next engine call may overwrite it.
+        chunk.forEach((i, j) => (states[i] = runs[i]!.next(evs[j]!)));
+      }
     }
   }
   return states.map((st) => st.value as RunResult);
@@ -83,6 +101,8 @@ export type PolarOverride = (M: Float64Array, r: number, c: number) => Float64Ar
  * docs/science.md §6–§8: one run as a generator, so that the driver (trainRuns) can evaluate the
  * runs of a batch together: it yields the parameters θ_t to evaluate, expects their Evaluation
  * back, and returns the RunResult. `polar` is the engine's own polar factor, where it has one.
+ * `coords` are the coordinates it trains in (θ itself by default); what it logs and returns is
+ * always of θ.
  */
 export function* trainSteps(
   config: Readonly<Config>,
@@ -91,6 +111,7 @@ export function* trainSteps(
   init: Params,
   polar: PolarOverride | undefined,
   options: TrainOptions = {},
+  coords: Parametrization = fullParametrization(shapes, init),
 ): Generator<Params, RunResult, Evaluation> {
   const started = performance.now();
   const T = config.train.steps;
@@ -98,9 +119,8 @@ export function* trainSteps(
   const isMuon = resolveMuonLayers(config.train.muon_layers, depth);
   const degree = homogeneityDegree(spec.activation, depth);
   const family = OPTIMIZERS[spec.optimizer].family;
-  const params = cloneParams(init);
   const gram = new GramWorkspace(shapes); // the σ_max of every log point's norms
-  const ownNormInit = normOf(family, params, shapes, isMuon, gram);
+  const ownNormInit = normOf(family, init, shapes, isMuon, gram);
   const eta0 = config.train.lr.eta0 ?? config.train.lr.rel! * ownNormInit;
   const optimizer = new Optimizer({
     name: spec.optimizer,
@@ -109,12 +129,13 @@ export function* trainSteps(
     polar: config.train.polar,
     polarOverride: polar,
     isMuon,
-    shapes,
+    shapes: coords.shapes,
   });
+  const params = optimizer.hold(coords.start); // θ_t in the run's coordinates, where the optimizer updates it
   // A loss-based rate must not ask Adam-type layers to go faster than their √v̂ can follow.
   const hasAdam = shapes.some((_, l) => OPTIMIZERS[spec.optimizer].rule(isMuon[l]!) === 'adam');
   const schedule = makeSchedule(config.train.lr, eta0, hasAdam ? ADAM_SAFE_FRACTION * adamSpeedLimit(config.train.adam_beta2) : Infinity);
-  const zeroGrad = shapes.map((s) => new Float64Array(s.out * s.in));
+  const zeroGrad = coords.shapes.map((s) => new Float64Array(s.out * s.in));
   const logAt = new Set(logSteps(T, config.log.n_log));
   const rows: LogRow[] = [];
   const directions: Float64Array[] = []; // θ_t/‖θ_t‖₂ at each logged step, for cos_to_last
@@ -136,9 +157,11 @@ export function* trainSteps(
     const eta = schedule.rate(t, ev.logLoss, logRate);
     if (logged) {
       const logStarted = performance.now();
-      const unit = unitFlat(params);
+      const theta = coords.toFull(params);
+      const full = ev.grad && coords.path !== 'full' ? { ...ev, grad: coords.gradToFull(ev.grad) } : ev;
+      const unit = unitFlat(theta);
       const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
-      rows.push(logRow({ step: t, lr: eta, ev, cosMG: cosMomentumGrad, params, shapes, isMuon, degree, unit, prev, gram }));
+      rows.push(logRow({ step: t, lr: eta, ev: full, cosMG: cosMomentumGrad, params: theta, shapes, isMuon, degree, unit, prev, gram }));
       directions.push(unit);
       logTimeMs += performance.now() - logStarted;
     }
@@ -155,7 +178,7 @@ export function* trainSteps(
     spec,
     rows,
     initialParams: cloneParams(init),
-    finalParams: params,
+    finalParams: cloneParams(coords.toFull(params)),
     eta0,
     ownNormInit,
     family,
@@ -164,6 +187,7 @@ export function* trainSteps(
     failure,
     wallTimeS: (performance.now() - started) / 1000,
     logTimeS: logTimeMs / 1000,
+    path: coords.path,
   };
 }
 
@@ -187,7 +211,7 @@ function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, pre
   const qmin = minMargin(ev.margins);
   const norms = allNorms(params, shapes, isMuon, gram);
   // From the scale-free direction G alone: e^gradLogScale cancels, so this is exact at any loss.
-  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms);
+  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms, gram);
   return {
     step,
     lr,
