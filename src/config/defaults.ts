@@ -26,7 +26,8 @@ export const DEFAULTS: Config = {
     optimizers: [...OPTIMIZER_NAMES], // all six update rules of docs/science.md §6
     betas: [0.9, 0], // momentum β (Adam's β1); each gets its own runs; 0 = no momentum
     adam_beta2: 0.95, // Adam's second-moment decay β2 (adam and muon_adam only)
-    steps: 4000, // T, number of updates per run
+    steps: 4000, // T, number of updates per run; with target_log10_loss, the most a run may take
+    target_log10_loss: null, // stop a run at the first step whose log10 loss is ≤ this (e.g. -8); null = always run `steps` (docs/science.md §11.3)
     lr: {
       schedule: 'polynomial', // 'polynomial': η_t = η_0/(t+1)^decay (docs/science.md §7); 'loss_based': grows as the loss falls (docs/alignment.md)
       rel: 0.1, // η_0 = rel × own-family norm of θ_0 (docs/science.md §7), dimensionless; excludes eta0
@@ -49,5 +50,6 @@ export const DEFAULTS: Config = {
   },
   log: {
     n_log: 40, // about this many log points on a geometric grid in [1, T], plus 0 and T (docs/science.md §8)
+    at_log10_loss: [], // also log the two steps around the first crossing of each of these log10 losses, for tables at that loss (docs/science.md §11.4)
   },
 };

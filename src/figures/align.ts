@@ -11,8 +11,9 @@ import { meanCI } from './stats.js';
  *   (momentum overshoots), and first passage keeps the map from loss to value single-valued.
  *   A run has a value only for L between its starting loss and the lowest loss it logged: nothing
  *   is extrapolated.
- * - Time axis (Figure 1(b)): t/T with T = the run's `train.steps`, linear interpolation in t/T;
- *   runs of one config log at the same steps, so the values are the logged ones.
+ * - Time axis (Figure 1(b)): t/T with T = the run's last step (`train.steps`, or the step where it
+ *   reached `train.target_log10_loss`, docs/science.md §11.3), linear interpolation in t/T; runs of
+ *   one config that ran all their steps log at the same steps, so the values are the logged ones.
  *
  * A group's curve (one activation × optimizer × β, mean over its seeds) is drawn only where every
  * seed of the group has a value, so the mean at each x is over the same seeds and a curve never
@@ -71,12 +72,15 @@ export interface CurvePoint {
 
 export interface Curve extends GroupKey {
   seeds: number[];
-  /** T (`train.steps`) of the group's runs: the largest, should they differ. */
+  /** T (each run's last step) of the group's runs: the largest, should they differ. */
   steps: number;
   points: CurvePoint[];
 }
 
-const stepsOf = (group: readonly LoadedRun[]) => Math.max(...group.map((r) => r.summary.config.train.steps));
+/** T of a run: its last step, `train.steps` unless it stopped at its target loss. */
+export const lastStep = (r: LoadedRun): number => r.rows[r.rows.length - 1]!.step!;
+
+const stepsOf = (group: readonly LoadedRun[]) => Math.max(...group.map(lastStep));
 
 function pointOf(x: number, values: number[]): CurvePoint {
   const ci = meanCI(values);
@@ -118,7 +122,7 @@ export function lossCurves(
 /** Mean ± 95% CI over seeds of `column` against t/T, at every logged t/T that all seeds of the group reach. */
 export function timeCurves(runs: readonly LoadedRun[], column: string, optimizers: readonly string[]): Curve[] {
   return groupRuns(runs.filter((r) => optimizers.includes(r.summary.run.optimizer))).map(({ key, runs: group }) => {
-    const T = (r: LoadedRun) => r.summary.config.train.steps;
+    const T = (r: LoadedRun) => Math.max(1, lastStep(r));
     const end = Math.min(...group.map((r) => r.rows[r.rows.length - 1]!.step! / T(r)));
     const grid = [...new Set(group.flatMap((r) => r.rows.map((row) => row.step! / T(r))))].filter((u) => u <= end).sort((a, b) => a - b);
     const points = grid.map((u) => pointOf(u, group.map((r) => valueAtTime(r.rows, T(r), u, column)!)));

@@ -288,7 +288,8 @@ async function sweepLocked(config: Readonly<Config>, outDir: string, options: Sw
 function describe(s: RunSummary): string {
   const f = s.final;
   if (s.status === 'ok' && f) {
-    return `log10 loss ${Number(f.log10_loss).toFixed(1)}, acc ${f.train_acc}, ${s.ms_per_step.toFixed(2)} ms/step`;
+    const stop = s.stop?.reason === 'target_loss' ? `reached the target at step ${s.stop.step}, ` : s.stop?.target_log10_loss != null ? `target not reached in ${s.stop.step} steps, ` : '';
+    return `${stop}log10 loss ${Number(f.log10_loss).toFixed(1)}, acc ${f.train_acc}, ${s.ms_per_step.toFixed(2)} ms/step`;
   }
   return `FAILED: ${s.failure?.reason ?? 'unknown'}`;
 }

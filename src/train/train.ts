@@ -1,5 +1,5 @@
 import type { Activation, Config } from '../config/types.js';
-import type { LogRow, RunFailure, RunSpec } from '../results/runs.js';
+import type { LogRow, RunFailure, RunSpec, RunStop } from '../results/runs.js';
 import type { Engine, Evaluation } from '../engine/types.js';
 import { angleBetweenUnit, innerProduct, kktAlignments } from '../metrics/alignment.js';
 import { accuracyFromMargins, cosineToLast, minMargin, normalizedMargin } from '../metrics/margins.js';
@@ -23,6 +23,8 @@ export interface RunResult {
   degree: number;
   stepsCompleted: number;
   failure: RunFailure | null;
+  /** Why and at which step the run ended (docs/science.md §11.3). */
+  stop: RunStop;
   wallTimeS: number;
   /** Part of wallTimeS spent on log points (margins, norms, alignment SVDs), not on training steps. */
   logTimeS: number;
@@ -116,33 +118,51 @@ export function* trainSteps(
   const schedule = makeSchedule(config.train.lr, eta0, hasAdam ? ADAM_SAFE_FRACTION * adamSpeedLimit(config.train.adam_beta2) : Infinity);
   const zeroGrad = shapes.map((s) => new Float64Array(s.out * s.in));
   const logAt = new Set(logSteps(T, config.log.n_log));
+  const target = config.train.target_log10_loss;
+  const levels = new LossLevels([...(config.log.at_log10_loss ?? []), ...(target === null ? [] : [target])]);
+  // While a loss level is still ahead, the step before each one is kept, to be logged beside the
+  // step that first reaches the level (docs/science.md §11.4).
+  const before = levels.pending() ? new StepBefore() : null;
   const rows: LogRow[] = [];
   const directions: Float64Array[] = []; // θ_t/‖θ_t‖₂ at each logged step, for cos_to_last
   let failure: RunFailure | null = null;
+  let stop: RunStop = { reason: 'steps', step: T };
   let stepsCompleted = 0;
   let logTimeMs = 0;
+  const log = (step: number, lr: number, ev: Evaluation, cosMG: number, at: Params) => {
+    const logStarted = performance.now();
+    const unit = unitFlat(at);
+    const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
+    rows.push(logRow({ step, lr, ev, cosMG, params: at, shapes, isMuon, degree, unit, prev, gram }));
+    directions.push(unit);
+    logTimeMs += performance.now() - logStarted;
+  };
 
   for (let t = 0; t <= T; t++) {
     const ev: Evaluation = yield params;
     if (!Number.isFinite(ev.logLoss) || Number.isNaN(ev.gradLogScale)) {
       failure = { step: t, reason: `non-finite ${Number.isFinite(ev.logLoss) ? 'gradient' : 'loss'} at step ${t}` };
+      stop = { reason: 'failure', step: t };
       break;
     }
+    const log10Loss = toLog10(ev.logLoss);
+    const crossed = levels.cross(log10Loss);
+    const reached = target !== null && log10Loss <= target;
     // At t = T no update follows, but the buffer the next step would use still gives cos_m_g.
-    const logged = logAt.has(t);
-    const { direction, cosMomentumGrad } = optimizer.step(ev.grad ?? zeroGrad, ev.gradLogScale, logged);
+    const logged = logAt.has(t) || crossed || reached;
+    const keep = before !== null && levels.pending() && !logged;
+    const { direction, cosMomentumGrad } = optimizer.step(ev.grad ?? zeroGrad, ev.gradLogScale, logged || keep);
     // The loss-based schedule reads how fast this very step lowers log L: ⟨G, D_t⟩ (one dot product).
     const logRate = schedule.usesDescentRate && ev.grad ? logDescentRate(ev.gradLogScale, innerProduct(ev.grad, direction), ev.logLoss) : NaN;
     const eta = schedule.rate(t, ev.logLoss, logRate);
-    if (logged) {
-      const logStarted = performance.now();
-      const unit = unitFlat(params);
-      const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
-      rows.push(logRow({ step: t, lr: eta, ev, cosMG: cosMomentumGrad, params, shapes, isMuon, degree, unit, prev, gram }));
-      directions.push(unit);
-      logTimeMs += performance.now() - logStarted;
+    if (crossed && before?.step === t - 1 && rows.at(-1)?.step !== t - 1) log(t - 1, before.lr, before.ev, before.cosMG, before.params);
+    if (logged) log(t, eta, ev, cosMomentumGrad, params);
+    if (reached) {
+      stop = { reason: 'target_loss', step: t };
+      break;
     }
     if (t === T) break;
+    if (keep) before!.keep(t, eta, ev, cosMomentumGrad, params);
     optimizer.descend(params, eta);
     stepsCompleted = t + 1;
     options.onStep?.(stepsCompleted, T);
@@ -162,6 +182,7 @@ export function* trainSteps(
     degree,
     stepsCompleted,
     failure,
+    stop,
     wallTimeS: (performance.now() - started) / 1000,
     logTimeS: logTimeMs / 1000,
   };
@@ -227,4 +248,56 @@ function unitFlat(params: Params): Float64Array {
   const inv = 1 / Math.sqrt(sq);
   for (let k = 0; k < n; k++) flat[k]! *= inv;
   return flat;
+}
+
+/**
+ * The loss levels (log10) a run logs around (docs/science.md §11.4): `log.at_log10_loss` and the
+ * stop target. `cross` is called with each step's log10 loss in order and says whether the step is
+ * the first at or below some level not reached before.
+ */
+class LossLevels {
+  private readonly levels: number[];
+  private next = 0;
+
+  constructor(levels: readonly number[]) {
+    this.levels = [...new Set(levels)].sort((a, b) => b - a);
+  }
+
+  pending(): boolean {
+    return this.next < this.levels.length;
+  }
+
+  cross(log10Loss: number): boolean {
+    const from = this.next;
+    while (this.next < this.levels.length && log10Loss <= this.levels[this.next]!) this.next++;
+    return this.next > from;
+  }
+}
+
+/**
+ * The last step before the current one, kept (copied: the engine reuses its arrays) so that the
+ * step just above a loss level can be logged once the next step is found below it.
+ */
+class StepBefore {
+  step = -1;
+  lr = NaN;
+  cosMG = NaN;
+  params: Params = [];
+  ev: Evaluation = { logits: new Float64Array(0), logLoss: NaN, margins: new Float64Array(0), grad: null, gradLogScale: NaN };
+
+  keep(step: number, lr: number, ev: Evaluation, cosMG: number, params: Params): void {
+    if (this.params.length === 0) this.params = params.map((w) => new Float64Array(w.length));
+    params.forEach((w, l) => this.params[l]!.set(w));
+    if (this.ev.margins.length !== ev.margins.length) this.ev.margins = new Float64Array(ev.margins.length);
+    this.ev.margins.set(ev.margins);
+    if (ev.grad) {
+      if (!this.ev.grad) this.ev.grad = ev.grad.map((g) => new Float64Array(g.length));
+      ev.grad.forEach((g, l) => this.ev.grad![l]!.set(g));
+    }
+    this.ev.logLoss = ev.logLoss;
+    this.ev.gradLogScale = ev.grad ? ev.gradLogScale : -Infinity;
+    this.step = step;
+    this.lr = lr;
+    this.cosMG = cosMG;
+  }
 }
