@@ -39,6 +39,7 @@ export const DEFAULTS: Config = {
       max_growth: 1.02, // η_t ≤ max_growth × η_{t−1}: at most +2% per update
       max_factor: 1, // η_t ≤ max_factor × η_0: never a longer step than the first
       backoff: 0.5, // η_t = backoff × η_{t−1} after an update that raised the loss, or when D_t does not descend
+      hybrid_ratio: 1, // ρ: muon_signum / muon_adam give their non-Muon layers the base rate ρ·η_0; margin_hybrid uses N_ρ (docs/science.md §11.1)
     },
     muon_layers: null, // 0-based layers the Muon-type rules treat as matrices; null = all but the output layer
     polar: 'exact', // polar factor U Vᵀ: 'exact' (Gram eigendecomposition, SVD fallback), 'svd' (SVD every step, slow) or 'newton_schulz' (5-step approximation, not exact)

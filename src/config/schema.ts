@@ -64,6 +64,8 @@ const LrObject = z.strictObject({
   max_growth: z.number().gt(1),
   max_factor: z.number().positive(),
   backoff: z.number().positive().lt(1),
+  // muon_signum and muon_adam: the other layers' base rate over the Muon layers' (docs/science.md §11.1)
+  hybrid_ratio: z.number().positive(),
 });
 
 const TrainObject = z.strictObject({

@@ -102,12 +102,15 @@ export function* trainSteps(
   const family = OPTIMIZERS[spec.optimizer].family;
   const params = cloneParams(init);
   const gram = new GramWorkspace(shapes); // the σ_max of every log point's norms
-  const ownNormInit = normOf(family, params, shapes, isMuon, gram);
+  const rho = config.train.lr.hybrid_ratio;
+  // A hybrid's step (U Vᵀ, ρ · rule) is a unit step of N_ρ/ρ: its own norm (docs/science.md §11.1).
+  const ownNormInit = family === 'hybrid' ? normOf(family, params, shapes, isMuon, gram, rho) / rho : normOf(family, params, shapes, isMuon, gram);
   const eta0 = config.train.lr.eta0 ?? config.train.lr.rel! * ownNormInit;
   const optimizer = new Optimizer({
     name: spec.optimizer,
     beta: spec.beta,
     beta2: config.train.adam_beta2,
+    hybridRatio: rho,
     polar: config.train.polar,
     polarOverride: polar,
     isMuon,
@@ -133,7 +136,7 @@ export function* trainSteps(
     const logStarted = performance.now();
     const unit = unitFlat(at);
     const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
-    rows.push(logRow({ step, lr, ev, cosMG, params: at, shapes, isMuon, degree, unit, prev, gram }));
+    rows.push(logRow({ step, lr, ev, cosMG, params: at, shapes, isMuon, degree, unit, prev, gram, rho }));
     directions.push(unit);
     logTimeMs += performance.now() - logStarted;
   };
@@ -202,13 +205,15 @@ interface LogPoint {
   unit: Float64Array;
   prev: { unit: Float64Array; normL2: number } | null;
   gram: GramWorkspace;
+  /** ρ of the hybrid norm N_ρ (docs/science.md §11.1). */
+  rho: number;
 }
 
-function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev, gram }: LogPoint): LogRow {
+function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev, gram, rho }: LogPoint): LogRow {
   const qmin = minMargin(ev.margins);
-  const norms = allNorms(params, shapes, isMuon, gram);
+  const norms = allNorms(params, shapes, isMuon, gram, rho);
   // From the scale-free direction G alone: e^gradLogScale cancels, so this is exact at any loss.
-  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms);
+  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms, rho);
   return {
     step,
     lr,
