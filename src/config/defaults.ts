@@ -26,6 +26,7 @@ export const DEFAULTS: Config = {
     optimizers: [...OPTIMIZER_NAMES], // all six update rules of docs/science.md §6
     betas: [0.9, 0], // momentum β (Adam's β1); each gets its own runs; 0 = no momentum
     adam_beta2: 0.95, // Adam's second-moment decay β2 (adam and muon_adam only)
+    adam_eps: 0, // Adam's ε in m̂/(√v̂ + ε), absolute (in units of the true gradient); 0 = ε-free Adam (docs/science.md §11.2)
     steps: 4000, // T, number of updates per run; with target_log10_loss, the most a run may take
     target_log10_loss: null, // stop a run at the first step whose log10 loss is ≤ this (e.g. -8); null = always run `steps` (docs/science.md §11.3)
     lr: {

@@ -72,6 +72,7 @@ const TrainObject = z.strictObject({
   optimizers: distinctList(z.enum(OPTIMIZER_NAMES)),
   betas: distinctList(z.number().min(0).lt(1)),
   adam_beta2: z.number().min(0).lt(1),
+  adam_eps: z.number().min(0),
   steps: z.int().min(1),
   target_log10_loss: z.number().nullable(),
   lr: LrObject,

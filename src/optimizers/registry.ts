@@ -12,6 +12,8 @@ export interface OptimizerSettings {
   beta: number;
   /** Adam's β2 (kept when β1 = 0). */
   beta2: number;
+  /** Adam's ε, absolute (docs/science.md §11.2); 0 or absent = ε-free Adam. */
+  adamEps?: number;
   /**
    * ρ of docs/science.md §11.1: the non-Muon layers of a hybrid (muon_signum, muon_adam) step ρ times
    * as far as the Muon layers; absent = 1. Other optimizers ignore it.
@@ -128,6 +130,7 @@ export class Optimizer {
             1 - this.s.beta ** this.t,
             1 - this.s.beta2 ** this.t,
             out,
+            this.s.adamEps ?? 0,
           );
           break;
         case 'polar': {

@@ -110,6 +110,7 @@ export function* trainSteps(
     name: spec.optimizer,
     beta: spec.beta,
     beta2: config.train.adam_beta2,
+    adamEps: config.train.adam_eps,
     hybridRatio: rho,
     polar: config.train.polar,
     polarOverride: polar,

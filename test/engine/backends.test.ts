@@ -59,7 +59,7 @@ test('CLI: --backend of a missing backend exits 2 with one line and writes nothi
 
 test('run hash: f64 runs keep the hash they had before train.engine existed; engine and backend change it for tfjs', () => {
   // Keys added after that commit, at their defaults, stay out of the hash too.
-  const { engine: _e, backend: _b, batch_runs: _r, target_log10_loss: _tl, lr: lrNow, ...trainNow } = DEFAULTS.train;
+  const { engine: _e, backend: _b, batch_runs: _r, adam_eps: _ae, target_log10_loss: _tl, lr: lrNow, ...trainNow } = DEFAULTS.train;
   const { hybrid_ratio: _hr, ...lr } = lrNow;
   const trainBefore = { ...trainNow, lr };
   // What sharedSettings hashed before the tfjs engine existed (src/sweep/runHash.ts at 45a2d00).
