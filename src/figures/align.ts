@@ -26,16 +26,26 @@ import { meanCI } from './stats.js';
  * lowest loss the run logged.
  */
 export function valueAtLoss(rows: readonly Row[], level: number, column: string): number | undefined {
+  const br = lossBracket(rows, level);
+  return br && br.a[column]! + br.w * (br.b[column]! - br.a[column]!);
+}
+
+/**
+ * The two log points around a run's first passage of loss level `level` (log10): a, the last one
+ * above it, b, the first at or below it, and the weight w ∈ [0, 1] of b in the linear
+ * interpolation in log10 loss. At the starting loss itself, a = b = the first row. Undefined
+ * above the starting loss or below the lowest loss the run logged.
+ */
+export function lossBracket(rows: readonly Row[], level: number): { a: Row; b: Row; w: number } | undefined {
   const first = rows[0];
   if (!first || !(level <= first.log10_loss!)) return undefined;
-  if (level === first.log10_loss) return first[column];
+  if (level === first.log10_loss) return { a: first, b: first, w: 0 };
   for (let k = 1; k < rows.length; k++) {
     const b = rows[k]!;
     if (b.log10_loss! <= level) {
       // Rows before k all have loss above `level` (first crossing), so a.log10_loss > level ≥ b.log10_loss.
       const a = rows[k - 1]!;
-      const w = (a.log10_loss! - level) / (a.log10_loss! - b.log10_loss!);
-      return a[column]! + w * (b[column]! - a[column]!);
+      return { a, b, w: (a.log10_loss! - level) / (a.log10_loss! - b.log10_loss!) };
     }
   }
   return undefined;
@@ -77,8 +87,8 @@ export interface Curve extends GroupKey {
   points: CurvePoint[];
 }
 
-/** T of a run: its last step, `train.steps` unless it stopped at its target loss. */
-export const lastStep = (r: LoadedRun): number => r.rows[r.rows.length - 1]!.step!;
+/** T of a run: `train.steps`, or the step where it stopped at its target loss (docs/science.md §11.3). */
+export const lastStep = (r: LoadedRun): number => (r.summary.stop?.reason === 'target_loss' ? r.summary.stop.step : r.summary.config.train.steps);
 
 const stepsOf = (group: readonly LoadedRun[]) => Math.max(...group.map(lastStep));
 

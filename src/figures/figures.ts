@@ -154,7 +154,7 @@ function marginFigure(
 function stepsPhrase(set: ResultSet): string {
   const last = set.runs.map(lastStep);
   const caps = [...new Set(set.runs.map((r) => r.summary.config.train.steps))].sort((a, b) => a - b);
-  if (last.every((t, i) => t === set.runs[i]!.summary.config.train.steps)) return `${caps.join(', ')} steps`;
+  if (set.runs.every((r) => r.summary.stop?.reason !== 'target_loss')) return `${caps.join(', ')} steps`;
   const lo = Math.min(...last);
   const hi = Math.max(...last);
   return `each run's last step, ${lo === hi ? lo : `${lo}–${hi}`}`;
