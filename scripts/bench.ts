@@ -3,7 +3,7 @@
 // width 50). Prints figures; asserts nothing (machines are shared and noisy: medians are quoted).
 //
 //   npm run bench                  per-step medians for the six optimizers + peak memory of one run,
-//                                  then the paper grid (configs/figure1.yaml) at --jobs 2, 2 of its 10 seeds
+//                                  then the paper grid (configs/multiclass-proxy.yaml) at --jobs 2, 2 of its 10 seeds
 //   npm run bench -- --repeats 9   more repeats
 //   npm run bench -- --grid-seeds 10            the whole 240-run grid (no extrapolation)
 //   npm run bench -- --grid-only --jobs 4       only the grid section, on 4 worker threads
@@ -104,7 +104,7 @@ for (const optimizer of ['ngd', 'muon']) {
 await gridSection();
 
 /**
- * The paper's grid (configs/figure1.yaml: 2 activations × 6 optimizers × 2 β × 10 seeds, 4000
+ * The paper's grid (configs/multiclass-proxy.yaml: 2 activations × 6 optimizers × 2 β × 10 seeds, 4000
  * steps) through the sweep library, as `margin-bench run --jobs N` runs it: wall time, ms/step per
  * optimizer inside the sweep (workers busy side by side), and memory after each run (flat = no
  * growth per run). By default 2 of the 10 seeds (48 runs, every optimizer × activation × β),
@@ -114,11 +114,11 @@ async function gridSection() {
   const jobs = Number(flag('--jobs', 2));
   const gridSeeds = Number(flag('--grid-seeds', 2));
   const seeds = Array.from({ length: gridSeeds }, (_, i) => i);
-  const config = loadConfig(fileURLToPath(new URL('../configs/figure1.yaml', import.meta.url)), [`train.seeds=[${seeds.join(',')}]`]);
+  const config = loadConfig(fileURLToPath(new URL('../configs/multiclass-proxy.yaml', import.meta.url)), [`train.seeds=[${seeds.join(',')}]`]);
   const fullRuns = 240;
   const out = mkdtempSync(join(tmpdir(), 'margin-bench-grid-'));
   const rss: number[] = [];
-  console.log(`\nThe paper grid (configs/figure1.yaml, 4000 steps/run) at --jobs ${jobs}, seeds 0-${gridSeeds - 1} of 0-9`);
+  console.log(`\nThe paper grid (configs/multiclass-proxy.yaml, 4000 steps/run) at --jobs ${jobs}, seeds 0-${gridSeeds - 1} of 0-9`);
   try {
     const result = await runSweep(config, out, {
       jobs,

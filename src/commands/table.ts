@@ -40,8 +40,8 @@ listed with their lowest loss. Without --at-loss the output also holds a table a
 the runs' configs name (train.target_log10_loss, log.at_log10_loss).
 
 Examples:
-  margin-bench table results/figure1                    # Markdown on stdout
-  margin-bench table results/figure1 --format latex > table.tex
+  margin-bench table results/multiclass-proxy                    # Markdown on stdout
+  margin-bench table results/multiclass-proxy --format latex > table.tex
   margin-bench table shard-0 shard-1 --format csv
   margin-bench table results/paper-cpu --at-loss 1e-8       # compared at equal loss`,
     )
