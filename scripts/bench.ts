@@ -4,7 +4,7 @@
 //
 //   npm run bench                  per-step medians for the six optimizers (whole 4000-step runs, log points
 //                                  included) + peak memory of one run, then the paper grid
-//                                  (configs/figure1.yaml) at --jobs 2, 2 of its 10 seeds
+//                                  (configs/multiclass-proxy.yaml) at --jobs 2, 2 of its 10 seeds
 //   npm run bench -- --repeats 5   more repeats (default 3)
 //   npm run bench -- --steps 1000  shorter runs (the 40 log points then weigh more)
 //   npm run bench -- --grid-seeds 10            the whole 240-run grid (no extrapolation)
@@ -135,7 +135,7 @@ for (const optimizer of ['ngd', 'muon']) {
 await gridSection();
 
 /**
- * The paper's grid (configs/figure1.yaml: 2 activations × 6 optimizers × 2 β × 10 seeds, 4000
+ * The paper's grid (configs/multiclass-proxy.yaml: 2 activations × 6 optimizers × 2 β × 10 seeds, 4000
  * steps) through the sweep library, as `margin-bench run --jobs N` runs it: wall time, ms/step per
  * optimizer inside the sweep (workers busy side by side), and memory after each run (flat = no
  * growth per run). By default 2 of the 10 seeds (48 runs, every optimizer × activation × β),
@@ -145,11 +145,11 @@ async function gridSection() {
   const jobs = Number(flag('--jobs', 2));
   const gridSeeds = Number(flag('--grid-seeds', 2));
   const seeds = Array.from({ length: gridSeeds }, (_, i) => i);
-  const config = loadConfig(fileURLToPath(new URL('../configs/figure1.yaml', import.meta.url)), [`train.seeds=[${seeds.join(',')}]`]);
+  const config = loadConfig(fileURLToPath(new URL('../configs/multiclass-proxy.yaml', import.meta.url)), [`train.seeds=[${seeds.join(',')}]`]);
   const fullRuns = 240;
   const out = mkdtempSync(join(tmpdir(), 'margin-bench-grid-'));
   const rss: number[] = [];
-  console.log(`\nThe paper grid (configs/figure1.yaml, 4000 steps/run) at --jobs ${jobs}, seeds 0-${gridSeeds - 1} of 0-9`);
+  console.log(`\nThe paper grid (configs/multiclass-proxy.yaml, 4000 steps/run) at --jobs ${jobs}, seeds 0-${gridSeeds - 1} of 0-9`);
   try {
     const result = await runSweep(config, out, {
       jobs,

@@ -12,6 +12,13 @@ export interface OptimizerSettings {
   beta: number;
   /** Adam's β2 (kept when β1 = 0). */
   beta2: number;
+  /** Adam's ε, absolute (docs/science.md §11.2); 0 or absent = ε-free Adam. */
+  adamEps?: number;
+  /**
+   * ρ of docs/science.md §11.1: the non-Muon layers of a hybrid (muon_signum, muon_adam) step ρ times
+   * as far as the Muon layers; absent = 1. Other optimizers ignore it.
+   */
+  hybridRatio?: number;
   polar: PolarMethod;
   /**
    * The engine's own polar factor (a TF.js device route for large layers, docs/science.md §6), tried before
@@ -134,6 +141,7 @@ export class Optimizer {
             1 - this.s.beta ** this.t,
             1 - this.s.beta2 ** this.t,
             out,
+            this.s.adamEps ?? 0,
           );
           break;
         case 'polar': {
@@ -151,6 +159,11 @@ export class Optimizer {
         l2Layers.map((l) => m[l]!),
         l2Layers.map((l) => this.out[l]!),
       );
+    }
+    // docs/science.md §11.1: base rate ρ·η on a hybrid's other layers, η on its Muon layers.
+    const rho = this.s.hybridRatio ?? 1;
+    if (rho !== 1 && this.def.family === 'hybrid') {
+      this.rules.forEach((rule, l) => rule !== 'polar' && arena.scaleInto(this.out[l]!, this.out[l]!, rho));
     }
     return { direction: this.direction, cosMomentumGrad: wantCosine ? cosineOf(this.m.values, grad) : NaN };
   }

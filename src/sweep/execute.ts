@@ -137,6 +137,11 @@ function writeRunFiles(
     failure,
     final: rows[rows.length - 1] ?? null,
     steps_completed: stepsCompleted,
+    stop: {
+      ...(failure ? { reason: 'failure' as const, step: failure.step } : (result?.stop ?? { reason: 'steps' as const, step: stepsCompleted })),
+      log10_loss: rows.at(-1)?.log10_loss ?? null,
+      target_log10_loss: config.train.target_log10_loss,
+    },
     eta0: result?.eta0 ?? NaN,
     own_norm_init: result?.ownNormInit ?? NaN,
     homogeneity_degree: result?.degree ?? homogeneityDegree(spec.activation, config.model.depth),

@@ -1,5 +1,5 @@
 import type { Activation, Config } from '../config/types.js';
-import type { LogRow, RunFailure, RunSpec } from '../results/runs.js';
+import type { LogRow, RunFailure, RunSpec, RunStop } from '../results/runs.js';
 import type { Engine, Evaluation } from '../engine/types.js';
 import { angleBetweenUnit, innerProduct, kktAlignments } from '../metrics/alignment.js';
 import { accuracyFromMargins, cosineToLast, minMargin, normalizedMargin } from '../metrics/margins.js';
@@ -24,6 +24,8 @@ export interface RunResult {
   degree: number;
   stepsCompleted: number;
   failure: RunFailure | null;
+  /** Why and at which step the run ended (docs/science.md §11.3). */
+  stop: RunStop;
   wallTimeS: number;
   /** Part of wallTimeS spent on log points (margins, norms, alignment SVDs), not on training steps. */
   logTimeS: number;
@@ -64,6 +66,7 @@ export async function trainRuns(
   if (specs.length > 1) batchActivation(specs);
   const engines: Engine[] = [];
   const runs = specs.map((spec, i) => {
+    checkInit(inits[i]!, shapes);
     const spanned = options[i]?.firstLayer !== 'full' && firstLayerPath(config, spec, shapes.length, engine) === 'span' ? engine.inDataSpan!()! : null;
     const coords = spanned ? spanParametrization(spanned.span, shapes, inits[i]!) : fullParametrization(shapes, inits[i]!);
     const runEngine = (engines[i] = spanned?.engine ?? engine);
@@ -86,6 +89,15 @@ export async function trainRuns(
     }
   }
   return states.map((st) => st.value as RunResult);
+}
+
+/** Throws unless `init` holds one weight array of the right size per layer of `shapes`. */
+function checkInit(init: Params, shapes: readonly LayerShape[]): void {
+  const sizes = (xs: readonly number[]) => `[${xs.join(', ')}]`;
+  const want = shapes.map((s) => s.out * s.in);
+  if (init.length !== want.length || init.some((w, l) => w.length !== want[l])) {
+    throw new Error(`initial weights of sizes ${sizes(init.map((w) => w.length))} for layers of sizes ${sizes(want)}`);
+  }
 }
 
 /** The one activation every run of a batch shares (an engine is built for one); throws otherwise, or for no runs. */
@@ -120,12 +132,16 @@ export function* trainSteps(
   const degree = homogeneityDegree(spec.activation, depth);
   const family = OPTIMIZERS[spec.optimizer].family;
   const gram = new GramWorkspace(shapes); // the σ_max of every log point's norms
-  const ownNormInit = normOf(family, init, shapes, isMuon, gram);
+  const rho = config.train.lr.hybrid_ratio;
+  // A hybrid's step (U Vᵀ, ρ · rule) is a unit step of N_ρ/ρ: its own norm (docs/science.md §11.1).
+  const ownNormInit = family === 'hybrid' ? normOf(family, init, shapes, isMuon, gram, rho) / rho : normOf(family, init, shapes, isMuon, gram);
   const eta0 = config.train.lr.eta0 ?? config.train.lr.rel! * ownNormInit;
   const optimizer = new Optimizer({
     name: spec.optimizer,
     beta: spec.beta,
     beta2: config.train.adam_beta2,
+    adamEps: config.train.adam_eps,
+    hybridRatio: rho,
     polar: config.train.polar,
     polarOverride: polar,
     isMuon,
@@ -137,35 +153,54 @@ export function* trainSteps(
   const schedule = makeSchedule(config.train.lr, eta0, hasAdam ? ADAM_SAFE_FRACTION * adamSpeedLimit(config.train.adam_beta2) : Infinity);
   const zeroGrad = coords.shapes.map((s) => new Float64Array(s.out * s.in));
   const logAt = new Set(logSteps(T, config.log.n_log));
+  const target = config.train.target_log10_loss;
+  const levels = new LossLevels([...(config.log.at_log10_loss ?? []), ...(target === null ? [] : [target])]);
+  // While a loss level is still ahead, the step before each one is kept, to be logged beside the
+  // step that first reaches the level (docs/science.md §11.4).
+  const before = levels.pending() ? new StepBefore() : null;
   const rows: LogRow[] = [];
   const directions: Float64Array[] = []; // θ_t/‖θ_t‖₂ at each logged step, for cos_to_last
   let failure: RunFailure | null = null;
+  let stop: RunStop = { reason: 'steps', step: T };
   let stepsCompleted = 0;
   let logTimeMs = 0;
+  // A log point of the parameters `at` (in the run's coordinates) and their evaluation, always of θ.
+  const log = (step: number, lr: number, ev: Evaluation, cosMG: number, at: Params) => {
+    const logStarted = performance.now();
+    const theta = coords.toFull(at);
+    const full = ev.grad && coords.path !== 'full' ? { ...ev, grad: coords.gradToFull(ev.grad) } : ev;
+    const unit = unitFlat(theta);
+    const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
+    rows.push(logRow({ step, lr, ev: full, cosMG, params: theta, shapes, isMuon, degree, unit, prev, gram, rho }));
+    directions.push(unit);
+    logTimeMs += performance.now() - logStarted;
+  };
 
   for (let t = 0; t <= T; t++) {
     const ev: Evaluation = yield params;
     if (!Number.isFinite(ev.logLoss) || Number.isNaN(ev.gradLogScale)) {
       failure = { step: t, reason: `non-finite ${Number.isFinite(ev.logLoss) ? 'gradient' : 'loss'} at step ${t}` };
+      stop = { reason: 'failure', step: t };
       break;
     }
+    const log10Loss = toLog10(ev.logLoss);
+    const crossed = levels.cross(log10Loss);
+    const reached = target !== null && log10Loss <= target;
     // At t = T no update follows, but the buffer the next step would use still gives cos_m_g.
-    const logged = logAt.has(t);
-    const { direction, cosMomentumGrad } = optimizer.step(ev.grad ?? zeroGrad, ev.gradLogScale, logged);
+    const logged = logAt.has(t) || crossed || reached;
+    const keep = before !== null && levels.pending() && !logged;
+    const { direction, cosMomentumGrad } = optimizer.step(ev.grad ?? zeroGrad, ev.gradLogScale, logged || keep);
     // The loss-based schedule reads how fast this very step lowers log L: ⟨G, D_t⟩ (one dot product).
     const logRate = schedule.usesDescentRate && ev.grad ? logDescentRate(ev.gradLogScale, innerProduct(ev.grad, direction), ev.logLoss) : NaN;
     const eta = schedule.rate(t, ev.logLoss, logRate);
-    if (logged) {
-      const logStarted = performance.now();
-      const theta = coords.toFull(params);
-      const full = ev.grad && coords.path !== 'full' ? { ...ev, grad: coords.gradToFull(ev.grad) } : ev;
-      const unit = unitFlat(theta);
-      const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
-      rows.push(logRow({ step: t, lr: eta, ev: full, cosMG: cosMomentumGrad, params: theta, shapes, isMuon, degree, unit, prev, gram }));
-      directions.push(unit);
-      logTimeMs += performance.now() - logStarted;
+    if (crossed && before?.step === t - 1 && rows.at(-1)?.step !== t - 1) log(t - 1, before.lr, before.ev, before.cosMG, before.params);
+    if (logged) log(t, eta, ev, cosMomentumGrad, params);
+    if (reached) {
+      stop = { reason: 'target_loss', step: t };
+      break;
     }
     if (t === T) break;
+    if (keep) before!.keep(t, eta, ev, cosMomentumGrad, params);
     optimizer.descend(params, eta);
     stepsCompleted = t + 1;
     options.onStep?.(stepsCompleted, T);
@@ -185,6 +220,7 @@ export function* trainSteps(
     degree,
     stepsCompleted,
     failure,
+    stop,
     wallTimeS: (performance.now() - started) / 1000,
     logTimeS: logTimeMs / 1000,
     path: coords.path,
@@ -205,13 +241,15 @@ interface LogPoint {
   unit: Float64Array;
   prev: { unit: Float64Array; normL2: number } | null;
   gram: GramWorkspace;
+  /** ρ of the hybrid norm N_ρ (docs/science.md §11.1). */
+  rho: number;
 }
 
-function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev, gram }: LogPoint): LogRow {
+function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev, gram, rho }: LogPoint): LogRow {
   const qmin = minMargin(ev.margins);
-  const norms = allNorms(params, shapes, isMuon, gram);
+  const norms = allNorms(params, shapes, isMuon, gram, rho);
   // From the scale-free direction G alone: e^gradLogScale cancels, so this is exact at any loss.
-  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms, gram);
+  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms, rho, gram);
   return {
     step,
     lr,
@@ -251,4 +289,56 @@ function unitFlat(params: Params): Float64Array {
   const inv = 1 / Math.sqrt(sq);
   for (let k = 0; k < n; k++) flat[k]! *= inv;
   return flat;
+}
+
+/**
+ * The loss levels (log10) a run logs around (docs/science.md §11.4): `log.at_log10_loss` and the
+ * stop target. `cross` is called with each step's log10 loss in order and says whether the step is
+ * the first at or below some level not reached before.
+ */
+class LossLevels {
+  private readonly levels: number[];
+  private next = 0;
+
+  constructor(levels: readonly number[]) {
+    this.levels = [...new Set(levels)].sort((a, b) => b - a);
+  }
+
+  pending(): boolean {
+    return this.next < this.levels.length;
+  }
+
+  cross(log10Loss: number): boolean {
+    const from = this.next;
+    while (this.next < this.levels.length && log10Loss <= this.levels[this.next]!) this.next++;
+    return this.next > from;
+  }
+}
+
+/**
+ * The last step before the current one, kept (copied: the engine reuses its arrays) so that the
+ * step just above a loss level can be logged once the next step is found below it.
+ */
+class StepBefore {
+  step = -1;
+  lr = NaN;
+  cosMG = NaN;
+  params: Params = [];
+  ev: Evaluation = { logits: new Float64Array(0), logLoss: NaN, margins: new Float64Array(0), grad: null, gradLogScale: NaN };
+
+  keep(step: number, lr: number, ev: Evaluation, cosMG: number, params: Params): void {
+    if (this.params.length === 0) this.params = params.map((w) => new Float64Array(w.length));
+    params.forEach((w, l) => this.params[l]!.set(w));
+    if (this.ev.margins.length !== ev.margins.length) this.ev.margins = new Float64Array(ev.margins.length);
+    this.ev.margins.set(ev.margins);
+    if (ev.grad) {
+      if (!this.ev.grad) this.ev.grad = ev.grad.map((g) => new Float64Array(g.length));
+      ev.grad.forEach((g, l) => this.ev.grad![l]!.set(g));
+    }
+    this.ev.logLoss = ev.logLoss;
+    this.ev.gradLogScale = ev.grad ? ev.gradLogScale : -Infinity;
+    this.step = step;
+    this.lr = lr;
+    this.cosMG = cosMG;
+  }
 }
