@@ -38,7 +38,7 @@ export function fullParametrization(shapes: LayerShape[], init: Params): Paramet
 }
 
 /**
- * docs/science.md §6: whether a run's first-layer step commutes with W_1 ↦ W_1 Q, so that it may train in the data's
+ * docs/science.md §6.4: whether a run's first-layer step commutes with W_1 ↦ W_1 Q, so that it may train in the data's
  * span: the ℓ2 rule (ngd: a linear function of the momentum, normalized by a norm Q preserves)
  * and the polar rule (U Vᵀ of M Qᵀ is U Vᵀ of M, times Qᵀ, for the exact factor and for
  * Newton–Schulz alike). Element-wise rules (sign, Adam) do not commute with a rotation.
