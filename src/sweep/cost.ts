@@ -6,16 +6,17 @@ import type { RunSpec } from '../results/runs.js';
  * 784-50-10, float64 engine, one core). Static on purpose: shards must come out the same on every
  * machine, so they cannot depend on timings taken there. Only the ratios matter (they balance
  * shards and weight the ETA). The figures are the per-step medians that `npm run bench` measured
- * inside the whole 240-run grid at `--jobs 2`, log points included (docs/performance.md): the
- * Muon family costs more for the exact polar factor of each hidden layer.
+ * inside the 240-run grid at `--jobs 2`, log points included (docs/performance.md): since the
+ * first layer trains in the data's span (docs/science.md §6.4), the Muon family costs about what the
+ * element-wise rules cost.
  */
 export const STEP_COST_US: Readonly<Record<OptimizerName, number>> = {
-  ngd: 720,
-  signum: 690,
-  adam: 770,
-  muon: 2660,
-  muon_signum: 2580,
-  muon_adam: 2740,
+  ngd: 269,
+  signum: 510,
+  adam: 713,
+  muon: 568,
+  muon_signum: 509,
+  muon_adam: 650,
 };
 
 /** `polar: svd` runs an SVD of W_1's momentum every step instead of the Gram route's eigendecomposition: a Muon step costs about this many times more (docs/performance.md). */
