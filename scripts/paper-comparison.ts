@@ -76,7 +76,7 @@ function signumVsAdam(tables: ReportTable[]): { verdict: Verdict; lines: string[
     if (d.length > 1 && ci.hi < 0) behind += 1;
     lines.push(`| ${group(t)} | ${f(s.mean)} | ${f(a.mean)} | ${f(s.mean / a.mean)} | ${f(ci.mean)} [${f(ci.lo)}, ${f(ci.hi)}] | ${d.filter((x) => x > 0).length}/${d.length} |`);
   }
-  const verdict: Verdict = n === 0 ? 'not measurable here' : ahead === n ? 'holds' : behind === n ? 'does not hold' : 'partly';
+  const verdict: Verdict = n === 0 ? 'not measurable here' : ahead === n ? 'holds' : ahead === 0 ? 'does not hold' : 'partly';
   return { verdict, lines: [...lines, '', `Signum ahead (interval above 0) in ${ahead} of ${n} groups, Adam ahead in ${behind}.`] };
 }
 
