@@ -3,7 +3,7 @@
 // width 50). Prints figures; asserts nothing (machines are shared and noisy: medians are quoted).
 //
 //   npm run bench                  per-step medians for the six optimizers (whole 4000-step runs, log points
-//                                  included) + peak memory of one run, then the paper grid
+//                                  included) + peak memory of one run, then the multiclass proxy grid
 //                                  (configs/multiclass-proxy.yaml) at --jobs 2, 2 of its 10 seeds
 //   npm run bench -- --repeats 5   more repeats (default 3)
 //   npm run bench -- --steps 1000  shorter runs (the 40 log points then weigh more)
@@ -149,7 +149,7 @@ async function gridSection() {
   const fullRuns = 240;
   const out = mkdtempSync(join(tmpdir(), 'margin-bench-grid-'));
   const rss: number[] = [];
-  console.log(`\nThe paper grid (configs/multiclass-proxy.yaml, 4000 steps/run) at --jobs ${jobs}, seeds 0-${gridSeeds - 1} of 0-9`);
+  console.log(`\nThe multiclass proxy grid (configs/multiclass-proxy.yaml, 4000 steps/run) at --jobs ${jobs}, seeds 0-${gridSeeds - 1} of 0-9`);
   try {
     const result = await runSweep(config, out, {
       jobs,

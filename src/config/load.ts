@@ -146,7 +146,7 @@ export function resolveConfig(fileObj: unknown, file: string, sets: string[] = [
 /**
  * Read and resolve a config file (.yaml, .yml, .json, or anything else, all read as YAML). A file
  * with nothing in it but comments is refused rather than read as "all defaults": that would start
- * the paper's whole grid (24 runs of 4000 steps) from a file left empty by mistake. An explicit
+ * the multiclass proxy's whole grid (24 runs of 4000 steps) from a file left empty by mistake. An explicit
  * `{}` still means the defaults.
  */
 export function loadConfig(path: string, sets: string[] = []): Readonly<Config> {
@@ -161,7 +161,7 @@ export function loadConfig(path: string, sets: string[] = []): Readonly<Config> 
   }
   const parsed = parseConfigText(text, path);
   if (parsed === null || parsed === undefined) {
-    throw usage(`${path}: the config file is empty (only comments or blank lines); to run every default (the paper's whole grid), write {}`);
+    throw usage(`${path}: the config file is empty (only comments or blank lines); to run every default (the multiclass proxy's whole grid), write {}`);
   }
   return resolveConfig(parsed, path, sets);
 }

@@ -16,7 +16,7 @@ const figure1 = loadConfig(join(REPO, 'configs/multiclass-proxy.yaml'));
 const grid = gridOf(figure1);
 const cost = (s: RunSpec) => runCost(figure1, s);
 
-test('the paper grid: 2 activations × 6 optimizers × 2 β × 10 seeds = 240 distinct runs', () => {
+test('the multiclass proxy grid: 2 activations × 6 optimizers × 2 β × 10 seeds = 240 distinct runs', () => {
   assert.equal(grid.length, 240);
   assert.equal(new Set(grid.map(runId)).size, 240);
 });
@@ -35,7 +35,7 @@ test('--shard i/n over all i gives exactly the grid, no overlaps, balanced by ex
       assert.deepEqual(order, [...order].sort((a, b) => a - b), `n=${n}: a shard lists its runs in grid order`);
     }
   }
-  // 8 shards of the paper grid: 30 runs each, 15 of them Muon-family (120 / 8): equal costs.
+  // 8 shards of the multiclass proxy grid: 30 runs each, 15 of them Muon-family (120 / 8): equal costs.
   const eight = partitionGrid(grid, 8, cost);
   for (const shard of eight) {
     const muon = shard.filter((s) => s.optimizer.startsWith('muon')).length;
@@ -48,7 +48,7 @@ test('the partition is deterministic and depends only on the grid', () => {
   const a = partitionGrid(grid, 8, cost).map((s) => s.map(runId));
   const b = partitionGrid([...grid], 8, (s) => runCost(structuredClone(figure1), s)).map((s) => s.map(runId));
   assert.deepEqual(a, b);
-  // Pinned: shard 1 of 8 of the paper grid. A change here reshuffles every CI matrix: on purpose only.
+  // Pinned: shard 1 of 8 of the multiclass proxy grid. A change here reshuffles every CI matrix: on purpose only.
   assert.deepEqual(a[0]!.slice(0, 4), ['relu_ngd_b0.9_s0', 'relu_ngd_b0.9_s8', 'relu_ngd_b0_s6', 'relu_signum_b0.9_s0']);
 });
 

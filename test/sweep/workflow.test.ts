@@ -45,7 +45,7 @@ const [shardJobName, shardJob] = Object.entries(workflow.jobs).find(([, job]) =>
 const runStep = shardJob.steps.find((s) => s.run?.includes('margin-bench run'))!;
 const uploadStep = shardJob.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
 
-test('sweep.yml: the matrix of shards covers the paper grid exactly once', () => {
+test('sweep.yml: the matrix of shards covers the multiclass proxy grid exactly once', () => {
   assert.ok(shardJob && runStep, 'a job with a `shard` matrix that runs `margin-bench run`');
   const values = shardJob.strategy!.matrix!.shard as number[];
   const configPath = expand(workflow.env.CONFIG!, {});
