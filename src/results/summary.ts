@@ -42,6 +42,11 @@ export const RunSummarySchema = z.looseObject({
   /** sha256 (hex) of the CSV as written: a resumed sweep or a merge checks the file against it. */
   csv_sha256: z.string().optional(),
   engine: z.string(),
+  /**
+   * Host ↔ device traffic per training step, bytes, averaged over the steps that are not log points
+   * (runs the TF.js engine held on its device; docs/engines.md). Absent for f64 runs.
+   */
+  transfer: z.object({ down_bytes_per_step: finite, up_bytes_per_step: finite }).optional(),
   wall_time_s: finite,
   ms_per_step: finite,
   started_at: z.string(),

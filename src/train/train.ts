@@ -1,14 +1,14 @@
 import type { Activation, Config } from '../config/types.js';
 import type { LogRow, RunFailure, RunSpec } from '../results/runs.js';
-import type { Engine, Evaluation } from '../engine/types.js';
-import { angleBetweenUnit, innerProduct, kktAlignments } from '../metrics/alignment.js';
+import type { Engine, Evaluation, HeldRuns, StepOutcome, StepRequest, TransferPerStep } from '../engine/types.js';
+import { angleBetweenUnit, kktAlignments } from '../metrics/alignment.js';
 import { accuracyFromMargins, cosineToLast, minMargin, normalizedMargin } from '../metrics/margins.js';
 import { allNorms, normOf, resolveMuonLayers, type NormName } from '../metrics/norms.js';
 import { homogeneityDegree, type LayerShape, type Params, cloneParams } from '../model/mlp.js';
 import { GramWorkspace } from '../numerics/linalg.js';
 import { toLog10 } from '../numerics/logLoss.js';
 import { OPTIMIZERS } from '../optimizers/families.js';
-import { Optimizer } from '../optimizers/registry.js';
+import { HostRun } from './runState.js';
 import { ADAM_SAFE_FRACTION, adamSpeedLimit, logDescentRate, logSteps, makeSchedule } from './schedule.js';
 
 export interface RunResult {
@@ -26,6 +26,8 @@ export interface RunResult {
   wallTimeS: number;
   /** Part of wallTimeS spent on log points (margins, norms, alignment SVDs), not on training steps. */
   logTimeS: number;
+  /** Host ↔ device traffic per step where the engine held the run (docs/engines.md); null for a host run. */
+  transfer: TransferPerStep | null;
 }
 
 export interface TrainOptions {
@@ -35,13 +37,15 @@ export interface TrainOptions {
 
 /**
  * The one training driver (docs/science.md §6–§8): train every run of `specs` in lockstep on one
- * engine, each from its own initial weights. Every step, the parameters of the runs still going
- * are evaluated together, in batches of at most engine.batchLimit sets (a batch of one is the
- * ordinary case; the TF.js engine stacks several into one device computation), and each run takes
- * its own evaluation. The engine may answer synchronously or with a promise; this awaits either.
- * A run that stops early (non-finite loss) drops out; the others go on. The runs must share the
- * layer shapes and the activation the engine was built for. Each run's wall time includes the
- * batch's engine time; `options[i]` are run i's (its progress callback).
+ * engine, each from its own initial weights. Every step, the runs still going take one step
+ * together. Where the engine holds runs on its device (Engine.holdRuns: the TF.js engine), the
+ * whole step of every run is one device computation. Otherwise the runs live on the host: their
+ * parameters are evaluated in batches of at most engine.batchLimit sets (a batch of one is the
+ * ordinary case) and each run takes its optimizer step on the host. The engine may answer
+ * synchronously or with a promise; this awaits either. A run that stops early (non-finite loss)
+ * drops out; the others go on. The runs must share the layer shapes and the activation the engine
+ * was built for. Each run's wall time includes the batch's engine time; `options[i]` are run i's
+ * (its progress callback).
  */
 export async function trainRuns(
   config: Readonly<Config>,
@@ -53,21 +57,33 @@ export async function trainRuns(
 ): Promise<RunResult[]> {
   if (specs.length !== inits.length) throw new Error(`${specs.length} runs but ${inits.length} initial weights`);
   if (specs.length > 1) batchActivation(specs);
-  const polar = config.train.polar === 'exact' && engine.polarFactor ? engine.polarFactor.bind(engine) : undefined;
-  const runs = specs.map((spec, i) => trainSteps(config, spec, shapes, inits[i]!, polar, options[i]));
-  const states = runs.map((r) => r.next());
-  const limit = Math.max(1, engine.batchLimit);
-  for (;;) {
-    const live = states.flatMap((st, i) => (st.done ? [] : [i]));
-    if (live.length === 0) break;
-    for (let k = 0; k < live.length; k += limit) {
-      const chunk = live.slice(k, k + limit);
-      const evs = await engine.evaluate(chunk.map((i) => states[i]!.value as Params), true);
-      // Each run takes its evaluation before the next engine call may overwrite it.
-      chunk.forEach((i, j) => (states[i] = runs[i]!.next(evs[j]!)));
+  const held = engine.holdRuns?.();
+  try {
+    const runs = specs.map((spec, i) => trainSteps(config, spec, shapes, inits[i]!, held, options[i]));
+    const states = runs.map((r) => r.next());
+    const limit = held ? Number.POSITIVE_INFINITY : Math.max(1, engine.batchLimit);
+    for (;;) {
+      const live = states.flatMap((st, i) => (st.done ? [] : [i]));
+      if (live.length === 0) break;
+      for (let k = 0; k < live.length; k += limit) {
+        const chunk = live.slice(k, k + limit);
+        const requests = chunk.map((i) => states[i]!.value as StepRequest);
+        const outcomes = held ? await held.step(requests) : await hostSteps(engine, requests);
+        // Each run takes its outcome before the next engine call may overwrite the evaluation's arrays.
+        chunk.forEach((i, j) => (states[i] = runs[i]!.next(outcomes[j]!)));
+      }
     }
+    return states.map((st) => st.value as RunResult);
+  } finally {
+    held?.dispose();
   }
-  return states.map((st) => st.value as RunResult);
+}
+
+/** Host runs: the engine evaluates their parameters, each run takes its optimizer step on the host. */
+async function hostSteps(engine: Engine, requests: readonly StepRequest[]): Promise<StepOutcome[]> {
+  const runs = requests.map((r) => r.run as HostRun);
+  const evs = await engine.evaluate(runs.map((r) => r.params), true);
+  return requests.map((request, j) => runs[j]!.step(evs[j]!, request));
 }
 
 /** The one activation every run of a batch shares (an engine is built for one); throws otherwise, or for no runs. */
@@ -77,21 +93,19 @@ export function batchActivation(specs: readonly RunSpec[]): Activation {
   return specs[0]!.activation;
 }
 
-export type PolarOverride = (M: Float64Array, r: number, c: number) => Float64Array | null;
-
 /**
- * docs/science.md §6–§8: one run as a generator, so that the driver (trainRuns) can evaluate the
- * runs of a batch together: it yields the parameters θ_t to evaluate, expects their Evaluation
- * back, and returns the RunResult. `polar` is the engine's own polar factor, where it has one.
+ * docs/science.md §6–§8: one run as a generator, so that the driver (trainRuns) can step the runs
+ * of a batch together: it yields a request for step t of its run (HostRun, or one that `held`
+ * keeps on the engine's device), expects the step's outcome back, and returns the RunResult.
  */
 export function* trainSteps(
   config: Readonly<Config>,
   spec: RunSpec,
   shapes: LayerShape[],
   init: Params,
-  polar: PolarOverride | undefined,
+  held: HeldRuns | undefined,
   options: TrainOptions = {},
-): Generator<Params, RunResult, Evaluation> {
+): Generator<StepRequest, RunResult, StepOutcome> {
   const started = performance.now();
   const T = config.train.steps;
   const depth = shapes.length;
@@ -102,19 +116,11 @@ export function* trainSteps(
   const gram = new GramWorkspace(shapes); // the σ_max of every log point's norms
   const ownNormInit = normOf(family, params, shapes, isMuon, gram);
   const eta0 = config.train.lr.eta0 ?? config.train.lr.rel! * ownNormInit;
-  const optimizer = new Optimizer({
-    name: spec.optimizer,
-    beta: spec.beta,
-    beta2: config.train.adam_beta2,
-    polar: config.train.polar,
-    polarOverride: polar,
-    isMuon,
-    shapes,
-  });
+  const settings = { name: spec.optimizer, beta: spec.beta, beta2: config.train.adam_beta2, polar: config.train.polar, isMuon, shapes };
+  const run = held ? held.hold(settings, params) : new HostRun(settings, params);
   // A loss-based rate must not ask Adam-type layers to go faster than their √v̂ can follow.
   const hasAdam = shapes.some((_, l) => OPTIMIZERS[spec.optimizer].rule(isMuon[l]!) === 'adam');
   const schedule = makeSchedule(config.train.lr, eta0, hasAdam ? ADAM_SAFE_FRACTION * adamSpeedLimit(config.train.adam_beta2) : Infinity);
-  const zeroGrad = shapes.map((s) => new Float64Array(s.out * s.in));
   const logAt = new Set(logSteps(T, config.log.n_log));
   const rows: LogRow[] = [];
   const directions: Float64Array[] = []; // θ_t/‖θ_t‖₂ at each logged step, for cos_to_last
@@ -123,19 +129,19 @@ export function* trainSteps(
   let logTimeMs = 0;
 
   for (let t = 0; t <= T; t++) {
-    const ev: Evaluation = yield params;
+    // At t = T no update follows, but the buffer the next step would use still gives cos_m_g.
+    const logged = logAt.has(t);
+    const { ev, cosMomentumGrad, gradDotDirection } = yield { run, logPoint: logged, descentRate: schedule.usesDescentRate };
     if (!Number.isFinite(ev.logLoss) || Number.isNaN(ev.gradLogScale)) {
       failure = { step: t, reason: `non-finite ${Number.isFinite(ev.logLoss) ? 'gradient' : 'loss'} at step ${t}` };
       break;
     }
-    // At t = T no update follows, but the buffer the next step would use still gives cos_m_g.
-    const logged = logAt.has(t);
-    const { direction, cosMomentumGrad } = optimizer.step(ev.grad ?? zeroGrad, ev.gradLogScale, logged);
     // The loss-based schedule reads how fast this very step lowers log L: ⟨G, D_t⟩ (one dot product).
-    const logRate = schedule.usesDescentRate && ev.grad ? logDescentRate(ev.gradLogScale, innerProduct(ev.grad, direction), ev.logLoss) : NaN;
+    const logRate = schedule.usesDescentRate && ev.gradLogScale !== -Infinity ? logDescentRate(ev.gradLogScale, gradDotDirection, ev.logLoss) : NaN;
     const eta = schedule.rate(t, ev.logLoss, logRate);
     if (logged) {
       const logStarted = performance.now();
+      const params = run.params;
       const unit = unitFlat(params);
       const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
       rows.push(logRow({ step: t, lr: eta, ev, cosMG: cosMomentumGrad, params, shapes, isMuon, degree, unit, prev, gram }));
@@ -143,7 +149,7 @@ export function* trainSteps(
       logTimeMs += performance.now() - logStarted;
     }
     if (t === T) break;
-    optimizer.descend(params, eta);
+    run.descend(eta);
     stepsCompleted = t + 1;
     options.onStep?.(stepsCompleted, T);
   }
@@ -155,7 +161,7 @@ export function* trainSteps(
     spec,
     rows,
     initialParams: cloneParams(init),
-    finalParams: params,
+    finalParams: run.params,
     eta0,
     ownNormInit,
     family,
@@ -164,6 +170,7 @@ export function* trainSteps(
     failure,
     wallTimeS: (performance.now() - started) / 1000,
     logTimeS: logTimeMs / 1000,
+    transfer: run.transfer(),
   };
 }
 

@@ -32,15 +32,9 @@ export interface BackendInfo {
   /** The name TF.js registers it under. */
   tfName: string;
   /**
-   * Large layers' polar factors go to the device (src/engine/tfjs/polar.ts): where its matMuls beat
-   * the host's exact route (GPUs, libtensorflow, wasm; measured in docs/engines.md), not on the
-   * plain-JavaScript cpu backend.
-   */
-  devicePolar: boolean;
-  /**
    * Tensors read back synchronously (dataSync). Not on webgpu in Node: TF.js 4.22 does that through
    * OffscreenCanvas, which Node lacks, so the engine there reads with `await tensor.data()`
-   * (TfjsEngine.evaluateAsync, driven by trainRunAsync).
+   * (src/engine/tfjs/device.ts).
    */
   syncReadback: boolean;
 }
@@ -53,7 +47,6 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'downloads libtensorflow with CUDA at install time; needs an NVIDIA driver, CUDA 11.2 and cuDNN 8.1 (Linux x64)',
     exclusive: true,
     tfName: 'tensorflow',
-    devicePolar: true,
     syncReadback: true,
   },
   tensorflow: {
@@ -63,7 +56,6 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'downloads libtensorflow (CPU) at install time',
     exclusive: true,
     tfName: 'tensorflow',
-    devicePolar: true,
     syncReadback: true,
   },
   webgpu: {
@@ -73,8 +65,6 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'Dawn (the `webgpu` package, prebuilt binaries) on Vulkan/Metal/D3D12; needs a GPU adapter',
     exclusive: true,
     tfName: 'webgpu',
-    // polar.ts reads back synchronously (its Newton–Schulz stopping test), so webgpu keeps the host's exact route.
-    devicePolar: false,
     syncReadback: false,
   },
   wasm: {
@@ -84,7 +74,6 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'a dependency of margin-bench (WebAssembly with SIMD, no download)',
     exclusive: false,
     tfName: 'wasm',
-    devicePolar: true,
     syncReadback: true,
   },
   cpu: {
@@ -94,7 +83,6 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'a dependency of margin-bench (plain JavaScript kernels, slowest)',
     exclusive: false,
     tfName: 'cpu',
-    devicePolar: false,
     syncReadback: true,
   },
 };
