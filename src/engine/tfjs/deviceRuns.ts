@@ -215,7 +215,8 @@ export class DeviceRuns implements HeldRuns {
   private *stepWork(requests: readonly StepRequest[], traffic: Traffic): DeviceWork<StepOutcome[]> {
     const { tf, shapes } = this;
     const k = this.engine.k;
-    const st = (this.stack ??= this.build(traffic));
+    // The initial θ and the batch's index vectors go up once, before the first step: not a step's traffic.
+    const st = (this.stack ??= this.build(new Traffic()));
     const S = this.runs.length;
     const L = shapes.length;
     const asked = new Map<number, StepRequest>();
