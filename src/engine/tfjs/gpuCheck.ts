@@ -69,7 +69,7 @@ export const GPU_CHECK_DEFAULTS: GpuCheckOptions = { backend: null, idx: 'data/m
 export async function gpuCheck(options: GpuCheckOptions, print: (line: string) => void): Promise<void> {
   const reports = await probeBackends();
   print('Engines:');
-  print('  f64   usable (float64 on the CPU, the reference)');
+  print(`  ${'f64'.padEnd(15)} usable: float64 on the CPU, the reference`);
   for (const r of reports) print(`  ${r.name.padEnd(15)} ${r.status}: ${r.detail}`);
   const runtime = await pickDevice(options.backend, reports, print);
   const deviceName = runtime.device?.description ?? `tfjs-${runtime.backend}`;
