@@ -2,16 +2,18 @@
 // `npm run bench`: speed and memory of the float64 engine on the docs/science.md §9 setup (100 digits, depth 2,
 // width 50). Prints figures; asserts nothing (machines are shared and noisy: medians are quoted).
 //
-//   npm run bench                  per-step medians for the six optimizers + peak memory of one run,
-//                                  then the paper grid (configs/figure1.yaml) at --jobs 2, 2 of its 10 seeds
-//   npm run bench -- --repeats 9   more repeats
+//   npm run bench                  per-step medians for the six optimizers (whole 4000-step runs, log points
+//                                  included) + peak memory of one run, then the paper grid
+//                                  (configs/multiclass-proxy.yaml) at --jobs 2, 2 of its 10 seeds
+//   npm run bench -- --repeats 5   more repeats (default 3)
+//   npm run bench -- --steps 1000  shorter runs (the 40 log points then weigh more)
 //   npm run bench -- --grid-seeds 10            the whole 240-run grid (no extrapolation)
 //   npm run bench -- --grid-only --jobs 4       only the grid section, on 4 worker threads
 //   npm run bench -- --engine tfjs              ms/step of the TF.js engine on every usable backend beside
 //                                               the float64 engine: docs/science.md §9 and a wide net (width 2048)
 //
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,15 +31,40 @@ import type { EngineFactory } from '../src/engine/create.js';
 const OPTIMIZERS: OptimizerName[] = ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam'];
 const args = process.argv.slice(2);
 
-/** One training run of the docs/science.md §9 setup, seed 0; returns ms per update, time spent on log points excluded. */
-async function timeRun(optimizer: OptimizerName, activation: Activation, steps: number, nLog: number): Promise<number> {
+/**
+ * A float64 PyTorch implementation of the same runs, one thread per run, log points included,
+ * measured side by side with margin-bench on a 2-core machine (docs/performance.md); not re-measured
+ * here. The speed target of the float64 engine is 0.6 × these.
+ */
+const PYTORCH_MS: Record<OptimizerName, number> = { ngd: 0.67, signum: 0.79, adam: 1.53, muon: 2.3, muon_signum: 2.3, muon_adam: 2.3 };
+const TARGET_OF_PYTORCH = 0.6;
+
+/** CPU seconds of this process (all threads): unlike wall time, not stretched by other jobs waiting for a core. */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/**
+ * One training run of the docs/science.md §9 setup, seed 0, β 0.9, `nLog` log points as configured:
+ * ms per update of wall and CPU time, log points included, the log points' share, and where the
+ * first layer trained.
+ */
+async function timeRun(optimizer: OptimizerName, activation: Activation, steps: number, nLog: number) {
   const config = resolveConfig({ train: { steps, optimizers: [optimizer], betas: [0.9] }, log: { n_log: nLog } }, 'bench');
   const data = loadDataset(config.data);
   const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2 });
-  const engine = F64_FACTORY.create(data, shapes, activation);
   const init = initParams(shapes, config.model.init_scale, 0);
+  const cpu = cpuSeconds();
+  const wall = performance.now();
+  const engine = F64_FACTORY.create(data, shapes, activation);
   const [result] = await trainRuns(config, [{ activation, optimizer, beta: 0.9, seed: 0 }], engine, shapes, [init]);
-  return ((result!.wallTimeS - result!.logTimeS) * 1000) / steps;
+  return {
+    wallMs: (performance.now() - wall) / steps,
+    cpuMs: ((cpuSeconds() - cpu) * 1000) / steps,
+    logShare: result!.logTimeS / result!.wallTimeS,
+    path: result!.path,
+  };
 }
 
 /** The same run's wall time per step, log points included. */
@@ -66,26 +93,30 @@ if (flag('--engine', 'f64') === 'tfjs') {
   process.exit(0);
 }
 if (args.includes('--grid-only')) {
-  console.log(`margin-bench bench — ${machine}`);
+  console.log(`margin-bench bench — ${machine}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   await gridSection();
   process.exit(0);
 }
 
-const repeats = Number(flag('--repeats', 5));
-const steps = Number(flag('--steps', 500));
-console.log(`margin-bench bench — ${new Date().toISOString().slice(0, 10)}, node ${process.versions.node}, ` +
-  `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
-console.log(`docs/science.md §9 setup (100 digits, 784-50-10, β = 0.9); ms per training step = median of ${repeats} runs of ${steps} steps (time spent on log points excluded)\n`);
-console.log('optimizer     relu ms/step   sqrelu ms/step   (min … max over repeats)');
+const repeats = Number(flag('--repeats', 3));
+const steps = Number(flag('--steps', 4000));
+console.log(`margin-bench bench — ${machine}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`docs/science.md §9 setup (100 digits, 784-50-10, β = 0.9), seed 0: ms per training step, log points included ` +
+  `(${steps} steps, 40 log points as configured), median of ${repeats} runs in this one process; wall time and CPU time ` +
+  `(CPU time is what other jobs on the machine stretch least)\n`);
+console.log(`${'optimizer'.padEnd(12)}${'activation'.padEnd(11)}${'wall'.padStart(7)}${'CPU'.padStart(8)}   (CPU min … max)   log points   first layer   PyTorch   target`);
 for (const optimizer of OPTIMIZERS) {
-  const cols = [];
   for (const activation of ['relu', 'sqrelu'] as const) {
     await timeRun(optimizer, activation, 50, 1); // warm-up: JIT
-    const xs: number[] = [];
-    for (let r = 0; r < repeats; r++) xs.push(await timeRun(optimizer, activation, steps, 1));
-    cols.push(`${median(xs).toFixed(3).padStart(8)} (${Math.min(...xs).toFixed(2)}…${Math.max(...xs).toFixed(2)})`);
+    const xs = [];
+    for (let r = 0; r < repeats; r++) xs.push(await timeRun(optimizer, activation, steps, 40));
+    const cpu = xs.map((x) => x.cpuMs);
+    console.log(
+      `${optimizer.padEnd(12)}${activation.padEnd(11)}${median(xs.map((x) => x.wallMs)).toFixed(3).padStart(7)}${median(cpu).toFixed(3).padStart(8)}` +
+        `   (${Math.min(...cpu).toFixed(3)} … ${Math.max(...cpu).toFixed(3)})   ${(100 * median(xs.map((x) => x.logShare))).toFixed(0).padStart(5)}%` +
+        `       ${xs[0]!.path.padEnd(11)}   ${PYTORCH_MS[optimizer].toFixed(2).padStart(7)}   ${(TARGET_OF_PYTORCH * PYTORCH_MS[optimizer]).toFixed(2).padStart(6)}`,
+    );
   }
-  console.log(`${optimizer.padEnd(12)} ${cols.join('   ')}`);
 }
 
 console.log('\nOne full run (4000 steps, 40 log points) in a fresh process: wall time per step and peak RSS');
@@ -103,7 +134,7 @@ for (const optimizer of ['ngd', 'muon']) {
 await gridSection();
 
 /**
- * The paper's grid (configs/figure1.yaml: 2 activations × 6 optimizers × 2 β × 10 seeds, 4000
+ * The paper's grid (configs/multiclass-proxy.yaml: 2 activations × 6 optimizers × 2 β × 10 seeds, 4000
  * steps) through the sweep library, as `margin-bench run --jobs N` runs it: wall time, ms/step per
  * optimizer inside the sweep (workers busy side by side), and memory after each run (flat = no
  * growth per run). By default 2 of the 10 seeds (48 runs, every optimizer × activation × β),
@@ -113,11 +144,11 @@ async function gridSection() {
   const jobs = Number(flag('--jobs', 2));
   const gridSeeds = Number(flag('--grid-seeds', 2));
   const seeds = Array.from({ length: gridSeeds }, (_, i) => i);
-  const config = loadConfig(fileURLToPath(new URL('../configs/figure1.yaml', import.meta.url)), [`train.seeds=[${seeds.join(',')}]`]);
+  const config = loadConfig(fileURLToPath(new URL('../configs/multiclass-proxy.yaml', import.meta.url)), [`train.seeds=[${seeds.join(',')}]`]);
   const fullRuns = 240;
   const out = mkdtempSync(join(tmpdir(), 'margin-bench-grid-'));
   const rss: number[] = [];
-  console.log(`\nThe paper grid (configs/figure1.yaml, 4000 steps/run) at --jobs ${jobs}, seeds 0-${gridSeeds - 1} of 0-9`);
+  console.log(`\nThe paper grid (configs/multiclass-proxy.yaml, 4000 steps/run) at --jobs ${jobs}, seeds 0-${gridSeeds - 1} of 0-9`);
   try {
     const result = await runSweep(config, out, {
       jobs,
@@ -131,18 +162,23 @@ async function gridSection() {
     if (runs === fullRuns) console.log(`the whole ${fullRuns}-run grid: ${fmt(wall)} (measured)`);
     else console.log(`the whole ${fullRuns}-run grid: ${fmt((wall * fullRuns) / runs)} (EXTRAPOLATED ×${(fullRuns / runs).toFixed(2)} from ${runs} runs, not measured)`);
 
-    // PyTorch float64, one thread per run, same setup (docs/performance.md, measured on a 2-core machine).
-    const pytorch: Record<OptimizerName, number> = { ngd: 0.7, signum: 0.8, adam: 1.5, muon: 2.3, muon_signum: 2.3, muon_adam: 2.3 };
-    console.log(`\nms/step inside the sweep (median over its runs; ${result.jobs} runs side by side)   PyTorch float64, 1 thread (docs/performance.md)`);
+    console.log(`\nms/step inside the sweep, log points included (median over its runs; ${result.jobs} runs side by side)   PyTorch float64, 1 thread   target`);
     for (const optimizer of OPTIMIZERS) {
       const xs = result.summaries.filter((s) => s.run.optimizer === optimizer && s.status === 'ok').map((s) => s.ms_per_step);
       if (xs.length === 0) continue;
-      console.log(`${optimizer.padEnd(12)} ${median(xs).toFixed(3).padStart(8)} (${Math.min(...xs).toFixed(2)}…${Math.max(...xs).toFixed(2)}, ${xs.length} runs)   ${pytorch[optimizer].toFixed(1)}`);
+      console.log(
+        `${optimizer.padEnd(12)} ${median(xs).toFixed(3).padStart(8)} (${Math.min(...xs).toFixed(2)}…${Math.max(...xs).toFixed(2)}, ${xs.length} runs)` +
+          `   ${PYTORCH_MS[optimizer].toFixed(2).padStart(6)}   ${(TARGET_OF_PYTORCH * PYTORCH_MS[optimizer]).toFixed(2).padStart(6)}`,
+      );
     }
+    const paths = new Map<string, number>();
+    for (const s of result.summaries) paths.set(`${s.run.optimizer} ${s.engine_path ?? '?'}`, (paths.get(`${s.run.optimizer} ${s.engine_path ?? '?'}`) ?? 0) + 1);
+    console.log(`first layer: ${[...paths].map(([k, n]) => `${k} (${n})`).join(', ')}`);
     const at = (f: number) => rss[Math.min(rss.length - 1, Math.max(0, Math.round(f * rss.length) - 1))]!;
     console.log(`\nprocess RSS (main + ${result.jobs} workers) after run 1: ${at(0).toFixed(0)} MB, ` +
       `after 25%: ${at(0.25).toFixed(0)} MB, 50%: ${at(0.5).toFixed(0)} MB, 100%: ${at(1).toFixed(0)} MB; ` +
       `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+    console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

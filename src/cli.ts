@@ -82,14 +82,16 @@ export async function main(argv: string[]): Promise<number> {
       'after',
       `
 Examples:
-  margin-bench run configs/figure1.yaml --jobs 2           # the paper's grid on the embedded digits
-  margin-bench run configs/smoke.yaml                      # a few seconds
-  margin-bench status results/figure1                      # what is done, failed, missing
-  margin-bench merge results/shard-* --out results/figure1 # combine the shards of a sweep
-  margin-bench figures results/figure1                     # Figure 1(a), 1(b), 2, tables, index.html
-  margin-bench data fetch --to data/mnist                  # full MNIST (IDX files, SHA-256 checked)
-  margin-bench engines                                     # TF.js backends: usable, or how to install
-  margin-bench <command> --help                            # every option of a command, with defaults
+  margin-bench run configs/paper-cpu.yaml --jobs 2               # the paper's binary setting, sized for 2 cores
+  margin-bench table results/paper-cpu --at-loss 1e-8             # margins compared at equal loss
+  margin-bench run configs/multiclass-proxy.yaml --jobs 2         # our multiclass proxy grid on the embedded digits
+  margin-bench run configs/smoke.yaml                             # a few seconds
+  margin-bench status results/multiclass-proxy                    # what is done, failed, missing
+  margin-bench merge results/shard-* --out results/multiclass-proxy   # combine the shards of a sweep
+  margin-bench figures results/multiclass-proxy                   # Figure 1(a), 1(b), 2, tables, index.html
+  margin-bench data fetch --to data/mnist                         # full MNIST (IDX files, SHA-256 checked)
+  margin-bench engines                                            # TF.js backends: usable, or how to install
+  margin-bench <command> --help                                   # every option of a command, with defaults
 
 Errors are one line on stderr (exit 2 for bad input, 1 for a failure); MARGIN_BENCH_DEBUG=1 adds
 the stack trace.`,

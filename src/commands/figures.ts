@@ -46,9 +46,9 @@ Runs whose resolved settings differ (say train.steps) are refused (exit 2, namin
 --allow-mixed: then each curve, legend entry and table row carries its runs' values (steps=200).
 
 Examples:
-  margin-bench figures results/figure1                        # writes results/figure1/figures/*
+  margin-bench figures results/multiclass-proxy                        # writes results/multiclass-proxy/figures/*
   margin-bench figures shard-0 shard-1 shard-2 --out fig      # merged shards of one sweep
-  margin-bench figures results/figure1 --dpi 150 --loss-axis linear`,
+  margin-bench figures results/multiclass-proxy --dpi 150 --loss-axis linear`,
     )
     .action(async (dirs: string[], flags: FiguresFlags) => {
       const dpi = parseDpi(flags.dpi);

@@ -29,8 +29,8 @@ Exit codes: 0 every declared run merged, 1 some missing, failed or in conflict, 
 run or merge), 130/143 interrupted by SIGINT/SIGTERM (runs copied so far are whole).
 
 Examples:
-  margin-bench merge results/shard-* --out results/figure1
-  margin-bench merge results/seeds-0-4 results/seeds-5-9 --out results/figure1
+  margin-bench merge results/shard-* --out results/multiclass-proxy
+  margin-bench merge results/seeds-0-4 results/seeds-5-9 --out results/multiclass-proxy
   margin-bench merge results/shard-1 results/shard-2 --out results/partial --partial`,
     )
     .action(async (dirs: string[], flags: { out: string; partial: boolean }) => {

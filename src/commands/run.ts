@@ -66,12 +66,14 @@ Exit codes: 0 every run ok, 1 a run failed, 2 usage error (config, flag, --out p
 use), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 
 Examples:
-  margin-bench run configs/figure1.yaml                      # the paper's grid, 10 seeds, all cores
-  margin-bench run configs/smoke.yaml --out /tmp/smoke       # seconds
-  margin-bench run configs/figure1.yaml --jobs 2             # two worker threads; again: skips what is complete
-  margin-bench run configs/figure1.yaml --shard 3/8 --out results/shard-3   # one CI matrix job's slice
-  margin-bench run configs/figure1.yaml --seeds 0-2 --only adam,muon --set train.steps=500
-  margin-bench run configs/figure1.yaml --engine tfjs --backend auto   # TF.js: GPU if installed, else wasm`,
+  margin-bench run configs/paper-cpu.yaml --jobs 2          # the paper's binary setting sized for 2 cores, 10 seeds
+  margin-bench run configs/paper.yaml --engine tfjs         # the paper's own sizes (full MNIST, width 2048): a GPU job
+  margin-bench run configs/multiclass-proxy.yaml            # our multiclass proxy grid, 10 seeds, all cores
+  margin-bench run configs/smoke.yaml --out /tmp/smoke      # seconds
+  margin-bench run configs/multiclass-proxy.yaml --jobs 2   # two worker threads; again: skips what is complete
+  margin-bench run configs/multiclass-proxy.yaml --shard 3/8 --out results/shard-3   # one CI matrix job's slice
+  margin-bench run configs/multiclass-proxy.yaml --seeds 0-2 --only adam,muon --set train.steps=500
+  margin-bench run configs/multiclass-proxy.yaml --engine tfjs --backend auto   # TF.js: GPU if installed, else wasm`,
     )
     .action(async (configPath: string, flags: RunFlags) => {
       requirePath(configPath, 'config');

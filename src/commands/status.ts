@@ -17,7 +17,7 @@ folder) a run of the grid that no merged folder held. A rerun of \`run\` redoes 
 Exit codes: 0 every run complete, 1 some run not complete, 2 not a results folder.
 
 Examples:
-  margin-bench status results/figure1
+  margin-bench status results/multiclass-proxy
   margin-bench status results/shard-3 --json`,
     )
     .action((dir: string, flags: { json: boolean }) => {

@@ -26,7 +26,9 @@ export const DEFAULTS: Config = {
     optimizers: [...OPTIMIZER_NAMES], // all six update rules of docs/science.md §6
     betas: [0.9, 0], // momentum β (Adam's β1); each gets its own runs; 0 = no momentum
     adam_beta2: 0.95, // Adam's second-moment decay β2 (adam and muon_adam only)
-    steps: 4000, // T, number of updates per run
+    adam_eps: 0, // Adam's ε in m̂/(√v̂ + ε), absolute (in units of the true gradient); 0 = ε-free Adam (docs/science.md §11.2)
+    steps: 4000, // T, number of updates per run; with target_log10_loss, the most a run may take
+    target_log10_loss: null, // stop a run at the first step whose log10 loss is ≤ this (e.g. -8); null = always run `steps` (docs/science.md §11.3)
     lr: {
       schedule: 'polynomial', // 'polynomial': η_t = η_0/(t+1)^decay (docs/science.md §7); 'loss_based': grows as the loss falls (docs/alignment.md)
       rel: 0.1, // η_0 = rel × own-family norm of θ_0 (docs/science.md §7), dimensionless; excludes eta0
@@ -38,6 +40,7 @@ export const DEFAULTS: Config = {
       max_growth: 1.02, // η_t ≤ max_growth × η_{t−1}: at most +2% per update
       max_factor: 1, // η_t ≤ max_factor × η_0: never a longer step than the first
       backoff: 0.5, // η_t = backoff × η_{t−1} after an update that raised the loss, or when D_t does not descend
+      hybrid_ratio: 1, // ρ: muon_signum / muon_adam give their non-Muon layers the base rate ρ·η_0; margin_hybrid uses N_ρ (docs/science.md §11.1)
     },
     muon_layers: null, // 0-based layers the Muon-type rules treat as matrices; null = all but the output layer
     polar: 'exact', // polar factor U Vᵀ: 'exact' (Gram eigendecomposition, SVD fallback), 'svd' (SVD every step, slow) or 'newton_schulz' (5-step approximation, not exact)
@@ -49,5 +52,6 @@ export const DEFAULTS: Config = {
   },
   log: {
     n_log: 40, // about this many log points on a geometric grid in [1, T], plus 0 and T (docs/science.md §8)
+    at_log10_loss: [], // also log the two steps around the first crossing of each of these log10 losses, for tables at that loss (docs/science.md §11.4)
   },
 };

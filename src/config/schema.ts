@@ -64,13 +64,17 @@ const LrObject = z.strictObject({
   max_growth: z.number().gt(1),
   max_factor: z.number().positive(),
   backoff: z.number().positive().lt(1),
+  // muon_signum and muon_adam: the other layers' base rate over the Muon layers' (docs/science.md §11.1)
+  hybrid_ratio: z.number().positive(),
 });
 
 const TrainObject = z.strictObject({
   optimizers: distinctList(z.enum(OPTIMIZER_NAMES)),
   betas: distinctList(z.number().min(0).lt(1)),
   adam_beta2: z.number().min(0).lt(1),
+  adam_eps: z.number().min(0),
   steps: z.int().min(1),
+  target_log10_loss: z.number().nullable(),
   lr: LrObject,
   muon_layers: z
     .array(nonNegInt)
@@ -84,7 +88,14 @@ const TrainObject = z.strictObject({
   batch_runs: z.int().min(1),
 });
 
-const LogObject = z.strictObject({ n_log: z.int().min(1) });
+const LogObject = z.strictObject({
+  n_log: z.int().min(1),
+  // Optional in the type only (DEFAULTS gives []), so that configs built in code before it existed still type-check.
+  at_log10_loss: z
+    .array(z.number())
+    .refine((a) => new Set(a).size === a.length, { error: 'expected distinct values' })
+    .optional(),
+});
 
 const NAME = z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'expected a non-empty filename-safe name ([A-Za-z0-9._-]+)' });
 
@@ -148,6 +159,22 @@ export function crossFieldIssues(cfg: Config): CrossFieldIssue[] {
       key: 'train.batch_runs',
       involves: ['train.batch_runs', 'train.engine'],
       message: `expected 1 with train.engine ${cfg.train.engine} (batched runs need train.engine tfjs), found ${cfg.train.batch_runs}`,
+    });
+  }
+  // Runs held on the TF.js engine's device keep θ and the gradient on the host only at planned log
+  // points (docs/engines.md), so loss-level logging is not available there (src/train/train.ts).
+  if (cfg.train.engine === 'tfjs' && cfg.train.target_log10_loss !== null) {
+    issues.push({
+      key: 'train.target_log10_loss',
+      involves: ['train.target_log10_loss', 'train.engine'],
+      message: `expected null with train.engine tfjs (stopping at a loss is not available for runs held on the device), found ${cfg.train.target_log10_loss}`,
+    });
+  }
+  if (cfg.train.engine === 'tfjs' && (cfg.log.at_log10_loss ?? []).length > 0) {
+    issues.push({
+      key: 'log.at_log10_loss',
+      involves: ['log.at_log10_loss', 'train.engine'],
+      message: `expected [] with train.engine tfjs (logging at loss levels is not available for runs held on the device), found [${cfg.log.at_log10_loss!.join(', ')}]`,
     });
   }
   return issues;

@@ -1,6 +1,7 @@
 import type { Activation } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LayerShape, Params } from '../model/mlp.js';
+import { dataSpan, type DataSpan } from '../numerics/dataSpan.js';
 import { transposeInto } from '../numerics/linalg.js';
 import { crossEntropyLogDomain, logisticLogDomain } from '../numerics/logLoss.js';
 import { f64s, i32s, KernelArena, sparseRows, type Blocks } from '../numerics/wasm/kernels.js';
@@ -152,8 +153,14 @@ export class F64Engine implements Engine {
   private readonly b: Blocks<ReturnType<typeof engineLayout>>;
   private readonly derivs: Float64Array[]; // σ'(Z_l) [n, out]
   private readonly grad: Params; // grad[l] = b.gradOut[l].view
+  /** inDataSpan's answer once asked: undefined before. */
+  private spanned: { engine: F64Engine; span: DataSpan } | null | undefined;
 
-  constructor(data: Pick<Dataset, 'X' | 'y' | 'n' | 'd' | 'numClasses'>, shapes: LayerShape[], activation: Activation) {
+  constructor(
+    private readonly data: Pick<Dataset, 'X' | 'y' | 'n' | 'd' | 'numClasses'>,
+    shapes: LayerShape[],
+    activation: Activation,
+  ) {
     if (shapes[0]!.in !== data.d) throw new Error(`first layer expects ${shapes[0]!.in} inputs, data has ${data.d}`);
     if (shapes.length < 2) throw new Error(`the model needs depth ≥ 2, got ${shapes.length}`);
     this.x = toSparse(data.X, data.n, data.d);
@@ -170,6 +177,22 @@ export class F64Engine implements Engine {
     this.derivs = shapes.slice(0, -1).map((s) => new Float64Array(data.n * s.out));
     // Zero-filled (as blocks are): the first layer's columns of pixels that are 0 in every sample are never written.
     this.grad = blocks.gradOut.map((g) => g.view);
+  }
+
+  /**
+   * Engine.inDataSpan: an F64Engine on the data X Q = Rᵀ [n, r] (a triangle, as sparse rows like X)
+   * with the first layer [m, r]; null where the span would not pay (src/numerics/dataSpan.ts).
+   */
+  inDataSpan(): { engine: F64Engine; span: DataSpan } | null {
+    if (this.spanned === undefined) {
+      const { data, shapes } = this;
+      const span = dataSpan(data.X, data.n, data.d);
+      this.spanned = span && {
+        engine: new F64Engine({ ...data, X: span.XQ, d: span.r }, [{ out: shapes[0]!.out, in: span.r }, ...shapes.slice(1)], this.activation),
+        span,
+      };
+    }
+    return this.spanned;
   }
 
   /** Engine.evaluate for one θ (batchLimit 1); the returned arrays are overwritten by the next call. */

@@ -1,5 +1,6 @@
 import type { Params } from '../model/mlp.js';
 import type { OptimizerSettings } from '../optimizers/registry.js';
+import type { DataSpan } from '../numerics/dataSpan.js';
 
 /**
  * What one engine evaluation returns at θ (docs/science.md §4, §5). The trainer, the optimizers and the
@@ -42,6 +43,13 @@ export interface Engine {
    * host (HostRun, src/train/runState.ts) and the engine only evaluates.
    */
   holdRuns?(): HeldRuns;
+  /**
+   * The same network with its first layer in the data's row space (src/numerics/dataSpan.ts): an
+   * engine of the same kind that takes layer 0 as K = W_1 Q [m, r] and evaluates it on X Q, and
+   * the span. Optional; null where it would not pay. Built on the first call and kept; the trainer
+   * asks for it for runs whose first-layer rule commutes with it (src/train/parametrization.ts).
+   */
+  inDataSpan?(): { engine: Engine; span: DataSpan } | null;
   /** Frees what the engine holds outside the JavaScript heap (device memory). Optional. */
   dispose?(): void;
 }

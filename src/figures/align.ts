@@ -11,8 +11,9 @@ import { meanCI } from '../report/stats.js';
  *   (momentum overshoots), and first passage keeps the map from loss to value single-valued.
  *   A run has a value only for L between its starting loss and the lowest loss it logged: nothing
  *   is extrapolated.
- * - Time axis (Figure 1(b)): t/T with T = the run's `train.steps`, linear interpolation in t/T;
- *   runs of one config log at the same steps, so the values are the logged ones.
+ * - Time axis (Figure 1(b)): t/T with T = the run's last step (`train.steps`, or the step where it
+ *   reached `train.target_log10_loss`, docs/science.md §11.3), linear interpolation in t/T; runs of
+ *   one config that ran all their steps log at the same steps, so the values are the logged ones.
  *
  * A group's curve (one activation × optimizer × β, mean over its seeds) is drawn only where every
  * seed of the group has a value, so the mean at each x is over the same seeds and a curve never
@@ -25,16 +26,26 @@ import { meanCI } from '../report/stats.js';
  * lowest loss the run logged.
  */
 export function valueAtLoss(rows: readonly Row[], level: number, column: string): number | undefined {
+  const br = lossBracket(rows, level);
+  return br && br.a[column]! + br.w * (br.b[column]! - br.a[column]!);
+}
+
+/**
+ * The two log points around a run's first passage of loss level `level` (log10): a, the last one
+ * above it, b, the first at or below it, and the weight w ∈ [0, 1] of b in the linear
+ * interpolation in log10 loss. At the starting loss itself, a = b = the first row. Undefined
+ * above the starting loss or below the lowest loss the run logged.
+ */
+export function lossBracket(rows: readonly Row[], level: number): { a: Row; b: Row; w: number } | undefined {
   const first = rows[0];
   if (!first || !(level <= first.log10_loss!)) return undefined;
-  if (level === first.log10_loss) return first[column];
+  if (level === first.log10_loss) return { a: first, b: first, w: 0 };
   for (let k = 1; k < rows.length; k++) {
     const b = rows[k]!;
     if (b.log10_loss! <= level) {
       // Rows before k all have loss above `level` (first crossing), so a.log10_loss > level ≥ b.log10_loss.
       const a = rows[k - 1]!;
-      const w = (a.log10_loss! - level) / (a.log10_loss! - b.log10_loss!);
-      return a[column]! + w * (b[column]! - a[column]!);
+      return { a, b, w: (a.log10_loss! - level) / (a.log10_loss! - b.log10_loss!) };
     }
   }
   return undefined;
@@ -71,12 +82,15 @@ export interface CurvePoint {
 
 export interface Curve extends GroupKey {
   seeds: number[];
-  /** T (`train.steps`) of the group's runs: the largest, should they differ. */
+  /** T (each run's last step) of the group's runs: the largest, should they differ. */
   steps: number;
   points: CurvePoint[];
 }
 
-const stepsOf = (group: readonly LoadedRun[]) => Math.max(...group.map((r) => r.summary.config.train.steps));
+/** T of a run: `train.steps`, or the step where it stopped at its target loss (docs/science.md §11.3). */
+export const lastStep = (r: LoadedRun): number => (r.summary.stop?.reason === 'target_loss' ? r.summary.stop.step : r.summary.config.train.steps);
+
+const stepsOf = (group: readonly LoadedRun[]) => Math.max(...group.map(lastStep));
 
 function pointOf(x: number, values: number[]): CurvePoint {
   const ci = meanCI(values);
@@ -118,7 +132,7 @@ export function lossCurves(
 /** Mean ± 95% CI over seeds of `column` against t/T, at every logged t/T that all seeds of the group reach. */
 export function timeCurves(runs: readonly LoadedRun[], column: string, optimizers: readonly string[]): Curve[] {
   return groupRuns(runs.filter((r) => optimizers.includes(r.summary.run.optimizer))).map(({ key, runs: group }) => {
-    const T = (r: LoadedRun) => r.summary.config.train.steps;
+    const T = (r: LoadedRun) => Math.max(1, lastStep(r));
     const end = Math.min(...group.map((r) => r.rows[r.rows.length - 1]!.step! / T(r)));
     const grid = [...new Set(group.flatMap((r) => r.rows.map((row) => row.step! / T(r))))].filter((u) => u <= end).sort((a, b) => a - b);
     const points = grid.map((u) => pointOf(u, group.map((r) => valueAtTime(r.rows, T(r), u, column)!)));

@@ -6,7 +6,7 @@ import { figureDefs, type FigureDef, type LossAxis, type SkippedFigure } from '.
 import { indexHtml, type RenderedFigure } from './html.js';
 import type { ResultSet } from '../results/load.js';
 import { renderSvg, rendererVersions, svgToPng } from './render.js';
-import { reportTables, tablesCsv, tablesLatex, tablesMarkdown, verdictCsv, type ReportTables } from './tables.js';
+import { configLevels, reportTables, tablesCsv, tablesLatex, tablesMarkdown, verdictCsv, type ReportTables } from './tables.js';
 
 export interface FiguresOptions {
   /** Folder to write into (created if needed). */
@@ -38,7 +38,8 @@ export const DEFAULT_DPI = 300;
 export async function writeFigures(set: ResultSet, options: FiguresOptions): Promise<FiguresResult> {
   const cov = coverage(set);
   const { figures, skipped } = figureDefs(set, cov, { lossAxis: options.lossAxis ?? 'symlog' });
-  const tables = reportTables(set);
+  // Besides the final and common-loss tables, one at each loss level the configs name.
+  const tables = reportTables(set, configLevels(set));
   const files: string[] = [];
   const write = (name: string, data: string | Buffer) => {
     const path = join(options.outDir, name);

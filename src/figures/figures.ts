@@ -2,7 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
 import { NORM_NAMES } from '../optimizers/families.js';
 import { describeDiffs } from '../report/settings.js';
-import { lossCurves, timeCurves, type Curve } from './align.js';
+import { lastStep, lossCurves, timeCurves, type Curve } from './align.js';
 import type { Coverage } from './coverage.js';
 import { ALIGN_COLUMNS, hasAlignment, type ResultSet } from '../results/load.js';
 import { figureSpec, type Panel } from './specs.js';
@@ -147,6 +147,19 @@ function marginFigure(
   };
 }
 
+/**
+ * What T is: `4000 steps`; for runs that stop at a target loss (docs/science.md §11.3), each run's
+ * own last step: `each run's last step, 812–15000`.
+ */
+function stepsPhrase(set: ResultSet): string {
+  const last = set.runs.map(lastStep);
+  const caps = [...new Set(set.runs.map((r) => r.summary.config.train.steps))].sort((a, b) => a - b);
+  if (set.runs.every((r) => r.summary.stop?.reason !== 'target_loss')) return `${caps.join(', ')} steps`;
+  const lo = Math.min(...last);
+  const hi = Math.max(...last);
+  return `each run's last step, ${lo === hi ? lo : `${lo}–${hi}`}`;
+}
+
 /** Bottom of the cosine axis: 0, or lower in steps of 0.2 if some band goes below 0. */
 function cosineFloor(curves: Curve[]): number {
   const lowest = Math.min(0, ...curves.flatMap((c) => c.points.map((p) => p.lo)).filter(Number.isFinite));
@@ -158,7 +171,7 @@ function cosineFigure(set: ResultSet, cov: Coverage): FigureDef | SkippedFigure 
   if (curves.length === 0) return { name: 'figure1b', reason: `none of ${FIGURE1_OPTIMIZERS.join(', ')} in these results` };
   const notes = cov.notesFor(FIGURE1_OPTIMIZERS);
   const rows = rowsOf(curves);
-  const steps = [...new Set(set.runs.map((r) => r.summary.config.train.steps))].sort((a, b) => a - b);
+  const steps = stepsPhrase(set);
   const title = 'Figure 1(b): direction convergence, cosine to the last iterate';
   const average = averagePhrase(curves, 'clipped at 1');
   return {
@@ -166,7 +179,7 @@ function cosineFigure(set: ResultSet, cov: Coverage): FigureDef | SkippedFigure 
     title,
     caption: caption(
       [
-        `${title}: ⟨θ_t/‖θ_t‖₂, θ_T/‖θ_T‖₂⟩ against normalized time t/T (T = ${steps.join(', ')} steps), one panel per activation.`,
+        `${title}: ⟨θ_t/‖θ_t‖₂, θ_T/‖θ_T‖₂⟩ against normalized time t/T (T = ${steps}), one panel per activation.`,
         `${average} ${STYLE_PHRASE}`,
         'Values are the logged ones (runs of one config log at the same steps); where they do not, linear interpolation in t/T, never past a run’s last log point.',
         ...mixedPhrase(set),
@@ -178,7 +191,7 @@ function cosineFigure(set: ResultSet, cov: Coverage): FigureDef | SkippedFigure 
       subtitle: [`${average} ${STYLE_PHRASE}`, ...mixedPhrase(set), ...(notes.length > 0 ? [`Incomplete: ${notes.join('; ')}`] : [])],
       panels: rows.activations.map((a) => ({ title: ACTIVATION_LABEL[a], row: ACTIVATION_LABEL[a], curves: curves.filter((c) => c.activation === a) })),
       columns: 2,
-      x: { title: `normalized time t/T (T = ${steps.join(', ')} steps)`, reverse: false, domain: [0, 1] },
+      x: { title: `normalized time t/T (T = ${steps})`, reverse: false, domain: [0, 1] },
       y: { title: 'cos(θ_t, θ_T)', log: false, domain: [cosineFloor(curves), 1], clamp: true },
       optimizers: FIGURE1_OPTIMIZERS,
       width: 330,

@@ -3,7 +3,20 @@ import type { MarginTable } from '../report/finalTable.js';
 import type { FigureDef, SkippedFigure } from './figures.js';
 import type { ResultSet } from '../results/load.js';
 import { ACTIVATION_LABEL, FONT_STACK, NORM_LABEL } from './style.js';
-import { familyName, formatMeanStd, levelNote, tableHeading, VERDICT_EXPLANATION, verdictRows, type ReportTable, type ReportTables } from './tables.js';
+import {
+  atLossLevels,
+  emptyHeading,
+  emptyNote,
+  familyName,
+  formatLossLevel,
+  formatMeanStd,
+  levelNote,
+  tableHeading,
+  VERDICT_EXPLANATION,
+  verdictRows,
+  type ReportTable,
+  type ReportTables,
+} from './tables.js';
 
 /**
  * index.html: one self-contained page (no external file, script or font is needed to read it)
@@ -45,7 +58,7 @@ function marginTableHtml(r: ReportTable): string {
     });
     return `<tr><th>${escapeHtml(familyName(r))}</th>${cells.join('')}</tr>`;
   });
-  const verdict = verdictRows(t).map(
+  const verdict = verdictRows(t, false, r.kind === 'at-loss').map(
     (v) =>
       `<tr class="v-${v.status.toLowerCase().replace(/\W+/g, '-')}"><th>${NORM_LABEL[v.norm]}</th><td>${escapeHtml(v.family)}</td><td>${escapeHtml(v.comparison)}</td><td>${escapeHtml(v.difference)}</td><td>${v.agree}</td><td>${escapeHtml(v.status)}</td><td>${escapeHtml(v.winner)}</td></tr>`,
   );
@@ -122,6 +135,19 @@ table.verdict td { text-align: left; } td { white-space: nowrap; }
 .note { font-size: 0.92em; color: #444; } .count { color: #666; } pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 `;
 
+/** The tables at each loss level the configs name (docs/science.md §11.4). */
+function atLossHtml(tables: ReportTables): string {
+  return atLossLevels(tables)
+    .map((level) =>
+      [
+        `<h3 style="font-size:1.2em">At loss ${escapeHtml(formatLossLevel(level))}</h3>`,
+        ...tables.atLoss.filter((r) => r.level === level).map(marginTableHtml),
+        ...tables.atLossEmpty.filter((e) => e.level === level).map((e) => `<h3>${escapeHtml(emptyHeading(e))}</h3>\n<p class="note">${escapeHtml(emptyNote(e))}</p>`),
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
 export function indexHtml(input: PageInput): string {
   const fig = input.figures.map(
     (f) =>
@@ -155,6 +181,7 @@ ${skipped.length > 0 ? `<ul>${skipped.join('')}</ul>` : ''}
 ${input.tables.final.map(marginTableHtml).join('\n')}
 <h3 style="font-size:1.2em">At a common loss level</h3>
 ${input.tables.commonLoss.map(marginTableHtml).join('\n')}
+${atLossHtml(input.tables)}
 <h2>Provenance</h2>
 ${provenanceHtml(input)}
 </body>

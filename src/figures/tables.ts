@@ -1,7 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
+import type { Activation, OptimizerName } from '../config/types.js';
 import { NORM_NAMES, OPTIMIZERS, type NormName } from '../optimizers/families.js';
 import { marginTablesFrom, type MarginSample, type MarginTable, type PairedVerdict, type TableRow } from '../report/finalTable.js';
-import { lossRange, valueAtLoss } from './align.js';
+import { lossBracket, lossRange, valueAtLoss } from './align.js';
 import type { LoadedRun, ResultSet } from '../results/load.js';
 import { describeDiffs } from '../report/settings.js';
 import { ACTIVATION_LABEL, NORM_LABEL, NORM_LATEX } from './style.js';
@@ -13,17 +14,55 @@ import { ACTIVATION_LABEL, NORM_LABEL, NORM_LATEX } from './style.js';
  * diagonal verdict, paired by seed (src/report/finalTable.ts).
  */
 export interface ReportTable {
-  kind: 'final' | 'common-loss';
+  kind: 'final' | 'common-loss' | 'at-loss';
   table: MarginTable;
-  /** log10 loss of the common level; null for the final table. */
+  /** log10 loss of the common level or of the asked-for level; null for the final table. */
   level: number | null;
-  /** The run whose lowest loss sets the level. */
+  /** The run whose lowest loss sets the level (common-loss only). */
   levelSetBy: string | null;
+  /** at-loss: the group's runs that never reached the level (not in the table). */
+  unreached?: UnreachedRun[];
+  /** at-loss: how wide the brackets the runs were read in were (docs/science.md §11.4). */
+  bracket?: BracketWidth;
+}
+
+/** A run that never reached a loss level: where it ended. */
+export interface UnreachedRun {
+  id: string;
+  optimizer: OptimizerName;
+  seed: number;
+  /** log10 of the lowest loss it logged, and its last step. */
+  lowest: number;
+  steps: number;
+}
+
+/**
+ * The widest bracket of an at-loss table: the most steps and log10-loss decades between the two log
+ * points a run was read between, and the largest relative change |γ_b − γ_a| / |γ| of any margin
+ * across one. Where a margin moves monotonically between the two points, the interpolation error
+ * is below that change.
+ */
+export interface BracketWidth {
+  steps: number;
+  decades: number;
+  relChange: number;
+}
+
+/** A group (activation, β) none of whose runs reached an asked-for level. */
+export interface EmptyAtLoss {
+  level: number;
+  activation: Activation;
+  beta: number;
+  unreached: UnreachedRun[];
 }
 
 export interface ReportTables {
   final: ReportTable[];
   commonLoss: ReportTable[];
+  /** One table per asked-for loss level (log10) and (activation, β) with at least one run that reached it. */
+  atLoss: ReportTable[];
+  /** The (level, activation, β) groups with no run that reached the level. */
+  atLossEmpty: EmptyAtLoss[];
   /** Runs of different settings tabulated together (`--allow-mixed`): which, in words; '' otherwise. */
   mixed: string;
 }
@@ -39,7 +78,11 @@ function sample(run: LoadedRun, margins: Record<NormName, number>): MarginSample
 /** Group key (activation, β) of a run. */
 const tableKey = (r: LoadedRun) => `${r.summary.run.activation}|${r.summary.run.beta}`;
 
-export function reportTables(set: ResultSet): ReportTables {
+/**
+ * The tables of a results set: final margins, margins at the common loss level and, for each of
+ * `levels` (log10 loss, e.g. −8 for 1e-8), the margins at that loss (docs/science.md §11.4).
+ */
+export function reportTables(set: ResultSet, levels: readonly number[] = []): ReportTables {
   const finalSamples = set.runs.map((r) => sample(r, marginsOf((n) => r.rows[r.rows.length - 1]![`margin_${n}`]!)));
   const final = marginTablesFrom(finalSamples).map((table) => ({ kind: 'final' as const, table, level: null, levelSetBy: null }));
 
@@ -58,7 +101,74 @@ export function reportTables(set: ResultSet): ReportTables {
   }
   const mixed =
     set.mixed.length > 0 ? `Runs of different settings are shown together (--allow-mixed): they differ in ${describeDiffs(set.mixed)}; each row names its runs' values.` : '';
-  return { final, commonLoss, mixed };
+  const atLoss: ReportTable[] = [];
+  const atLossEmpty: EmptyAtLoss[] = [];
+  for (const level of levels) {
+    for (const runs of byTable.values()) {
+      const samples: MarginSample[] = [];
+      const unreached: UnreachedRun[] = [];
+      const bracket: BracketWidth = { steps: 0, decades: 0, relChange: 0 };
+      for (const r of runs) {
+        const br = lossBracket(r.rows, level);
+        if (!br) {
+          const { activation: _a, optimizer, seed } = r.summary.run;
+          unreached.push({ id: r.summary.id, optimizer, seed, lowest: lossRange(r.rows).lowest, steps: r.rows[r.rows.length - 1]!.step! });
+          continue;
+        }
+        const margins = marginsOf((n) => br.a[`margin_${n}`]! + br.w * (br.b[`margin_${n}`]! - br.a[`margin_${n}`]!));
+        bracket.steps = Math.max(bracket.steps, br.b.step! - br.a.step!);
+        bracket.decades = Math.max(bracket.decades, br.a.log10_loss! - br.b.log10_loss!);
+        for (const n of NORM_NAMES) {
+          const change = Math.abs(br.b[`margin_${n}`]! - br.a[`margin_${n}`]!) / Math.abs(margins[n]);
+          if (Number.isFinite(change)) bracket.relChange = Math.max(bracket.relChange, change);
+        }
+        samples.push(sample(r, margins));
+      }
+      if (samples.length === 0) {
+        const { activation, beta } = runs[0]!.summary.run;
+        atLossEmpty.push({ level, activation, beta, unreached });
+        continue;
+      }
+      for (const table of marginTablesFrom(samples)) atLoss.push({ kind: 'at-loss', table, level, levelSetBy: null, unreached, bracket });
+    }
+  }
+  return { final, commonLoss, atLoss, atLossEmpty, mixed };
+}
+
+/**
+ * The loss levels (log10) the runs' configs name: `train.target_log10_loss` and
+ * `log.at_log10_loss`, highest first; the figures tabulate each.
+ */
+export function configLevels(set: ResultSet): number[] {
+  const levels = new Set<number>();
+  for (const r of set.runs) {
+    const cfg = r.summary.config as { train?: { target_log10_loss?: number | null }; log?: { at_log10_loss?: number[] } };
+    if (typeof cfg.train?.target_log10_loss === 'number') levels.add(cfg.train.target_log10_loss);
+    for (const l of cfg.log?.at_log10_loss ?? []) levels.add(l);
+  }
+  return [...levels].sort((a, b) => b - a);
+}
+
+/** A loss level for people: 1e-8 for log10 = −8, 10^-7.5 otherwise. */
+export function formatLossLevel(level: number): string {
+  return Number.isInteger(level) ? `1e${level}` : `10^${formatNumber(level)}`;
+}
+
+/**
+ * The runs that never reached a level, by optimizer: `muon (β = 0.9; 10 runs: lowest loss
+ * 10^-3.2 … 10^-1.1, after 20000 steps)`.
+ */
+export function describeUnreached(runs: readonly UnreachedRun[]): string[] {
+  const byOpt = new Map<string, UnreachedRun[]>();
+  for (const r of runs) byOpt.set(r.optimizer, [...(byOpt.get(r.optimizer) ?? []), r]);
+  return [...byOpt].map(([opt, rs]) => {
+    const lo = Math.min(...rs.map((r) => r.lowest));
+    const hi = Math.max(...rs.map((r) => r.lowest));
+    const steps = [...new Set(rs.map((r) => r.steps))].sort((a, b) => a - b);
+    const loss = lo === hi ? `10^${lo.toFixed(2)}` : `10^${lo.toFixed(2)} … 10^${hi.toFixed(2)}`;
+    const seeds = rs.map((r) => r.seed).sort((a, b) => a - b).join(', ');
+    return `${opt} (seed${rs.length === 1 ? '' : 's'} ${seeds}): lowest loss ${loss} after ${steps.length === 1 ? steps[0] : `${steps[0]}–${steps.at(-1)}`} steps`;
+  });
 }
 
 /** Seeds of a table: the largest per-row count, and whether every cell has it. */
@@ -116,11 +226,25 @@ export function tableHeading(r: ReportTable): string {
   const t = r.table;
   const { max, uneven } = seedCount(t);
   const seeds = `${max} seed${max === 1 ? '' : 's'}${uneven ? ', fewer for some optimizers' : ''}`;
-  const what = r.kind === 'final' ? 'Final normalized margins' : `Normalized margins at log10 loss = ${formatNumber(r.level!)}`;
+  const what =
+    r.kind === 'final'
+      ? 'Final normalized margins'
+      : r.kind === 'at-loss'
+        ? `Normalized margins at loss ${formatLossLevel(r.level!)}`
+        : `Normalized margins at log10 loss = ${formatNumber(r.level!)}`;
   return `${what} — ${ACTIVATION_LABEL[t.activation]}, β = ${t.beta} (${seeds})`;
 }
 
 export function levelNote(r: ReportTable): string | null {
+  if (r.kind === 'at-loss') {
+    const b = r.bracket!;
+    const reading =
+      `Each run is read where its loss first reaches ${formatLossLevel(r.level!)}, interpolated in log10 loss between the two log points around it ` +
+      `(at most ${b.steps} step${b.steps === 1 ? '' : 's'} and ${formatNumber(b.decades, 2)} decades apart; across them a margin changes by at most ` +
+      `${formatNumber(100 * b.relChange, 2)}%, which bounds the interpolation error where it moves monotonically).`;
+    const un = r.unreached ?? [];
+    return un.length === 0 ? reading : `${reading} Never reached ${formatLossLevel(r.level!)}, so not in the table: ${describeUnreached(un).join('; ')}.`;
+  }
   if (r.kind !== 'common-loss') return null;
   return `The lowest loss every run of this group reached (set by ${r.levelSetBy}); each run is read where it first reaches it, interpolated in log10 loss between log points.`;
 }
@@ -144,7 +268,7 @@ export interface VerdictRow {
 }
 
 /** One row per norm of a table's diagonal verdict, as text (shared by Markdown, HTML, LaTeX). */
-export function verdictRows(t: MarginTable, latex = false): VerdictRow[] {
+export function verdictRows(t: MarginTable, latex = false, atLoss = false): VerdictRow[] {
   return NORM_NAMES.map((norm) => {
     const v = t.paired[norm];
     const members = t.rows.filter((r) => OPTIMIZERS[r.optimizer].family === norm).map((r) => r.label);
@@ -159,7 +283,8 @@ export function verdictRows(t: MarginTable, latex = false): VerdictRow[] {
       comparison: v.weakest && v.rival ? `${v.weakest} − ${v.rival}` : '—',
       difference,
       agree: n === 0 ? '—' : `${v.agree}/${n}`,
-      status: STATUS_WORDS[v.status],
+      // In a table at a loss level, a missing family is one whose runs never reached the level.
+      status: atLoss && v.status === 'no-family' ? 'no family member reached it' : STATUS_WORDS[v.status],
       winner: `${w.row}${w.familyPresent ? (w.ownFamily ? ' (own family)' : ' (other family)') : ''}`,
     };
   });
@@ -208,7 +333,7 @@ function markdownBlock(r: ReportTable): string {
     '',
     markdownTable(
       ['norm', 'family', 'weakest member − best other', 'mean difference [95% CI]', 'seeds agree', 'verdict', 'best mean'],
-      verdictRows(t).map((v) => [NORM_LABEL[v.norm], v.family, v.comparison, v.difference, v.agree, v.status, v.winner]),
+      verdictRows(t, false, r.kind === 'at-loss').map((v) => [NORM_LABEL[v.norm], v.family, v.comparison, v.difference, v.agree, v.status, v.winner]),
     ),
     '',
   );
@@ -227,10 +352,23 @@ export function tablesMarkdown(tables: ReportTables, notes: readonly string[]): 
   ];
   if (tables.mixed) out.push(`**Mixed settings.** ${tables.mixed}`, '');
   if (notes.length > 0) out.push('**Incomplete results.**', '', ...notes.map((n) => `- ${n}`), '');
-  out.push('## Final normalized margins', '', ...tables.final.map(markdownBlock));
-  out.push('## At a common loss level', '', ...tables.commonLoss.map(markdownBlock));
+  if (tables.final.length > 0) out.push('## Final normalized margins', '', ...tables.final.map(markdownBlock));
+  if (tables.commonLoss.length > 0) out.push('## At a common loss level', '', ...tables.commonLoss.map(markdownBlock));
+  for (const level of atLossLevels(tables)) {
+    out.push(`## At loss ${formatLossLevel(level)}`, '', ...tables.atLoss.filter((r) => r.level === level).map(markdownBlock));
+    for (const e of tables.atLossEmpty.filter((x) => x.level === level)) out.push(`### ${emptyHeading(e)}`, '', `${emptyNote(e)}`, '');
+  }
   return out.join('\n');
 }
+
+/** The asked-for levels of the at-loss tables, in the order asked. */
+export function atLossLevels(tables: ReportTables): number[] {
+  return [...new Set([...tables.atLoss, ...tables.atLossEmpty].map((r) => r.level!))];
+}
+
+export const emptyHeading = (e: EmptyAtLoss): string => `Normalized margins at loss ${formatLossLevel(e.level)} — ${ACTIVATION_LABEL[e.activation]}, β = ${e.beta}`;
+export const emptyNote = (e: EmptyAtLoss): string =>
+  `No run of this group reached ${formatLossLevel(e.level)}: ${describeUnreached(e.unreached).join('; ')}.`;
 
 // ---- LaTeX ------------------------------------------------------------------------------------
 
@@ -240,7 +378,7 @@ function latexBlock(r: ReportTable): string {
   const t = r.table;
   const out: string[] = [];
   const seeds = seedCount(t);
-  const where = r.kind === 'final' ? 'final' : `at $\\log_{10}$ loss $= ${formatNumberLatex(r.level!)}$`;
+  const where = r.kind === 'final' ? 'final' : `at $\\log_{10}$ loss $= ${formatNumberLatex(r.level!)}$`; // at-loss tables too
   out.push(`% ${tableHeading(r)}`);
   out.push('\\begin{tabular}{lrrrr}', '\\toprule');
   out.push(
@@ -257,7 +395,7 @@ function latexBlock(r: ReportTable): string {
     out.push(`${texEscape(r.label)} & ${cells.join(' & ')} \\\\`);
   }
   out.push('\\midrule', 'norm & weakest $-$ best other & mean diff.\\ [95\\% CI] & seeds & verdict \\\\', '\\midrule');
-  for (const v of verdictRows(t, true)) {
+  for (const v of verdictRows(t, true, r.kind === 'at-loss')) {
     out.push(
       `${NORM_LATEX[v.norm]} & ${texEscape(v.comparison).replace('−', '$-$')} & $${v.difference === '—' ? '-' : v.difference}$ & ${v.agree === '—' ? '--' : v.agree} & ${texEscape(v.status)} \\\\`,
     );
@@ -275,10 +413,13 @@ export function tablesLatex(tables: ReportTables, notes: readonly string[]): str
     ...(tables.mixed ? [`% Mixed settings: ${tables.mixed}`] : []),
     ...notes.map((n) => `% Incomplete: ${n}`),
     '',
-    '% ---- final normalized margins ----',
-    ...tables.final.map(latexBlock),
-    '% ---- at a common loss level ----',
-    ...tables.commonLoss.map(latexBlock),
+    ...(tables.final.length > 0 ? ['% ---- final normalized margins ----', ...tables.final.map(latexBlock)] : []),
+    ...(tables.commonLoss.length > 0 ? ['% ---- at a common loss level ----', ...tables.commonLoss.map(latexBlock)] : []),
+    ...atLossLevels(tables).flatMap((level) => [
+      `% ---- at loss ${formatLossLevel(level)} ----`,
+      ...tables.atLoss.filter((r) => r.level === level).flatMap((r) => [...(r.unreached?.length ? [`% Never reached: ${describeUnreached(r.unreached).join('; ')}`] : []), latexBlock(r)]),
+      ...tables.atLossEmpty.filter((e) => e.level === level).map((e) => `% ${emptyNote(e)}`),
+    ]),
   ];
   return out.join('\n');
 }
@@ -288,7 +429,7 @@ export function tablesLatex(tables: ReportTables, notes: readonly string[]): str
 /** Every cell of both tables, one row each, full precision. */
 export function tablesCsv(tables: ReportTables): string {
   const rows: (string | number)[][] = [];
-  for (const r of [...tables.final, ...tables.commonLoss]) {
+  for (const r of [...tables.final, ...tables.commonLoss, ...tables.atLoss]) {
     const t = r.table;
     for (const row of t.rows) {
       for (const norm of NORM_NAMES) {
@@ -319,7 +460,7 @@ export function tablesCsv(tables: ReportTables): string {
 /** The verdicts of both tables, one row per (table, activation, β, norm). */
 export function verdictCsv(tables: ReportTables): string {
   const rows: string[][] = [];
-  for (const r of [...tables.final, ...tables.commonLoss]) {
+  for (const r of [...tables.final, ...tables.commonLoss, ...tables.atLoss]) {
     const t = r.table;
     for (const norm of NORM_NAMES) {
       const v = t.paired[norm];

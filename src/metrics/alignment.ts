@@ -1,4 +1,5 @@
 import type { LayerShape, Params } from '../model/mlp.js';
+import type { GramWorkspace } from '../numerics/linalg.js';
 import { dualNormOf, l2Norm, NORM_NAMES, type NormName } from './norms.js';
 
 /**
@@ -23,8 +24,9 @@ import { dualNormOf, l2Norm, NORM_NAMES, type NormName } from './norms.js';
  * the sum of the layer duals, so each layer's nuclear norm (one SVD: the expensive part, tens of
  * ms for W_1 [50, 784]) is computed once and shared by `spectral` and `hybrid`. Each layer's dual
  * comes from `dualNormOf` on that layer alone; a test checks the sums against `dualNormOf` on θ.
+ * `gram`: a workspace sized for the layers, for the SVDs' QRs (a one-off one per SVD without it).
  */
-export function allDualNorms(g: Params, shapes: LayerShape[], isMuon: boolean[]): Record<NormName, number> {
+export function allDualNorms(g: Params, shapes: LayerShape[], isMuon: boolean[], ratio = 1, gram?: GramWorkspace): Record<NormName, number> {
   let linf = 0;
   let spectral = 0;
   let hybrid = 0;
@@ -32,10 +34,10 @@ export function allDualNorms(g: Params, shapes: LayerShape[], isMuon: boolean[])
     const layer = [g[l]!];
     const shape = [shapes[l]!];
     const l1 = dualNormOf('linf', layer, shape, [false]); // Σ |entries|
-    const nuclear = dualNormOf('spectral', layer, shape, [true]); // Σ σ_i
+    const nuclear = dualNormOf('spectral', layer, shape, [true], 1, gram); // Σ σ_i
     linf += l1;
     spectral += nuclear;
-    hybrid += isMuon[l] ? nuclear : l1;
+    hybrid += isMuon[l] ? nuclear / ratio : l1; // N_ρ's dual (docs/science.md §11.1)
   }
   return { l2: l2Norm(g), linf, spectral, hybrid };
 }
@@ -58,7 +60,7 @@ export function kktAlignment(dot: number, dualOfG: number, normOfTheta: number):
 }
 
 /**
- * align_N for the four norms at θ, given the gradient direction G (∇L ∝ G, any positive scale) and
+ * align_N for the four norms at θ (`hybrid`: N_ρ with ρ = `ratio`, docs/science.md §11.1), given the gradient direction G (∇L ∝ G, any positive scale) and
  * the norms of θ already computed for the margins. g = −G, so ⟨g, θ⟩ = −⟨G, θ⟩ and N*(g) = N*(G).
  * `grad` null (not evaluated) or a zero gradient gives NaN for every norm.
  */
@@ -68,10 +70,12 @@ export function kktAlignments(
   shapes: LayerShape[],
   isMuon: boolean[],
   norms: Readonly<Record<NormName, number>>,
+  ratio = 1,
+  gram?: GramWorkspace,
 ): Record<NormName, number> {
   const out = { l2: NaN, linf: NaN, spectral: NaN, hybrid: NaN };
   if (grad === null) return out;
-  const dual = allDualNorms(grad, shapes, isMuon);
+  const dual = allDualNorms(grad, shapes, isMuon, ratio, gram);
   const dot = -innerProduct(grad, params);
   for (const name of NORM_NAMES) out[name] = kktAlignment(dot, dual[name], norms[name]);
   return out;

@@ -48,27 +48,31 @@ export function spectralNorm(params: Params, shapes: LayerShape[], gram = new Gr
   return Math.max(...params.map((w, l) => spectralNormOf(w, shapes[l]!.out, shapes[l]!.in, gram)));
 }
 
-/** docs/science.md §5 `hybrid`: max(max over Muon layers of σ_max, max over the others of max|W_l|). */
-export function hybridNorm(params: Params, shapes: LayerShape[], isMuon: boolean[], gram = new GramWorkspace(shapes)): number {
+/**
+ * docs/science.md §5 `hybrid`: max(max over Muon layers of σ_max, max over the others of max|W_l|);
+ * with ρ = `ratio` ≠ 1 the weighted N_ρ = max(ρ · max over Muon layers of σ_max, max over the others
+ * of max|W_l|) of docs/science.md §11.1.
+ */
+export function hybridNorm(params: Params, shapes: LayerShape[], isMuon: boolean[], gram = new GramWorkspace(shapes), ratio = 1): number {
   return Math.max(
-    ...params.map((w, l) => (isMuon[l] ? spectralNormOf(w, shapes[l]!.out, shapes[l]!.in, gram) : maxAbs(w))),
+    ...params.map((w, l) => (isMuon[l] ? ratio * spectralNormOf(w, shapes[l]!.out, shapes[l]!.in, gram) : maxAbs(w))),
   );
 }
 
-/** docs/science.md §5: all four norms of θ. */
-export function allNorms(params: Params, shapes: LayerShape[], isMuon: boolean[], gram = new GramWorkspace(shapes)): Record<NormName, number> {
+/** docs/science.md §5: all four norms of θ; `hybrid` is N_ρ with ρ = `ratio` (docs/science.md §11.1). */
+export function allNorms(params: Params, shapes: LayerShape[], isMuon: boolean[], gram = new GramWorkspace(shapes), ratio = 1): Record<NormName, number> {
   const sigma = params.map((w, l) => spectralNormOf(w, shapes[l]!.out, shapes[l]!.in, gram));
   const linf = params.map(maxAbs);
   return {
     l2: l2Norm(params),
     linf: Math.max(...linf),
     spectral: Math.max(...sigma),
-    hybrid: Math.max(...params.map((_, l) => (isMuon[l] ? sigma[l]! : linf[l]!))),
+    hybrid: Math.max(...params.map((_, l) => (isMuon[l] ? ratio * sigma[l]! : linf[l]!))),
   };
 }
 
-/** docs/science.md §5: the norm N(θ) by name. */
-export function normOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[], gram?: GramWorkspace): number {
+/** docs/science.md §5: the norm N(θ) by name (`hybrid`: N_ρ, ρ = `ratio`, docs/science.md §11.1). */
+export function normOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[], gram?: GramWorkspace, ratio = 1): number {
   switch (name) {
     case 'l2':
       return l2Norm(params);
@@ -77,16 +81,17 @@ export function normOf(name: NormName, params: Params, shapes: LayerShape[], isM
     case 'spectral':
       return spectralNorm(params, shapes, gram);
     case 'hybrid':
-      return hybridNorm(params, shapes, isMuon, gram);
+      return hybridNorm(params, shapes, isMuon, gram, ratio);
   }
 }
 
 /**
  * docs/science.md §5 dual norms: ℓ2 → ℓ2; ℓ∞ → ℓ1; spectral → Σ_l ‖W_l‖_* (nuclear); hybrid → Σ nuclear over
  * Muon layers + Σ ℓ1 over the others. The dual of a max over layers is the sum of the layer duals.
+ * N_ρ's dual (docs/science.md §11.1, ρ = `ratio`): Σ nuclear over Muon layers / ρ + Σ ℓ1 over the others.
  */
-export function dualNormOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[]): number {
-  const nuclear = (l: number) => nuclearNormOf(params[l]!, shapes[l]!.out, shapes[l]!.in);
+export function dualNormOf(name: NormName, params: Params, shapes: LayerShape[], isMuon: boolean[], ratio = 1, gram?: GramWorkspace): number {
+  const nuclear = (l: number) => nuclearNormOf(params[l]!, shapes[l]!.out, shapes[l]!.in, gram);
   let total = 0;
   switch (name) {
     case 'l2':
@@ -98,7 +103,7 @@ export function dualNormOf(name: NormName, params: Params, shapes: LayerShape[],
       for (let l = 0; l < params.length; l++) total += nuclear(l);
       return total;
     case 'hybrid':
-      for (let l = 0; l < params.length; l++) total += isMuon[l] ? nuclear(l) : sumAbs(params[l]!);
+      for (let l = 0; l < params.length; l++) total += isMuon[l] ? nuclear(l) / ratio : sumAbs(params[l]!);
       return total;
   }
 }

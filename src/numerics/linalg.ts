@@ -1,9 +1,10 @@
-import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { f64s, i32s, KernelArena, type Blocks, type F64Block, type I32Block } from './wasm/kernels.js';
 
 /**
- * Small dense linear algebra on row-major Float64Arrays. Decompositions come from ml-matrix
- * (symmetric tridiagonal QL for eigen, Golub–Kahan for SVD); this file moves data in and out
+ * Small dense linear algebra on row-major Float64Arrays. The symmetric eigendecomposition is our
+ * own (eigen.ts, tridiagonal QL, in the kernel), so is the QR's triangular factor (Householder, in
+ * the kernel); the SVD comes from ml-matrix (Golub–Kahan); this file moves data in and out
  * and forms the products, which are the hot part (in WebAssembly, src/numerics/wasm/, in an arena
  * owned by the caller: a GramWorkspace here, a PolarWorkspace in the optimizer).
  */
@@ -48,12 +49,23 @@ export function gramOfRowsIn(arena: KernelArena, blocks: GramBlocks, X: Float64A
 }
 
 function gramLayout({ short, long, area }: ShapeBounds) {
-  return { X: f64s(area), XT: f64s(area), gram: f64s(short * short), iota: i32s(long) };
+  return {
+    X: f64s(area),
+    XT: f64s(area),
+    gram: f64s(short * short),
+    iota: i32s(long),
+    values: f64s(short), // the Gram matrix's eigenvalues
+    vectors: f64s(short * short), // its eigenvectors (as rows)
+    scratch: f64s(short),
+    qr: f64s(area), // a tall matrix by its columns, then its QR's state (triangularFactor)
+    rdiag: f64s(short), // R's diagonal
+  };
 }
 
 /**
- * A kernel arena for Gram matrices of wide matrices up to the shapes it was sized for (the norms
- * of a run's layers: the training loop holds one). An arena costs far more to set up than a small
+ * A kernel arena for Gram matrices of wide matrices up to the shapes it was sized for, their
+ * eigenvalues, and the triangular factors of QRs (the norms of a run's layers and the dual norms of
+ * its gradients: the training loop holds one). An arena costs far more to set up than a small
  * product, so a caller that multiplies often keeps one.
  */
 export class GramWorkspace {
@@ -77,6 +89,49 @@ export class GramWorkspace {
     if (r > c) throw new Error(`gramOfRows takes a wide matrix, got ${r} × ${c}`);
     checkFits(this.bounds, r, c, 'Gram workspace');
     return gramOfRowsIn(this.arena, this.blocks, X, r, c);
+  }
+
+  /**
+   * The eigenvalues, ascending, of the smaller Gram matrix of B = A / divisor for A [r, c]: B Bᵀ
+   * [r, r] when r ≤ c, else Bᵀ B [c, c] (src/numerics/eigen.ts). B and Bᵀ are written into the
+   * arena in one pass. A view, overwritten by the next call.
+   */
+  gramEigenvalues(A: Float64Array, r: number, c: number, divisor = 1): Float64Array {
+    const wide = r <= c;
+    const [k, n] = wide ? [r, c] : [c, r];
+    checkFits(this.bounds, k, n, 'Gram workspace');
+    const { X, XT, gram, iota, vectors, values, scratch } = this.blocks;
+    // X [k, n] is B or Bᵀ, whichever is wide; XT its transpose.
+    const [rowMajor, colMajor] = wide ? [X.view, XT.view] : [XT.view, X.view];
+    for (let i = 0; i < r; i++) {
+      for (let j = 0; j < c; j++) {
+        const v = A[i * c + j]! / divisor;
+        rowMajor[i * c + j] = v;
+        colMajor[j * r + i] = v;
+      }
+    }
+    this.arena.gram(gram, X, XT, iota, k, n);
+    this.arena.symmetricEigen(gram, vectors, values, scratch, k);
+    return values.view.subarray(0, k);
+  }
+
+  /**
+   * The triangular factor R [q, q] of a Householder QR of the tall M [p, q] (p ≥ q), given by its
+   * columns (cols = Mᵀ [q, p] row-major): in the kernel (KernelArena.householderR), bit for bit
+   * ml-matrix's QrDecomposition(M).upperTriangularMatrix.
+   */
+  triangularFactor(cols: Float64Array, p: number, q: number): Matrix {
+    checkFits(this.bounds, q, p, 'QR workspace');
+    const { qr, rdiag } = this.blocks;
+    qr.view.set(cols.subarray(0, q * p));
+    this.arena.householderR(qr, p, q, rdiag);
+    const R = new Matrix(q, q); // zero-filled
+    const state = qr.view;
+    for (let i = 0; i < q; i++) {
+      R.set(i, i, rdiag.view[i]!);
+      for (let j = i + 1; j < q; j++) R.set(i, j, state[j * p + i]!);
+    }
+    return R;
   }
 }
 
@@ -106,12 +161,6 @@ export function fromMatrix(M: Matrix): Float64Array {
   return A;
 }
 
-/** Eigen-decomposition of a symmetric [k, k] matrix: eigenvalues and eigenvectors as columns of V. */
-export function symmetricEigen(S: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
-  const evd = new EigenvalueDecomposition(toMatrix(S, k, k), { assumeSymmetric: true });
-  return { values: Float64Array.from(evd.realEigenvalues), vectors: fromMatrix(evd.eigenvectorMatrix) };
-}
-
 /** Thin SVD A = U diag(s) Vᵀ of a row-major [r, c] matrix (any shape). U: [r, k], V: [c, k], k = min(r, c). */
 export function thinSvd(A: Float64Array, r: number, c: number): { U: Float64Array; s: Float64Array; V: Float64Array; k: number } {
   const tall = r >= c;
@@ -137,7 +186,8 @@ export function leftSingular(M: Float64Array, k: number, n: number): { s: Float6
   // For k > n, Mᵀ would be wide, outside what ml-matrix's Golub–Kahan handles (it warns and
   // carries on), and a square U would hold k − n arbitrary null directions: callers factor Mᵀ instead.
   if (k > n) throw new Error(`leftSingular needs a wide matrix, got ${k} × ${n}`);
-  const svd = new SingularValueDecomposition(squareFactor(toMatrix(transpose(M, k, n), n, k)), {
+  // Mᵀ [n, k] is tall; its columns are M's rows.
+  const svd = new SingularValueDecomposition(squareFactor(M, n, k), {
     autoTranspose: false,
     computeLeftSingularVectors: false,
   });
@@ -162,10 +212,7 @@ export function spectralNormOf(A: Float64Array, r: number, c: number, workspace:
   let scale = 0;
   for (let k = 0; k < A.length; k++) scale = Math.max(scale, Math.abs(A[k]!));
   if (scale === 0 || !Number.isFinite(scale)) return scale;
-  const B = A.map((v) => v / scale);
-  const G = r <= c ? workspace.gramOfRows(B, r, c) : workspace.gramOfRows(transpose(B, r, c), c, r);
-  const k = Math.min(r, c);
-  const { values } = symmetricEigen(G, k);
+  const values = workspace.gramEigenvalues(A, r, c, scale);
   let top = 0;
   for (const v of values) if (v > top) top = v;
   return scale * Math.sqrt(top);
@@ -178,10 +225,10 @@ export function spectralNormOf(A: Float64Array, r: number, c: number, workspace:
  * at least twice as tall as wide is replaced by its triangular factor (squareFactor), so the SVD
  * works on a q × q matrix.
  */
-export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
-  const { B, p, q } = nonZeroPartTall(A, r, c);
+export function nuclearNormOf(A: Float64Array, r: number, c: number, workspace?: GramWorkspace): number {
+  const { cols, p, q } = nonZeroPartTall(A, r, c);
   if (q === 0) return 0;
-  const svd = new SingularValueDecomposition(squareFactor(toMatrix(B, p, q)), {
+  const svd = new SingularValueDecomposition(squareFactor(cols, p, q, workspace), {
     autoTranspose: false,
     computeLeftSingularVectors: false,
     computeRightSingularVectors: false,
@@ -192,18 +239,23 @@ export function nuclearNormOf(A: Float64Array, r: number, c: number): number {
 }
 
 /**
- * A tall M [p, q] at least twice as tall as wide, replaced by the triangular factor R [q, q] of its
- * Householder QR (M = Q R, Q with orthonormal columns): R has M's singular values and right
- * singular vectors, and the reduction is backward stable like the SVD that follows, so that SVD
- * keeps its accuracy (ε σ_max in absolute terms) at a fraction of the cost. Other shapes pass
- * through.
+ * The tall M [p, q] (p ≥ q), given by its columns (cols = Mᵀ [q, p] row-major), as the matrix an
+ * SVD should take. At least twice as tall as wide: the triangular factor R [q, q] of its
+ * Householder QR (M = Q R, Q with orthonormal columns; GramWorkspace.triangularFactor, in
+ * `workspace` or a one-off one): R has M's singular values and right singular vectors, and the
+ * reduction is backward stable like the SVD that follows, so that SVD keeps its accuracy (ε σ_max in
+ * absolute terms) at a fraction of the cost. Otherwise M itself.
  */
-function squareFactor(M: Matrix): Matrix {
-  return M.rows >= 2 * M.columns ? new QrDecomposition(M).upperTriangularMatrix : M;
+function squareFactor(cols: Float64Array, p: number, q: number, workspace?: GramWorkspace): Matrix {
+  if (p < 2 * q) return toMatrix(transpose(cols, q, p), p, q);
+  return (workspace ?? new GramWorkspace([{ out: q, in: p }])).triangularFactor(cols, p, q);
 }
 
-/** A [r, c] without its all-zero rows and columns, transposed if need be so that it is tall: B [p, q], p ≥ q. */
-function nonZeroPartTall(A: Float64Array, r: number, c: number): { B: Float64Array; p: number; q: number } {
+/**
+ * A [r, c] without its all-zero rows and columns, transposed if need be so that it is tall, B [p, q]
+ * with p ≥ q, given by its columns: cols = Bᵀ [q, p] row-major.
+ */
+function nonZeroPartTall(A: Float64Array, r: number, c: number): { cols: Float64Array; p: number; q: number } {
   const rowLive = new Uint8Array(r);
   const colLive = new Uint8Array(c);
   for (let i = 0; i < r; i++) {
@@ -214,15 +266,17 @@ function nonZeroPartTall(A: Float64Array, r: number, c: number): { B: Float64Arr
       }
     }
   }
-  const rows = [...rowLive.keys()].filter((i) => rowLive[i]);
-  const cols = [...colLive.keys()].filter((j) => colLive[j]);
+  const rows = Int32Array.from(rowLive.keys()).filter((i) => rowLive[i] === 1);
+  const cols = Int32Array.from(colLive.keys()).filter((j) => colLive[j] === 1);
   const tall = rows.length >= cols.length;
   const [p, q] = tall ? [rows.length, cols.length] : [cols.length, rows.length];
-  const B = new Float64Array(p * q);
-  rows.forEach((i, a) =>
-    cols.forEach((j, b) => {
-      B[tall ? a * q + b : b * q + a] = A[i * c + j]!;
-    }),
-  );
-  return { B, p, q };
+  const out = new Float64Array(p * q);
+  // tall: B is the live part, and column b of B is A's column cols[b]; wide: B is its transpose,
+  // and column a of B is A's row rows[a]. Either way out[b, a] or out[a, b] = A[rows[a], cols[b]].
+  const [rowStride, colStride] = tall ? [1, p] : [p, 1];
+  for (let a = 0; a < rows.length; a++) {
+    const src = rows[a]! * c;
+    for (let b = 0; b < cols.length; b++) out[a * rowStride + b * colStride] = A[src + cols[b]!]!;
+  }
+  return { cols: out, p, q };
 }

@@ -21,9 +21,16 @@ export function signDirection(arena: KernelArena, m: F64Block, out: F64Block): v
 }
 
 /**
- * Adam without ε: D = m̂ / √v̂ with m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t), t counting from 1.
- * m = e^mLog · mHat, √v = e^rLog · rHat (see scaled.ts). A coordinate whose gradient has been
- * exactly 0 so far has r = 0 (and m = 0): ε-free Adam's 0/0, defined as 0 (docs/science.md §6).
+ * Adam: D = m̂ / (√v̂ + ε) with m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t), t counting from 1.
+ * m = e^mLog · mHat, √v = e^rLog · rHat (see scaled.ts). ε = 0 is ε-free Adam (docs/science.md §6):
+ * a coordinate whose gradient has been exactly 0 so far has r = 0 (and m = 0), whose 0/0 is
+ * defined as 0.
+ *
+ * ε is absolute, in the units of the true gradient (docs/science.md §11.2): it is compared with
+ * √v̂ = e^{rLog}·rHat/√(1 − β2^t), never with the normalized rHat. Both terms of the denominator
+ * are brought to the larger of their two log-scales c, D = e^{log m̂ − c} mHat / (a·rHat + b) with
+ * a, b ≤ 1, so the result is what m̂/(√v̂ + ε) is in exact arithmetic, rounded, at any loss:
+ * where ε dwarfs √v̂ the step is the tiny m̂/ε, not 0/0 or ∞/∞.
  */
 export function adamDirection(
   arena: KernelArena,
@@ -34,13 +41,28 @@ export function adamDirection(
   biasCorrection1: number,
   biasCorrection2: number,
   out: F64Block,
+  eps = 0,
 ): void {
   if (mLog === -Infinity) {
     out.view.fill(0);
     return;
   }
-  const factor = Math.exp(mLog - rLog) * (Math.sqrt(biasCorrection2) / biasCorrection1);
-  arena.adamDiv(out, mHat, rHat, factor);
+  if (eps === 0) {
+    const factor = Math.exp(mLog - rLog) * (Math.sqrt(biasCorrection2) / biasCorrection1);
+    arena.adamDiv(out, mHat, rHat, factor);
+    return;
+  }
+  const logM = mLog - Math.log(biasCorrection1); // m̂ = e^logM · mHat
+  const logR = rLog - 0.5 * Math.log(biasCorrection2); // √v̂ = e^logR · rHat
+  const logE = Math.log(eps);
+  const c = Math.max(logR, logE);
+  const a = Math.exp(logR - c);
+  const b = Math.exp(logE - c);
+  const f = Math.exp(logM - c);
+  const m = mHat.view;
+  const r = rHat.view;
+  const d = out.view;
+  for (let k = 0; k < d.length; k++) d[k] = (f * m[k]!) / (a * r[k]! + b);
 }
 
 export type PolarMethod = 'exact' | 'svd' | 'newton_schulz';

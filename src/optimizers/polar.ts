@@ -1,4 +1,4 @@
-import { checkFits, gramOfRowsIn, leftSingular, shapeBounds, symmetricEigen, transpose, transposeInto, type ShapeBounds } from '../numerics/linalg.js';
+import { checkFits, gramOfRowsIn, leftSingular, shapeBounds, transpose, transposeInto, type ShapeBounds } from '../numerics/linalg.js';
 import { f64s, i32s, KernelArena, type Blocks } from '../numerics/wasm/kernels.js';
 
 /**
@@ -44,8 +44,10 @@ function polarLayout({ short, long, area }: ShapeBounds) {
     sub: f64s(area), // the live part [k, n], scaled
     subT: f64s(area), // its transpose [n, k]
     gram: f64s(short * short), // [a, a]
+    values: f64s(short), // its eigenvalues λ_e, ascending [a]
+    VT: f64s(short * short), // its eigenvectors as rows, Vᵀ [a, a]
+    scratch: f64s(short), // the eigensolver's [a]
     scaledV: f64s(short * short), // [a, a]
-    VT: f64s(short * short), // [a, a]
     P: f64s(short * short), // [a, a]
     QLive: f64s(area), // U Vᵀ of the wide live part [a, b]
     QLiveT: f64s(area), // its transpose [b, a], when the live part was tall
@@ -134,20 +136,22 @@ export function polarFactorExact(
   const AT = wide ? w.subT : w.sub;
 
   let route: PolarRoute = 'svd';
-  let spectrum: { values: Float64Array; vectors: Float64Array; keepFrom: number } | null = null;
+  let spectrum: Spectrum | null = null;
   if (method === 'gram') {
     arena.gram(w.gram, A, AT, w.iota, a, b); // A Aᵀ
-    const { values, vectors } = symmetricEigen(w.gram.view.subarray(0, a * a), a);
+    // its eigendecomposition (src/numerics/eigen.ts) in place: λ ascending, Vᵀ
+    arena.symmetricEigen(w.gram, w.VT, w.values, w.scratch, a);
+    const values = w.values.view.subarray(0, a);
     const lambdaMax = Math.max(...values);
     if (values.every((v) => v >= GRAM_TRUSTED * lambdaMax || v <= GRAM_NOISE * lambdaMax)) {
-      spectrum = { values, vectors, keepFrom: GRAM_TRUSTED * lambdaMax };
+      spectrum = { values, keepFrom: GRAM_TRUSTED * lambdaMax };
       route = 'gram';
     }
   }
-  spectrum ??= svdSpectrum(A.view.subarray(0, a * b), a, b);
+  spectrum ??= svdSpectrum(A.view.subarray(0, a * b), a, b, w.VT.view);
   // (A Aᵀ)^{−1/2} A over the kept eigenvalues: P = Σ_kept v_e v_eᵀ / √λ_e = (V W) Vᵀ [a, a]
   // with W = diag(1/√λ_e, 0 for the dropped), then P · A.
-  inverseRootFactors(spectrum.values, spectrum.vectors, spectrum.keepFrom, a, w.scaledV.view, w.VT.view);
+  inverseRootFactors(spectrum.values, w.VT.view, spectrum.keepFrom, a, w.scaledV.view);
   arena.rowCombine(w.P, a, w.VT, w.scaledV, w.iota, a, a);
   arena.rowCombine(w.QLive, b, A, w.P, w.iota, a, a);
   if (!wide) transposeInto(w.QLive.view, a, b, w.QLiveT.view);
@@ -167,18 +171,21 @@ function liveIndices(lineMax: Float64Array): number[] {
   return live;
 }
 
+/** Eigenvalues λ_e of a k × k Gram matrix (their eigenvectors are the rows of the workspace's VT); those ≥ keepFrom are kept. */
+interface Spectrum {
+  values: Float64Array;
+  keepFrom: number;
+}
+
 /**
- * The factors of P = Σ_{e: λ_e ≥ keepFrom} v_e v_eᵀ / √λ_e = (V W) Vᵀ, V's columns the
- * eigenvectors and W = diag(1/√λ_e) over the kept ones (0 for the others): scaledV = V W and
- * VT = Vᵀ, both [k, k], overwritten. The product sums over e in order, as the formula does.
+ * The first factor of P = Σ_{e: λ_e ≥ keepFrom} v_e v_eᵀ / √λ_e = (V W) Vᵀ, the eigenvectors v_e
+ * the rows of VT (the columns of V) and W = diag(1/√λ_e) over the kept ones (0 for the others):
+ * scaledV = V W [k, k], overwritten. The product with VT sums over e in order, as the formula does.
  */
-function inverseRootFactors(lambda: Float64Array, V: Float64Array, keepFrom: number, k: number, scaledV: Float64Array, VT: Float64Array): void {
+function inverseRootFactors(lambda: Float64Array, VT: Float64Array, keepFrom: number, k: number, scaledV: Float64Array): void {
   for (let e = 0; e < k; e++) {
     const w = lambda[e]! >= keepFrom ? 1 / Math.sqrt(lambda[e]!) : 0;
-    for (let a = 0; a < k; a++) {
-      scaledV[a * k + e] = V[a * k + e]! * w;
-      VT[e * k + a] = V[a * k + e]!;
-    }
+    for (let a = 0; a < k; a++) scaledV[a * k + e] = VT[e * k + a]! * w;
   }
 }
 
@@ -187,12 +194,13 @@ function inverseRootFactors(lambda: Float64Array, V: Float64Array, keepFrom: num
  * (its n × k factor is never formed), then U Vᵀ = Σ_kept u_e u_eᵀ M / σ_e. Each σ_e and u_e is
  * accurate to ε σ_max in absolute terms, so a kept direction with σ_e ≥ 1e-10 σ_max carries a
  * relative error of at most ~ε σ_max/σ_e ≤ 1e-6, and the dropped ones are exactly those below the
- * docs/science.md §6 cutoff. Returned as the spectrum of M Mᵀ (λ = σ², eigenvectors u_e) for inverseRootFactors.
+ * docs/science.md §6 cutoff. Returned as the spectrum of M Mᵀ (λ = σ², eigenvectors u_e, written as the rows of VT) for inverseRootFactors.
  */
-function svdSpectrum(M: Float64Array, k: number, c: number): { values: Float64Array; vectors: Float64Array; keepFrom: number } {
+function svdSpectrum(M: Float64Array, k: number, c: number, VT: Float64Array): Spectrum {
   const { s, U } = leftSingular(M, k, c);
   const sMax = Math.max(...s);
-  return { values: s.map((v) => v * v), vectors: U, keepFrom: (POLAR_RANK_CUTOFF * sMax) ** 2 * (1 + 1e-12) };
+  transposeInto(U, k, k, VT);
+  return { values: s.map((v) => v * v), keepFrom: (POLAR_RANK_CUTOFF * sMax) ** 2 * (1 + 1e-12) };
 }
 
 /** Muon's quintic Newton–Schulz coefficients (Keller Jordan's Muon, `zeropower_via_newtonschulz5`). */

@@ -12,6 +12,13 @@ export interface OptimizerSettings {
   beta: number;
   /** Adam's β2 (kept when β1 = 0). */
   beta2: number;
+  /** Adam's ε, absolute (docs/science.md §11.2); 0 or absent = ε-free Adam. */
+  adamEps?: number;
+  /**
+   * ρ of docs/science.md §11.1: the non-Muon layers of a hybrid (muon_signum, muon_adam) step ρ times
+   * as far as the Muon layers; absent = 1. Other optimizers ignore it.
+   */
+  hybridRatio?: number;
   polar: PolarMethod;
   isMuon: boolean[];
   shapes: LayerShape[];
@@ -70,13 +77,24 @@ export class Optimizer {
     this.polar = polarShapes.length > 0 ? new PolarWorkspace(polarShapes) : null;
   }
 
+  /**
+   * θ kept in the optimizer's own memory: `init` copied into the blocks descend updates, returned
+   * as their views. Parameters held there are updated in place, without the two copies per step
+   * that descend makes of any others.
+   */
+  hold(init: Params): Params {
+    init.forEach((w, l) => this.theta[l]!.view.set(w));
+    return this.theta.map((b) => b.view);
+  }
+
   /** docs/science.md §7: θ ← θ − η D(m_t) in place, with the direction of the last step (in the kernel). */
   descend(params: Params, eta: number): void {
     params.forEach((w, l) => {
       const theta = this.theta[l]!;
-      theta.view.set(w);
+      const held = w === theta.view;
+      if (!held) theta.view.set(w);
       this.arena.descend(theta, this.out[l]!, eta);
-      w.set(theta.view);
+      if (!held) w.set(theta.view);
     });
   }
 
@@ -118,6 +136,7 @@ export class Optimizer {
             1 - this.s.beta ** this.t,
             1 - this.s.beta2 ** this.t,
             out,
+            this.s.adamEps ?? 0,
           );
           break;
         case 'polar': {
@@ -133,6 +152,11 @@ export class Optimizer {
         l2Layers.map((l) => m[l]!),
         l2Layers.map((l) => this.out[l]!),
       );
+    }
+    // docs/science.md §11.1: base rate ρ·η on a hybrid's other layers, η on its Muon layers.
+    const rho = this.s.hybridRatio ?? 1;
+    if (rho !== 1 && this.def.family === 'hybrid') {
+      this.rules.forEach((rule, l) => rule !== 'polar' && arena.scaleInto(this.out[l]!, this.out[l]!, rho));
     }
     return { direction: this.direction, cosMomentumGrad: wantCosine ? cosineOf(this.m.values, grad) : NaN };
   }

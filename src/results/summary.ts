@@ -29,6 +29,19 @@ export const RunSummarySchema = z.looseObject({
   /** The last CSV row (NaN → null). */
   final: z.record(z.string(), nullableNumber).nullable(),
   steps_completed: z.int().min(0),
+  /**
+   * Why and when the run ended (docs/science.md §11.3): `target_loss` (first step at or below
+   * `train.target_log10_loss`), `steps` (ran `train.steps` updates; the target, if any, not
+   * reached) or `failure`; `step` is the last step, `log10_loss` its loss. Older summaries lack it.
+   */
+  stop: z
+    .looseObject({
+      reason: z.enum(['target_loss', 'steps', 'failure']),
+      step: z.int().min(0),
+      log10_loss: nullableNumber,
+      target_log10_loss: nullableNumber,
+    })
+    .optional(),
   /** NaN (null in the file) when the run threw before computing it. */
   eta0: nullableNumber,
   own_norm_init: nullableNumber,
@@ -47,6 +60,13 @@ export const RunSummarySchema = z.looseObject({
    * (runs the TF.js engine held on its device; docs/engines.md). Absent for f64 runs.
    */
   transfer: z.object({ down_bytes_per_step: finite, up_bytes_per_step: finite }).optional(),
+  /**
+   * Where the run's first layer trained (src/train/parametrization.ts): `full` (W_1 itself) or
+   * `span` (its coordinates in the data's row space). The same run either way but for rounding, so
+   * unlike `engine` it is not a setting (src/report/settings.ts leaves it out). Absent in older
+   * summaries and where the engine could not be built.
+   */
+  engine_path: z.string().optional(),
   wall_time_s: finite,
   ms_per_step: finite,
   started_at: z.string(),

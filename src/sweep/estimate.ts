@@ -38,7 +38,7 @@ export async function estimateSweep(
   if (pending.length === 0) return null;
   const probe = pending.reduce((a, b) => (runCost(config, b) > runCost(config, a) ? b : a));
   const shapes = shapesFor(config.model, data);
-  const short: Config = { ...config, train: { ...config.train, steps: warmupSteps }, log: { n_log: 1 } };
+  const short: Config = { ...config, train: { ...config.train, steps: warmupSteps, target_log10_loss: null }, log: { n_log: 1, at_log10_loss: [] } };
   const engine = engines.create(data, shapes, probe.activation);
   let result: RunResult | undefined;
   try {

@@ -13,6 +13,7 @@ import { gitCommit, versions } from '../provenance.js';
 import { runHash, sha256Of } from '../results/hash.js';
 import { LOG_COLUMNS, runFiles, runId, type RunFailure, type RunSpec } from '../results/runs.js';
 import type { RunSummary } from '../results/summary.js';
+import { firstLayerPath, type FirstLayerPath } from '../train/parametrization.js';
 import { batchActivation, trainRuns, type RunResult } from '../train/train.js';
 
 export interface RunOptions {
@@ -70,12 +71,14 @@ export async function executeRuns(
   const engines = engineFactoryFor(config, options.engines);
   const lastStep = specs.map(() => 0);
   let engineName = engines.name;
+  let paths: (FirstLayerPath | null)[] = specs.map(() => null);
   let results: RunResult[] | null = null;
   let thrown: string | null = null;
   try {
     const engine = engines.create(data, shapes, activation);
     engineName = engine.name;
     try {
+      paths = specs.map((spec) => firstLayerPath(config, spec, shapes.length, engine));
       const trainOptions = specs.map((_, i) => ({
         onStep: (done: number, total: number) => {
           lastStep[i] = done;
@@ -94,7 +97,8 @@ export async function executeRuns(
   const common = { startedAt, started, engineName, packages: engines.packages };
   return specs.map((spec, i) => {
     const failure: RunFailure | null = thrown !== null ? { step: lastStep[i]!, reason: `exception at step ${lastStep[i]}: ${thrown}` } : null;
-    return writeRunFiles(config, spec, data, outDir, results?.[i] ?? null, failure, lastStep[i]!, common, options, perRun[i] ?? {});
+    const result = results?.[i] ?? null;
+    return writeRunFiles(config, spec, data, outDir, result, failure, lastStep[i]!, { ...common, path: result?.path ?? paths[i]! }, options, perRun[i] ?? {});
   });
 }
 
@@ -107,7 +111,7 @@ function writeRunFiles(
   result: RunResult | null,
   thrown: RunFailure | null,
   lastStep: number,
-  common: { startedAt: Date; started: number; engineName: string; packages: readonly string[] },
+  common: { startedAt: Date; started: number; engineName: string; path: FirstLayerPath | null; packages: readonly string[] },
   options: RunOptions,
   perRun: PerRunOptions,
 ): RunSummary {
@@ -133,6 +137,11 @@ function writeRunFiles(
     failure,
     final: rows[rows.length - 1] ?? null,
     steps_completed: stepsCompleted,
+    stop: {
+      ...(failure ? { reason: 'failure' as const, step: failure.step } : (result?.stop ?? { reason: 'steps' as const, step: stepsCompleted })),
+      log10_loss: rows.at(-1)?.log10_loss ?? null,
+      target_log10_loss: config.train.target_log10_loss,
+    },
     eta0: result?.eta0 ?? NaN,
     own_norm_init: result?.ownNormInit ?? NaN,
     homogeneity_degree: result?.degree ?? homogeneityDegree(spec.activation, config.model.depth),
@@ -144,6 +153,7 @@ function writeRunFiles(
     csv_sha256: sha256Of(readFileSync(join(outDir, files.csv))),
     engine: common.engineName,
     ...(result?.transfer ? { transfer: result.transfer } : {}),
+    ...(common.path ? { engine_path: common.path } : {}),
     wall_time_s: wallTimeS,
     ms_per_step: (wallTimeS * 1000) / Math.max(1, stepsCompleted),
     started_at: common.startedAt.toISOString(),

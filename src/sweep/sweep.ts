@@ -114,6 +114,9 @@ async function prepareEngine(config: Readonly<Config>): Promise<EngineSetup> {
   return { load: exclusive ? null : () => loadEngineFactory(config.train), backend, exclusive };
 }
 
+/** Past this many seconds on the CPU engine, the estimate suggests the TF.js engine on a GPU: a day. */
+const GPU_JOB_ABOVE_S = 24 * 3600;
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
@@ -194,9 +197,14 @@ async function sweepLocked(config: Readonly<Config>, outDir: string, options: Sw
   if (options.progress !== false && data.n * config.model.width > ESTIMATE_ABOVE && engineSetup.load) {
     const est = await estimateSweep(config, data, init, pending, jobs, 2, await engineSetup.load());
     if (est) {
+      // With a target loss the step count is a cap, so the estimate is an upper bound.
+      const target = config.train.target_log10_loss;
+      const about = target === null ? 'about' : 'at most';
+      const steps = target === null ? `${config.train.steps} steps` : `at most ${config.train.steps} steps (each stops at loss 1e${target} if it gets there first)`;
+      const gpu = config.train.engine === 'f64' && est.totalSeconds > GPU_JOB_ABOVE_S ? ': a GPU job, see --engine tfjs (docs/engines.md)' : '';
       process.stderr.write(
-        `estimate: ${est.secondsPerStep.toPrecision(3)} s per step of ${est.measured} (measured warm-up) → about ` +
-          `${formatDuration(est.totalSeconds)} for ${plural(pending.length, 'run')} of ${config.train.steps} steps on ${plural(jobs, 'worker')}\n`,
+        `estimate: ${est.secondsPerStep.toPrecision(3)} s per step of ${est.measured} (measured warm-up) → ${about} ` +
+          `${formatDuration(est.totalSeconds)} for ${plural(pending.length, 'run')} of ${steps} on ${plural(jobs, 'worker')}${gpu}\n`,
       );
     }
   }
@@ -288,7 +296,8 @@ async function sweepLocked(config: Readonly<Config>, outDir: string, options: Sw
 function describe(s: RunSummary): string {
   const f = s.final;
   if (s.status === 'ok' && f) {
-    return `log10 loss ${Number(f.log10_loss).toFixed(1)}, acc ${f.train_acc}, ${s.ms_per_step.toFixed(2)} ms/step`;
+    const stop = s.stop?.reason === 'target_loss' ? `reached the target at step ${s.stop.step}, ` : s.stop?.target_log10_loss != null ? `target not reached in ${s.stop.step} steps, ` : '';
+    return `${stop}log10 loss ${Number(f.log10_loss).toFixed(1)}, acc ${f.train_acc}, ${s.ms_per_step.toFixed(2)} ms/step`;
   }
   return `FAILED: ${s.failure?.reason ?? 'unknown'}`;
 }

@@ -10,13 +10,13 @@ import { Optimizer, type OptimizerSettings } from '../optimizers/registry.js';
 export class HostRun implements RunState {
   private readonly optimizer: Optimizer;
   private readonly zeroGrad: Params;
+  /** θ_t, kept in the optimizer's memory (Optimizer.hold) and updated there in place. */
+  readonly params: Params;
 
-  /** `params` is the run's own copy of θ_0; it is updated in place. */
-  constructor(
-    settings: OptimizerSettings,
-    readonly params: Params,
-  ) {
+  /** `start`: θ_0 (in the coordinates the run trains in); copied. */
+  constructor(settings: OptimizerSettings, start: Params) {
     this.optimizer = new Optimizer(settings);
+    this.params = this.optimizer.hold(start);
     this.zeroGrad = settings.shapes.map((s) => new Float64Array(s.out * s.in));
   }
 

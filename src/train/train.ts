@@ -1,6 +1,6 @@
 import type { Activation, Config } from '../config/types.js';
-import type { LogRow, RunFailure, RunSpec } from '../results/runs.js';
-import type { Engine, Evaluation, HeldRuns, StepOutcome, StepRequest, TransferPerStep } from '../engine/types.js';
+import type { LogRow, RunFailure, RunSpec, RunStop } from '../results/runs.js';
+import type { Engine, Evaluation, HeldRuns, RunState, StepOutcome, StepRequest, TransferPerStep } from '../engine/types.js';
 import { angleBetweenUnit, kktAlignments } from '../metrics/alignment.js';
 import { accuracyFromMargins, cosineToLast, minMargin, normalizedMargin } from '../metrics/margins.js';
 import { allNorms, normOf, resolveMuonLayers, type NormName } from '../metrics/norms.js';
@@ -8,6 +8,8 @@ import { homogeneityDegree, type LayerShape, type Params, cloneParams } from '..
 import { GramWorkspace } from '../numerics/linalg.js';
 import { toLog10 } from '../numerics/logLoss.js';
 import { OPTIMIZERS } from '../optimizers/families.js';
+import type { OptimizerSettings } from '../optimizers/registry.js';
+import { firstLayerPath, fullParametrization, spanParametrization, type FirstLayerPath, type Parametrization } from './parametrization.js';
 import { HostRun } from './runState.js';
 import { ADAM_SAFE_FRACTION, adamSpeedLimit, logDescentRate, logSteps, makeSchedule } from './schedule.js';
 
@@ -23,9 +25,13 @@ export interface RunResult {
   degree: number;
   stepsCompleted: number;
   failure: RunFailure | null;
+  /** Why and at which step the run ended (docs/science.md §11.3). */
+  stop: RunStop;
   wallTimeS: number;
   /** Part of wallTimeS spent on log points (margins, norms, alignment SVDs), not on training steps. */
   logTimeS: number;
+  /** Where the first layer trained (src/train/parametrization.ts). */
+  path: FirstLayerPath;
   /** Host ↔ device traffic per step where the engine held the run (docs/engines.md); null for a host run. */
   transfer: TransferPerStep | null;
 }
@@ -33,6 +39,8 @@ export interface RunResult {
 export interface TrainOptions {
   /** Called after every update with (updates done, total); keep it cheap. */
   onStep?: (done: number, total: number) => void;
+  /** `auto` (the default): the first layer trains in the data's span where that applies; `full`: never. */
+  firstLayer?: 'auto' | 'full';
 }
 
 /**
@@ -42,10 +50,14 @@ export interface TrainOptions {
  * whole step of every run is one device computation. Otherwise the runs live on the host: their
  * parameters are evaluated in batches of at most engine.batchLimit sets (a batch of one is the
  * ordinary case) and each run takes its optimizer step on the host. The engine may answer
- * synchronously or with a promise; this awaits either. A run that stops early (non-finite loss)
- * drops out; the others go on. The runs must share the layer shapes and the activation the engine
- * was built for. Each run's wall time includes the batch's engine time; `options[i]` are run i's
- * (its progress callback).
+ * synchronously or with a promise; this awaits either. A run that stops early (non-finite loss,
+ * or its target loss reached) drops out; the others go on. The runs must share the layer shapes and
+ * the activation the engine was built for. Each run's wall time includes the batch's engine time;
+ * `options[i]` are run i's (its progress callback).
+ *
+ * A host run whose first-layer rule allows it trains its first layer in the data's span, on the
+ * engine's span engine where it offers one (src/train/parametrization.ts); runs of one batch may
+ * differ there, and each group is evaluated on its own engine. Runs an engine holds train W_1 itself.
  */
 export async function trainRuns(
   config: Readonly<Config>,
@@ -57,20 +69,37 @@ export async function trainRuns(
 ): Promise<RunResult[]> {
   if (specs.length !== inits.length) throw new Error(`${specs.length} runs but ${inits.length} initial weights`);
   if (specs.length > 1) batchActivation(specs);
+  inits.forEach((init) => checkInit(init, shapes));
+  const refused = engine.holdRuns ? heldRunsRefuse(config) : null;
+  if (refused) throw new Error(`${engine.name}: ${refused}`);
   const held = engine.holdRuns?.();
   try {
-    const runs = specs.map((spec, i) => trainSteps(config, spec, shapes, inits[i]!, held, options[i]));
+    const engines: Engine[] = [];
+    const runs = specs.map((spec, i) => {
+      const spanned = !held && options[i]?.firstLayer !== 'full' && firstLayerPath(config, spec, shapes.length, engine) === 'span' ? engine.inDataSpan!()! : null;
+      const coords = spanned ? spanParametrization(spanned.span, shapes, inits[i]!) : fullParametrization(shapes, inits[i]!);
+      engines[i] = spanned?.engine ?? engine;
+      return trainSteps(config, spec, shapes, inits[i]!, held, options[i], coords);
+    });
     const states = runs.map((r) => r.next());
-    const limit = held ? Number.POSITIVE_INFINITY : Math.max(1, engine.batchLimit);
     for (;;) {
       const live = states.flatMap((st, i) => (st.done ? [] : [i]));
       if (live.length === 0) break;
-      for (let k = 0; k < live.length; k += limit) {
-        const chunk = live.slice(k, k + limit);
-        const requests = chunk.map((i) => states[i]!.value as StepRequest);
-        const outcomes = held ? await held.step(requests) : await hostSteps(engine, requests);
-        // Each run takes its outcome before the next engine call may overwrite the evaluation's arrays.
-        chunk.forEach((i, j) => (states[i] = runs[i]!.next(outcomes[j]!)));
+      const request = (i: number) => states[i]!.value as StepRequest;
+      if (held) {
+        const outcomes = await held.step(live.map(request));
+        live.forEach((i, j) => (states[i] = runs[i]!.next(outcomes[j]!)));
+        continue;
+      }
+      for (const group of new Set(live.map((i) => engines[i]!))) {
+        const mine = live.filter((i) => engines[i] === group);
+        const limit = Math.max(1, group.batchLimit);
+        for (let k = 0; k < mine.length; k += limit) {
+          const chunk = mine.slice(k, k + limit);
+          const evs = await group.evaluate(chunk.map((i) => request(i).run.params), true);
+          // Each run takes its evaluation (and its optimizer step) before the next engine call may overwrite it.
+          chunk.forEach((i, j) => (states[i] = runs[i]!.next({ ev: evs[j]!, cosMomentumGrad: NaN, gradDotDirection: NaN })));
+        }
       }
     }
     return states.map((st) => st.value as RunResult);
@@ -79,11 +108,25 @@ export async function trainRuns(
   }
 }
 
-/** Host runs: the engine evaluates their parameters, each run takes its optimizer step on the host. */
-async function hostSteps(engine: Engine, requests: readonly StepRequest[]): Promise<StepOutcome[]> {
-  const runs = requests.map((r) => r.run as HostRun);
-  const evs = await engine.evaluate(runs.map((r) => r.params), true);
-  return requests.map((request, j) => runs[j]!.step(evs[j]!, request));
+/**
+ * Why runs cannot be held on an engine's device with this config, or null. Logging at loss levels
+ * (`train.target_log10_loss`, `log.at_log10_loss`) needs θ and the gradient of the step a level is
+ * first reached and of the step before it, which a device-held run keeps only at planned log
+ * points; the config check (src/config/schema.ts) refuses these with the tfjs engine.
+ */
+export function heldRunsRefuse(config: Readonly<Config>): string | null {
+  if (config.train.target_log10_loss !== null) return 'train.target_log10_loss is not available with runs held on the device (train.engine tfjs)';
+  if ((config.log.at_log10_loss ?? []).length > 0) return 'log.at_log10_loss is not available with runs held on the device (train.engine tfjs)';
+  return null;
+}
+
+/** Throws unless `init` holds one weight array of the right size per layer of `shapes`. */
+function checkInit(init: Params, shapes: readonly LayerShape[]): void {
+  const sizes = (xs: readonly number[]) => `[${xs.join(', ')}]`;
+  const want = shapes.map((s) => s.out * s.in);
+  if (init.length !== want.length || init.some((w, l) => w.length !== want[l])) {
+    throw new Error(`initial weights of sizes ${sizes(init.map((w) => w.length))} for layers of sizes ${sizes(want)}`);
+  }
 }
 
 /** The one activation every run of a batch shares (an engine is built for one); throws otherwise, or for no runs. */
@@ -95,8 +138,11 @@ export function batchActivation(specs: readonly RunSpec[]): Activation {
 
 /**
  * docs/science.md §6–§8: one run as a generator, so that the driver (trainRuns) can step the runs
- * of a batch together: it yields a request for step t of its run (HostRun, or one that `held`
- * keeps on the engine's device), expects the step's outcome back, and returns the RunResult.
+ * of a batch together: it yields a request for step t of its run (a HostRun, or one that `held`
+ * keeps on the engine's device), expects the step's outcome back, and returns the RunResult. A host
+ * run's outcome is only the evaluation: the run takes its optimizer step here, once the loss has
+ * said whether the step is logged. `coords` are the coordinates a host run trains in (θ itself by
+ * default); what it logs and returns is always of θ.
  */
 export function* trainSteps(
   config: Readonly<Config>,
@@ -105,6 +151,7 @@ export function* trainSteps(
   init: Params,
   held: HeldRuns | undefined,
   options: TrainOptions = {},
+  coords: Parametrization = fullParametrization(shapes, init),
 ): Generator<StepRequest, RunResult, StepOutcome> {
   const started = performance.now();
   const T = config.train.steps;
@@ -112,43 +159,81 @@ export function* trainSteps(
   const isMuon = resolveMuonLayers(config.train.muon_layers, depth);
   const degree = homogeneityDegree(spec.activation, depth);
   const family = OPTIMIZERS[spec.optimizer].family;
-  const params = cloneParams(init);
   const gram = new GramWorkspace(shapes); // the σ_max of every log point's norms
-  const ownNormInit = normOf(family, params, shapes, isMuon, gram);
+  const rho = config.train.lr.hybrid_ratio;
+  // A hybrid's step (U Vᵀ, ρ · rule) is a unit step of N_ρ/ρ: its own norm (docs/science.md §11.1).
+  const ownNormInit = family === 'hybrid' ? normOf(family, init, shapes, isMuon, gram, rho) / rho : normOf(family, init, shapes, isMuon, gram);
   const eta0 = config.train.lr.eta0 ?? config.train.lr.rel! * ownNormInit;
-  const settings = { name: spec.optimizer, beta: spec.beta, beta2: config.train.adam_beta2, polar: config.train.polar, isMuon, shapes };
-  const run = held ? held.hold(settings, params) : new HostRun(settings, params);
+  const settings: OptimizerSettings = {
+    name: spec.optimizer,
+    beta: spec.beta,
+    beta2: config.train.adam_beta2,
+    adamEps: config.train.adam_eps,
+    hybridRatio: rho,
+    polar: config.train.polar,
+    isMuon,
+    shapes: coords.shapes,
+  };
+  if (held && coords.path !== 'full') throw new Error('a run held on an engine\'s device trains W_1 itself');
+  // θ_t in the run's coordinates: in the host optimizer's memory, or on the engine's device.
+  const host = held ? null : new HostRun(settings, coords.start);
+  const run: RunState = host ?? held!.hold(settings, coords.start);
   // A loss-based rate must not ask Adam-type layers to go faster than their √v̂ can follow.
   const hasAdam = shapes.some((_, l) => OPTIMIZERS[spec.optimizer].rule(isMuon[l]!) === 'adam');
   const schedule = makeSchedule(config.train.lr, eta0, hasAdam ? ADAM_SAFE_FRACTION * adamSpeedLimit(config.train.adam_beta2) : Infinity);
   const logAt = new Set(logSteps(T, config.log.n_log));
+  const target = config.train.target_log10_loss;
+  const levels = new LossLevels([...(config.log.at_log10_loss ?? []), ...(target === null ? [] : [target])]);
+  // While a loss level is still ahead, the step before each one is kept, to be logged beside the
+  // step that first reaches the level (docs/science.md §11.4).
+  const before = levels.pending() ? new StepBefore() : null;
   const rows: LogRow[] = [];
   const directions: Float64Array[] = []; // θ_t/‖θ_t‖₂ at each logged step, for cos_to_last
   let failure: RunFailure | null = null;
+  let stop: RunStop = { reason: 'steps', step: T };
   let stepsCompleted = 0;
   let logTimeMs = 0;
+  // A log point of the parameters `at` (in the run's coordinates) and their evaluation, always of θ.
+  const log = (step: number, lr: number, ev: Evaluation, cosMG: number, at: Params) => {
+    const logStarted = performance.now();
+    const theta = coords.toFull(at);
+    const full = ev.grad && coords.path !== 'full' ? { ...ev, grad: coords.gradToFull(ev.grad) } : ev;
+    const unit = unitFlat(theta);
+    const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
+    rows.push(logRow({ step, lr, ev: full, cosMG, params: theta, shapes, isMuon, degree, unit, prev, gram, rho }));
+    directions.push(unit);
+    logTimeMs += performance.now() - logStarted;
+  };
 
   for (let t = 0; t <= T; t++) {
-    // At t = T no update follows, but the buffer the next step would use still gives cos_m_g.
-    const logged = logAt.has(t);
-    const { ev, cosMomentumGrad, gradDotDirection } = yield { run, logPoint: logged, descentRate: schedule.usesDescentRate };
+    const planned = logAt.has(t);
+    const outcome = yield { run, logPoint: planned, descentRate: schedule.usesDescentRate };
+    const { ev } = outcome;
     if (!Number.isFinite(ev.logLoss) || Number.isNaN(ev.gradLogScale)) {
       failure = { step: t, reason: `non-finite ${Number.isFinite(ev.logLoss) ? 'gradient' : 'loss'} at step ${t}` };
+      stop = { reason: 'failure', step: t };
       break;
     }
+    const log10Loss = toLog10(ev.logLoss);
+    const crossed = levels.cross(log10Loss);
+    const reached = target !== null && log10Loss <= target;
+    // At t = T no update follows, but the buffer the next step would use still gives cos_m_g.
+    const logged = planned || crossed || reached;
+    const keep = before !== null && levels.pending() && !logged;
+    // A host run's optimizer step; an engine that holds the run took it with the evaluation (where
+    // loss levels, and so `crossed`, `reached` and `keep`, cannot occur: heldRunsRefuse).
+    const { cosMomentumGrad, gradDotDirection } = host ? host.step(ev, { run, logPoint: logged || keep, descentRate: schedule.usesDescentRate }) : outcome;
     // The loss-based schedule reads how fast this very step lowers log L: ⟨G, D_t⟩ (one dot product).
-    const logRate = schedule.usesDescentRate && ev.gradLogScale !== -Infinity ? logDescentRate(ev.gradLogScale, gradDotDirection, ev.logLoss) : NaN;
+    const logRate = schedule.usesDescentRate && !Number.isNaN(gradDotDirection) ? logDescentRate(ev.gradLogScale, gradDotDirection, ev.logLoss) : NaN;
     const eta = schedule.rate(t, ev.logLoss, logRate);
-    if (logged) {
-      const logStarted = performance.now();
-      const params = run.params;
-      const unit = unitFlat(params);
-      const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
-      rows.push(logRow({ step: t, lr: eta, ev, cosMG: cosMomentumGrad, params, shapes, isMuon, degree, unit, prev, gram }));
-      directions.push(unit);
-      logTimeMs += performance.now() - logStarted;
+    if (crossed && before?.step === t - 1 && rows.at(-1)?.step !== t - 1) log(t - 1, before.lr, before.ev, before.cosMG, before.params);
+    if (logged) log(t, eta, ev, cosMomentumGrad, run.params);
+    if (reached) {
+      stop = { reason: 'target_loss', step: t };
+      break;
     }
     if (t === T) break;
+    if (keep) before!.keep(t, eta, ev, cosMomentumGrad, run.params);
     run.descend(eta);
     stepsCompleted = t + 1;
     options.onStep?.(stepsCompleted, T);
@@ -161,15 +246,17 @@ export function* trainSteps(
     spec,
     rows,
     initialParams: cloneParams(init),
-    finalParams: run.params,
+    finalParams: cloneParams(coords.toFull(run.params)),
     eta0,
     ownNormInit,
     family,
     degree,
     stepsCompleted,
     failure,
+    stop,
     wallTimeS: (performance.now() - started) / 1000,
     logTimeS: logTimeMs / 1000,
+    path: coords.path,
     transfer: run.transfer(),
   };
 }
@@ -188,13 +275,15 @@ interface LogPoint {
   unit: Float64Array;
   prev: { unit: Float64Array; normL2: number } | null;
   gram: GramWorkspace;
+  /** ρ of the hybrid norm N_ρ (docs/science.md §11.1). */
+  rho: number;
 }
 
-function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev, gram }: LogPoint): LogRow {
+function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev, gram, rho }: LogPoint): LogRow {
   const qmin = minMargin(ev.margins);
-  const norms = allNorms(params, shapes, isMuon, gram);
+  const norms = allNorms(params, shapes, isMuon, gram, rho);
   // From the scale-free direction G alone: e^gradLogScale cancels, so this is exact at any loss.
-  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms);
+  const align = kktAlignments(ev.gradLogScale === -Infinity ? null : ev.grad, params, shapes, isMuon, norms, rho, gram);
   return {
     step,
     lr,
@@ -234,4 +323,56 @@ function unitFlat(params: Params): Float64Array {
   const inv = 1 / Math.sqrt(sq);
   for (let k = 0; k < n; k++) flat[k]! *= inv;
   return flat;
+}
+
+/**
+ * The loss levels (log10) a run logs around (docs/science.md §11.4): `log.at_log10_loss` and the
+ * stop target. `cross` is called with each step's log10 loss in order and says whether the step is
+ * the first at or below some level not reached before.
+ */
+class LossLevels {
+  private readonly levels: number[];
+  private next = 0;
+
+  constructor(levels: readonly number[]) {
+    this.levels = [...new Set(levels)].sort((a, b) => b - a);
+  }
+
+  pending(): boolean {
+    return this.next < this.levels.length;
+  }
+
+  cross(log10Loss: number): boolean {
+    const from = this.next;
+    while (this.next < this.levels.length && log10Loss <= this.levels[this.next]!) this.next++;
+    return this.next > from;
+  }
+}
+
+/**
+ * The last step before the current one, kept (copied: the engine reuses its arrays) so that the
+ * step just above a loss level can be logged once the next step is found below it.
+ */
+class StepBefore {
+  step = -1;
+  lr = NaN;
+  cosMG = NaN;
+  params: Params = [];
+  ev: Evaluation = { logits: new Float64Array(0), logLoss: NaN, margins: new Float64Array(0), grad: null, gradLogScale: NaN };
+
+  keep(step: number, lr: number, ev: Evaluation, cosMG: number, params: Params): void {
+    if (this.params.length === 0) this.params = params.map((w) => new Float64Array(w.length));
+    params.forEach((w, l) => this.params[l]!.set(w));
+    if (this.ev.margins.length !== ev.margins.length) this.ev.margins = new Float64Array(ev.margins.length);
+    this.ev.margins.set(ev.margins);
+    if (ev.grad) {
+      if (!this.ev.grad) this.ev.grad = ev.grad.map((g) => new Float64Array(g.length));
+      ev.grad.forEach((g, l) => this.ev.grad![l]!.set(g));
+    }
+    this.ev.logLoss = ev.logLoss;
+    this.ev.gradLogScale = ev.grad ? ev.gradLogScale : -Infinity;
+    this.step = step;
+    this.lr = lr;
+    this.cosMG = cosMG;
+  }
 }

@@ -58,12 +58,15 @@ test('CLI: --backend of a missing backend exits 2 with one line and writes nothi
 });
 
 test('run hash: f64 runs keep the hash they had before train.engine existed; engine and backend change it for tfjs', () => {
-  const { engine: _e, backend: _b, batch_runs: _r, ...trainBefore } = DEFAULTS.train;
+  // Keys added after that commit, at their defaults, stay out of the hash too.
+  const { engine: _e, backend: _b, batch_runs: _r, adam_eps: _ae, target_log10_loss: _tl, lr: lrNow, ...trainNow } = DEFAULTS.train;
+  const { hybrid_ratio: _hr, ...lr } = lrNow;
+  const trainBefore = { ...trainNow, lr };
   // What sharedSettings hashed before the tfjs engine existed (src/sweep/runHash.ts at 45a2d00).
-  const { name: _n, model, ...rest } = DEFAULTS;
+  const { name: _n, model, log: { at_log10_loss: _al, ...log }, ...rest } = { ...DEFAULTS, log: { ...DEFAULTS.log } };
   const { activations: _a, ...modelRest } = model;
   const { optimizers: _o, betas: _bs, seeds: _s, ...trainRest } = trainBefore;
-  const before = configHash({ run: SPEC, config: { ...rest, model: modelRest, train: trainRest } });
+  const before = configHash({ run: SPEC, config: { ...rest, log, model: modelRest, train: trainRest } });
   assert.equal(runHash(DEFAULTS, SPEC), before);
   const withEngine = (engine: Config['train']['engine'], backend: Config['train']['backend']): Config => ({
     ...DEFAULTS,

@@ -303,7 +303,17 @@ test('shape fuzz: random small configs of every optimizer, β, Muon-layer choice
   assert.ok(cases.some((c) => c.config.data.task === 'parity'), 'the parity task');
   assert.ok(cases.some((c) => c.config.train.muon_layers?.includes(c.config.model.depth - 1)), 'a Muon output layer');
   for (const polar of ['exact', 'svd'] as const) assert.ok(cases.some((c) => c.config.train.polar === polar), `polar ${polar}`);
-  for (const c of cases) await checkCase(c);
+  const paths = new Map<string, string>();
+  for (const c of cases) paths.set(c.name, (await checkCase(c)).path);
+  // Both first-layer paths are checked against the textbook (src/train/parametrization.ts): the
+  // data's span for ngd, muon and a Muon first layer, also deeper and on the parity task; W_1 itself for the others.
+  const spanned = cases.filter((c) => paths.get(c.name) === 'span');
+  assert.ok(spanned.some((c) => c.config.model.depth >= 3) && spanned.some((c) => c.config.data.task === 'parity'), 'span: depth ≥ 3 and parity');
+  for (const c of cases) {
+    const firstIsMuon = c.config.train.muon_layers === null || c.config.train.muon_layers.includes(0);
+    const commutes = c.optimizer === 'ngd' || c.optimizer === 'muon' || (c.optimizer.startsWith('muon_') && firstIsMuon);
+    assert.equal(paths.get(c.name), commutes ? 'span' : 'full', c.name);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { resolveConfig } from '../../src/config/load.js';
+import { loadDataset } from '../../src/data/dataset.js';
+import { F64Engine } from '../../src/engine/f64.js';
+import { initParams, shapesFor } from '../../src/model/mlp.js';
 import { SymmetricEigenSolver } from '../../src/numerics/eigen.js';
+import { GramWorkspace } from '../../src/numerics/linalg.js';
+import { Optimizer } from '../../src/optimizers/registry.js';
 
 /** A small deterministic generator (LCG), so every case is reproducible. */
 function lcg(seed: number): () => number {
@@ -72,6 +78,8 @@ const CASES: { name: string; n: number; S: Float64Array }[] = [
   { name: 'near-degenerate cluster (gaps 1e-12)', n: 24, S: withSpectrum(Array.from({ length: 24 }, (_, i) => 1 + 1e-12 * i), 5) },
   { name: 'exactly repeated eigenvalues', n: 12, S: withSpectrum([3, 3, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0], 6) },
   { name: 'indefinite', n: 20, S: withSpectrum(Array.from({ length: 20 }, (_, i) => i - 9.5), 7) },
+  { name: 'odd size, rank 3 of 9', n: 9, S: gram(9, 3, 8) },
+  { name: 'ill-conditioned and clustered (1, 1 + 1e-13, 1e-8, 1e-8 (1 + 1e-12), 1e-15, 0)', n: 6, S: withSpectrum([1, 1 + 1e-13, 1e-8, 1e-8 * (1 + 1e-12), 1e-15, 0], 9) },
 ];
 
 test('own symmetric eigensolver: the same eigenvalues and eigenvectors as ml-matrix, bit for bit', () => {
@@ -120,4 +128,85 @@ test('own symmetric eigensolver: reusable, and a second solve does not depend on
   assert.deepEqual(afterA, Array.from(fresh.values));
   assert.throws(() => solver.solve(new Float64Array(10)), /expected 2500 entries, got 10/);
   assert.throws(() => new SymmetricEigenSolver(0), /positive integer/);
+});
+
+/**
+ * The polar factor's Gram matrices as training meets them (src/optimizers/polar.ts): the momentum of
+ * W_1 in a Muon run, its live part scaled to max|entry| = 1, times its transpose. Both paths of
+ * the first layer: W_1 itself [50, 784] and its data-span coordinates [50, 100].
+ */
+function capturedGrams(activation: 'relu' | 'sqrelu', firstLayerInSpan: boolean, steps: number, every: number): Float64Array[] {
+  const config = resolveConfig({}, 'captured Gram matrices');
+  const data = loadDataset(config.data);
+  const fullShapes = shapesFor(config.model, data);
+  const init = initParams(fullShapes, config.model.init_scale, 5);
+  const full = new F64Engine(data, fullShapes, activation);
+  const spanned = firstLayerInSpan ? full.inDataSpan()! : null;
+  const engine = spanned?.engine ?? full;
+  const shapes = spanned ? [{ out: 50, in: spanned.span.r }, fullShapes[1]!] : fullShapes;
+  const params = init.map((w) => w.slice());
+  if (spanned) {
+    // K(0) = W_1(0) Q
+    const { QT, r, d } = spanned.span;
+    params[0] = new Float64Array(50 * r);
+    for (let i = 0; i < 50; i++) for (let k = 0; k < r; k++) for (let j = 0; j < d; j++) params[0][i * r + k]! += init[0]![i * d + j]! * QT[k * d + j]!;
+  }
+  const optimizer = new Optimizer({ name: 'muon', beta: 0.9, beta2: 0.95, polar: 'exact', isMuon: [true, false], shapes });
+  const workspace = new GramWorkspace([shapes[0]!]);
+  const grams: Float64Array[] = [];
+  const c = shapes[0]!.in;
+  for (let t = 0; t < steps; t++) {
+    const ev = engine.evaluate([params], true)[0]!;
+    optimizer.step(ev.grad!, ev.gradLogScale);
+    if (t % every === 0) {
+      const M = optimizer.momentum.values[0]!;
+      const cols = Array.from({ length: c }, (_, j) => j).filter((j) => {
+        for (let i = 0; i < 50; i++) if (M[i * c + j] !== 0) return true;
+        return false;
+      });
+      const top = M.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const live = new Float64Array(50 * cols.length);
+      for (let i = 0; i < 50; i++) cols.forEach((j, b) => (live[i * cols.length + b] = M[i * c + j]! / top));
+      grams.push(workspace.gramOfRows(live, 50, cols.length));
+    }
+    optimizer.descend(params, 0.02 / (t + 1) ** 0.75);
+  }
+  return grams;
+}
+
+/** The polar factor's route from a spectrum (src/optimizers/polar.ts: GRAM_TRUSTED 1e-10, GRAM_NOISE 1e-13 of λ_max). */
+const route = (values: ArrayLike<number>) => {
+  const top = Math.max(...Array.from(values));
+  return Array.from(values).every((v) => v >= 1e-10 * top || v <= 1e-13 * top) ? 'gram' : 'svd';
+};
+
+test('own symmetric eigensolver on Gram matrices captured from Muon runs: ml-matrix\'s results bit for bit, so the same polar-factor routes', () => {
+  const solver = new SymmetricEigenSolver(50);
+  let compared = 0;
+  for (const activation of ['relu', 'sqrelu'] as const) {
+    for (const inSpan of [false, true]) {
+      for (const G of capturedGrams(activation, inSpan, 150, 5)) {
+        const ref = library(G, 50);
+        solver.solve(G);
+        const V = solver.vectorsAsColumns();
+        assert.deepEqual(Array.from(solver.values), ref.values, `${activation}${inSpan ? ', span' : ''}: eigenvalues`);
+        for (let i = 0; i < 50; i++) for (let j = 0; j < 50; j++) assert.equal(V[i * 50 + j], ref.V.get(i, j));
+        assert.equal(route(solver.values), route(ref.values));
+        compared++;
+      }
+    }
+  }
+  assert.equal(compared, 120);
+});
+
+test('own symmetric eigensolver: a NaN in the input ends (NaN out), and the solver is whole afterwards', () => {
+  const solver = new SymmetricEigenSolver(7);
+  const S = gram(7, 9, 21);
+  S[1 * 7 + 3] = Number.NaN;
+  S[3 * 7 + 1] = Number.NaN;
+  solver.solve(S);
+  assert.ok(Array.from(solver.values).some(Number.isNaN));
+  const clean = gram(7, 9, 22);
+  solver.solve(clean);
+  assert.deepEqual(Array.from(solver.values), library(clean, 7).values);
 });

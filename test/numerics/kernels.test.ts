@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { Matrix, QrDecomposition } from 'ml-matrix';
 import { GramWorkspace } from '../../src/numerics/linalg.js';
 import { KERNELS_WASM_BASE64 } from '../../src/numerics/wasm/kernels.wasm.js';
 import { f64s, i32s, KernelArena, sparseRows, type F64Block } from '../../src/numerics/wasm/kernels.js';
@@ -39,9 +40,9 @@ function kernelProduct(A: Float64Array, B: Float64Array, r: number, k: number, c
   return blocks.out.view.slice();
 }
 
-test('dense products equal the textbook loop bit for bit, for every column blocking (m = 1 … 37)', () => {
+test('dense products equal the textbook loop bit for bit, for every column blocking (m = 1 … 37, and 50, 63, 100, 130)', () => {
   for (const [r, k] of [[1, 1], [3, 5], [7, 16]] as const) {
-    for (let c = 1; c <= 37; c++) {
+    for (const c of [...Array.from({ length: 37 }, (_, j) => j + 1), 50, 63, 100, 130]) {
       const A = values(r * k, r + c);
       const B = values(k * c, 3 * k + c);
       // Same terms added in the same order: identical, not merely close.
@@ -53,8 +54,8 @@ test('dense products equal the textbook loop bit for bit, for every column block
 test('a GramWorkspace forms X Xᵀ in the kernel, bit for bit the full product; the Gram matrix is exactly symmetric', () => {
   const c = 60;
   const workspace = new GramWorkspace([{ out: 50, in: c }]);
-  // r ≥ 17: rows past the first 16-column block skip blocks and get them mirrored (KernelArena.gram)
-  for (const r of [1, 6, 16, 17, 33, 50]) {
+  // rows past the first start right of column 0 and get the entries left of them mirrored (KernelArena.gram)
+  for (const r of [1, 2, 3, 6, 16, 17, 33, 50]) {
     const A = values(r * c, r);
     const At = Float64Array.from({ length: c * r }, (_, q) => A[(q % r) * c + Math.floor(q / r)]!);
     const G = workspace.gramOfRows(A, r, c);
@@ -72,7 +73,7 @@ test('sparse rows (CSR) equal the dense product with the missing terms as zeros,
   const index = Int32Array.from([4, 0, 2, 1, 3, 3, 0, 4]);
   const value = Float64Array.from([0.5, -2, 1.25, 3, 1e-3, 7, -0.75, 2]);
   const nSrc = 5;
-  for (const m of [1, 2, 3, 16, 17, 50]) {
+  for (const m of [1, 2, 3, 10, 12, 13, 16, 17, 24, 26, 50, 51]) {
     const src = values(nSrc * m, m);
     const { arena, blocks } = KernelArena.create({ A: sparseRows({ start, index, value }), src: f64s(nSrc * m), out: f64s(4 * m) });
     assert.equal(blocks.A.maxIndex, 4);
@@ -191,6 +192,15 @@ test('every kernel entry point refuses arguments that do not fit, naming the ker
   assert.throws(() => arena.scatterSub(b.A, 5, b.v4, b.iota, 2, b.iota, 3), /^KernelArgumentError: kernel scatterSub\(c 5, k 2, n 3\): S holds 4 doubles, needs k·n = 6$/);
   assert.throws(() => arena.scatterSub(b.A, 5, b.v4, b.iota, 3, b.iota, 1), /Q holds 10 doubles, needs c·\(largest row \+ 1\) = 15/);
   assert.throws(() => arena.scatterSub(b.out, 3, b.v4, b.iota, 2, b.iota, 4), /cols holds index 3, not below c = 3/);
+
+  // S [2, 2] in v4, Z [2, 2] in out's first 4, d and e in v1 / v5
+  assert.throws(() => arena.symmetricEigen(b.v4, b.out, b.v1, b.v5, 2), /^KernelArgumentError: kernel symmetricEigen\(n 2\): d holds 1 doubles, needs n = 2$/);
+  assert.throws(() => arena.symmetricEigen(b.v4, b.v4, b.v5, b.A, 2), /Z overlaps S/);
+  assert.throws(() => arena.symmetricEigen(b.v1, b.out, b.v4, b.v5, 2), /S holds 1 doubles, needs n·n = 4/);
+
+  assert.throws(() => arena.householderR(b.A, 2, 5, b.v5), /^KernelArgumentError: kernel householderR\(m 2, n 5\): the matrix must be at least as tall as wide$/);
+  assert.throws(() => arena.householderR(b.A, 5, 3, b.v5), /cols holds 10 doubles, needs n·m = 15/);
+  assert.throws(() => arena.householderR(b.src, 5, 3, b.v1), /rdiag holds 1 doubles, needs n = 3/);
 
   assert.ok(b.out.view.every((v) => v === 7), 'a refused call wrote into out');
 });
@@ -341,6 +351,27 @@ test('lineMaxAbs gives every row\'s and column\'s max |entry|; gatherSub / scatt
       for (let j = 0; j < c; j++) {
         const inside = rowList.includes(i) && colList.includes(j);
         assert.equal(Q.view[i * c + j], inside ? M[i * c + j]! * 0.25 : 3, `Q[${i}, ${j}]`);
+      }
+    }
+  }
+});
+
+test('householderR: the triangular factor of ml-matrix\'s QrDecomposition, bit for bit (tall shapes, a zero column, dependent columns)', () => {
+  for (const [m, n] of [[1, 1], [3, 1], [7, 3], [9, 9], [51, 10], [522, 50]] as const) {
+    for (const variant of ['random', 'zero column', 'dependent'] as const) {
+      // cols = Bᵀ [n, m]: row j is column j of the tall B [m, n]
+      const cols = values(n * m, m + n).map((v, k) => (k % 3 === 0 ? 0 : v));
+      if (variant === 'zero column') cols.fill(0, 0, m);
+      if (variant === 'dependent' && n > 1) cols.copyWithin(m, 0, m);
+      const B = new Matrix(m, n);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) B.set(i, j, cols[j * m + i]!);
+      const R = new QrDecomposition(B).upperTriangularMatrix;
+      const { arena, blocks } = KernelArena.create({ cols: f64s(n * m), rdiag: f64s(n) });
+      blocks.cols.view.set(cols);
+      arena.householderR(blocks.cols, m, n, blocks.rdiag);
+      for (let i = 0; i < n; i++) {
+        assert.ok(Object.is(blocks.rdiag.view[i], R.get(i, i)), `${m} × ${n} ${variant}: R[${i}, ${i}]`);
+        for (let j = i + 1; j < n; j++) assert.ok(Object.is(blocks.cols.view[j * m + i], R.get(i, j)), `${m} × ${n} ${variant}: R[${i}, ${j}]`);
       }
     }
   }

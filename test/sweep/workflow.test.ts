@@ -49,7 +49,7 @@ test('sweep.yml: the matrix of shards covers the paper grid exactly once', () =>
   assert.ok(shardJob && runStep, 'a job with a `shard` matrix that runs `margin-bench run`');
   const values = shardJob.strategy!.matrix!.shard as number[];
   const configPath = expand(workflow.env.CONFIG!, {});
-  assert.equal(configPath, 'configs/figure1.yaml', 'the default config is the paper grid');
+  assert.equal(configPath, 'configs/multiclass-proxy.yaml', 'the default config is the multiclass proxy grid');
   const config = loadConfig(join(REPO, configPath));
   const grid = gridOf(config);
   assert.equal(grid.length, 240);

@@ -24,9 +24,21 @@ function smallConfig(): Config {
   };
 }
 
-/** The f64 engine answering every call with a promise, as webgpu's engine does. */
+/** The f64 engine answering every call with a promise, as webgpu's engine does (its span engine too). */
 function answeringLater(engine: Engine): Engine {
-  return { name: engine.name, batchLimit: engine.batchLimit, evaluate: async (sets, g) => engine.evaluate(sets, g) };
+  let spanned: ReturnType<NonNullable<Engine['inDataSpan']>> | undefined;
+  return {
+    name: engine.name,
+    batchLimit: engine.batchLimit,
+    evaluate: async (sets, g) => engine.evaluate(sets, g),
+    inDataSpan() {
+      if (spanned === undefined) {
+        const inner = engine.inDataSpan?.() ?? null;
+        spanned = inner && { ...inner, engine: answeringLater(inner.engine) };
+      }
+      return spanned;
+    },
+  };
 }
 
 const sameRun = (a: RunResult, b: RunResult, what: string) => {

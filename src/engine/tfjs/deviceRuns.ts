@@ -58,8 +58,6 @@ interface Stack {
   assemble: (TF.Tensor1D | null)[];
 }
 
-/** ε-free Adam (docs/science.md §6). With ε (docs/science.md §11), D = f · M̂/(R̂ + ε√bc2 e^{−ρ}): set it per run here. */
-const ADAM_EPSILON = 0;
 
 /** One run of a batch, as the trainer sees it (RunState); its log-scales and counters live here. */
 class DeviceRun implements RunState {
@@ -275,7 +273,13 @@ export class DeviceRuns implements HeldRuns {
     const adamCoef = st.groups.map((gs) => {
       const adam = gs.find((g) => g.rule === 'adam');
       const n = adam ? adam.sets.length : 0;
-      return { a: new Array<number>(n).fill(1), b: new Array<number>(n).fill(0), f: new Array<number>(n).fill(0), eps: new Array<number>(n).fill(0) };
+      return {
+        a: new Array<number>(n).fill(1),
+        b: new Array<number>(n).fill(0),
+        f: new Array<number>(n).fill(0),
+        ra: new Array<number>(n).fill(1),
+        eps: new Array<number>(n).fill(0),
+      };
     });
     const l2w = shapes.map(() => new Array<number>(S).fill(0));
     for (const s of asked.keys()) {
@@ -307,11 +311,22 @@ export class DeviceRuns implements HeldRuns {
           c.b[j] = r.cb;
           run.rho[l] = r.ref;
         }
-        // D = m̂/√v̂ = e^{μ − ρ} (√(1 − β2^t) / (1 − β1^t)) · M̂/R̂.
+        // D = m̂/(√v̂ + ε) with m̂ = e^{logM} M̂, √v̂ = e^{logR} R̂ (docs/science.md §6, §11.2): both terms
+        // of the denominator at the larger log-scale c, D = f · M̂/(ra · R̂ + eps) with ra, eps ≤ 1, as
+        // the host's adamDirection does; ε = 0 gives ε-free Adam, f = e^{μ − ρ} √(1 − β2^t)/(1 − β1^t).
         const bc1 = 1 - beta ** run.t;
         const bc2 = 1 - beta2 ** run.t;
-        c.f[j] = run.mu[l] === -Infinity ? 0 : Math.exp(run.mu[l]! - run.rho[l]!) * (Math.sqrt(bc2) / bc1);
-        c.eps[j] = ADAM_EPSILON === 0 ? 0 : ADAM_EPSILON * Math.sqrt(bc2) * Math.exp(-run.rho[l]!);
+        const eps = run.settings.adamEps ?? 0;
+        if (run.mu[l] === -Infinity) c.f[j] = 0;
+        else if (eps === 0) c.f[j] = Math.exp(run.mu[l]! - run.rho[l]!) * (Math.sqrt(bc2) / bc1);
+        else {
+          const logM = run.mu[l]! - Math.log(bc1);
+          const logR = run.rho[l]! - 0.5 * Math.log(bc2);
+          const top = Math.max(logR, Math.log(eps));
+          c.ra[j] = Math.exp(logR - top);
+          c.eps[j] = Math.exp(Math.log(eps) - top);
+          c.f[j] = Math.exp(logM - top);
+        }
       });
       // ℓ2 layers: relative weights of their buffers, w_l = e^{μ_l − max μ}.
       const l2Layers = shapes.map((_, l) => l).filter((l) => run.rules[l] === 'l2');
@@ -327,7 +342,9 @@ export class DeviceRuns implements HeldRuns {
       b: pack.add(emaB[l]!),
       w: pack.add(l2w[l]!),
       w2: pack.add(l2w[l]!.map((w) => w * w)),
-      adam: { a: pack.add(adamCoef[l]!.a), b: pack.add(adamCoef[l]!.b), f: pack.add(adamCoef[l]!.f), eps: pack.add(adamCoef[l]!.eps) },
+      adam: { a: pack.add(adamCoef[l]!.a), b: pack.add(adamCoef[l]!.b), f: pack.add(adamCoef[l]!.f), ra: pack.add(adamCoef[l]!.ra), eps: pack.add(adamCoef[l]!.eps) },
+      // docs/science.md §11.1: ρ on a hybrid's non-Muon layers, 1 elsewhere.
+      hybrid: pack.add(this.runs.map((r) => ((r.settings.hybridRatio ?? 1) !== 1 && OPTIMIZERS[r.settings.name].family === 'hybrid' && r.rules[l] !== 'polar' ? r.settings.hybridRatio! : 1))),
     }));
     const coef = upload<TF.Rank.R1>(tf, traffic, pack.floats, [pack.floats.length]);
     const vec = (offset: number, n: number) => tf.reshape(tf.slice(coef, [offset], [n]), [n, 1, 1]) as TF.Tensor3D;
@@ -335,6 +352,7 @@ export class DeviceRuns implements HeldRuns {
 
     // Device: the EMAs, the buffers' maxima for the next step, and every direction but the polar ones.
     const parts = shapes.map(() => new Map<Group, TF.Tensor3D>());
+    const hybrid = shapes.map((_, l) => this.runs.some((r) => (r.settings.hybridRatio ?? 1) !== 1 && OPTIMIZERS[r.settings.name].family === 'hybrid' && r.rules[l] !== 'polar'));
     tf.tidy(() => {
       shapes.forEach((_, l) => {
         const o = offsets[l]!;
@@ -375,9 +393,10 @@ export class DeviceRuns implements HeldRuns {
             const scale = tf.mul(tf.slice(coef, [offsets[l]!.w], [S]), invNorm!) as TF.Tensor1D;
             D = tf.mul(tf.reshape(g.idx ? tf.gather(scale, g.idx) : scale, [n, 1, 1]), M);
           } else if (g.rule === 'adam') {
-            const den = tf.add(st.rms[l]!, vec(offsets[l]!.adam.eps, n));
+            const den = tf.add(tf.mul(vec(offsets[l]!.adam.ra, n), st.rms[l]!), vec(offsets[l]!.adam.eps, n));
             D = tf.where(tf.greater(den, k.zero), tf.mul(vec(offsets[l]!.adam.f, n), tf.div(M, den)), tf.zerosLike(M)) as TF.Tensor3D;
           }
+          if (D && hybrid[l]) D = tf.mul(D, pick(vec(offsets[l]!.hybrid, S), g));
           if (D) parts[l]!.set(g, tf.keep(D));
         }
       });

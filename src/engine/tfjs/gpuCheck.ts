@@ -40,9 +40,14 @@ export const CHECK_TOLERANCE = 1e-3;
 /** The paper's width and training-set size (docs/science.md §11). */
 const PAPER_WIDTH = 2048;
 const PAPER_DIGITS = 60000;
-/** Steps per run assumed for the grid estimate: configs/paper-scale-parity.yaml's (the paper trains to a loss of 1e-8 instead). */
+/**
+ * The grid estimate: configs/paper.yaml's 2 activations × 6 optimizers × 2 βs × 10 seeds, each run
+ * assumed to take GRID_STEPS steps (its runs stop at a loss of 1e-8, at most 20,000 steps; how many
+ * steps that takes is not known before they run).
+ */
 const GRID_STEPS = 4000;
 const GRID_SEEDS = 10;
+const GRID_BETAS = 2;
 /** Targets written down for a GPU: a paper-setting Muon step and the 10-seed grid. */
 const MUON_STEP_TARGET_MS = 20;
 const GRID_TARGET_H = 1;
@@ -225,11 +230,11 @@ async function timePaperSetting(runtime: TfRuntime, options: GpuCheckOptions, pr
   return timing;
 }
 
-/** The 10-seed grid (2 activations × 6 optimizers × GRID_SEEDS seeds × GRID_STEPS steps), in hours: lockstep batches where timed. */
+/** The 10-seed grid (2 activations × 6 optimizers × GRID_BETAS βs × GRID_SEEDS seeds × GRID_STEPS steps), in hours: lockstep batches where timed. */
 function gridHours(t: Timing): { hours: number; how: string } {
   const perSeed = (['relu', 'sqrelu'] as const).map((a) => t.lockstep[a] ?? OPTIMIZER_NAMES.reduce((s, o) => s + t.alone[a][o]!, 0));
-  const how = t.lockstep.relu !== null ? 'the six optimizers of a seed as one lockstep batch' : 'each run alone';
-  return { hours: (GRID_SEEDS * GRID_STEPS * perSeed.reduce((a, b) => a + b, 0)) / 3.6e6, how };
+  const how = t.lockstep.relu !== null ? 'the six optimizers of a seed and β as one lockstep batch' : 'each run alone';
+  return { hours: (GRID_BETAS * GRID_SEEDS * GRID_STEPS * perSeed.reduce((a, b) => a + b, 0)) / 3.6e6, how };
 }
 
 /** Step 4: the docs block. */
@@ -252,7 +257,7 @@ function pasteBlock(runtime: TfRuntime, deviceName: string, options: GpuCheckOpt
     ...(t.lockstep.relu !== null ? [`| the six in lockstep (one batch step) | ${t.lockstep.relu.toFixed(1)} | ${t.lockstep.sqrelu!.toFixed(1)} |`] : []),
     '',
     `Traffic per step and run: ${t.transfer ? `${Math.round(t.transfer.down)} B down, ${Math.round(t.transfer.up)} B up` : '—'}.`,
-    `The ${GRID_SEEDS}-seed grid (2 activations × 6 optimizers × ${GRID_SEEDS} seeds × ${GRID_STEPS} steps, ${grid.how}): ${grid.hours.toFixed(2)} h estimated from these steps (log points not counted).`,
+    `The ${GRID_SEEDS}-seed grid (configs/paper.yaml: 2 activations × 6 optimizers × ${GRID_BETAS} βs × ${GRID_SEEDS} seeds, at ${GRID_STEPS} steps a run, ${grid.how}): ${grid.hours.toFixed(2)} h estimated from these steps (log points not counted; scale by the steps its runs take to reach a loss of 1e-8).`,
   ];
   if (paper) {
     lines.push(

@@ -28,6 +28,8 @@ interface KernelExports {
   lineMaxAbs(M: number, r: number, c: number, rowMax: number, colMax: number): void;
   gatherSub(sub: number, subT: number, M: number, c: number, rows: number, k: number, cols: number, n: number, scale: number): void;
   scatterSub(Q: number, c: number, S: number, rows: number, k: number, cols: number, n: number): void;
+  symmetricEigen(S: number, Z: number, d: number, e: number, n: number): void;
+  householderR(cols: number, m: number, n: number, rdiag: number): void;
 }
 
 /** An array living in an arena's memory: `ptr` is its byte offset there, for the kernels. */
@@ -245,8 +247,8 @@ export class KernelArena {
 
   /**
    * The Gram matrix out = A Aᵀ [k, k] of A [k, n], given A and AT = Aᵀ [n, k] and iota = 0, 1, …,
-   * n − 1. Row a sums only the 16-column blocks from the one holding column a (rowCombine's upper
-   * mode); the entries left of them are copied from their mirror images. Bitwise the full product:
+   * n − 1. Row a sums only the columns from a (or a − 1) on (rowCombine's upper mode); the
+   * entries left of them are copied from their mirror images. Bitwise the full product:
    * entries (a, b) and (b, a) add the same products in the same order, so out is exactly symmetric.
    */
   gram(out: F64Block, A: F64Block, AT: F64Block, iota: I32Block, k: number, n: number): void {
@@ -391,6 +393,40 @@ export class KernelArena {
     a.f64('Q', Q, (topRow + 1) * c, 'c·(largest row + 1)');
     a.disjoint('Q', Q, 'S', S);
     this.kernels.scatterSub(Q.ptr, c, S.ptr, rows.ptr, k, cols.ptr, n);
+  }
+
+  /**
+   * The eigendecomposition S = V Λ Vᵀ of the symmetric S [n, n] (src/numerics/eigen.ts, kernels.wat):
+   * eigenvalues ascending into d [n], the eigenvectors as the rows of Z [n, n] (Z = Vᵀ); e [n] is
+   * scratch. S is read as given (Z starts as Sᵀ) and left as it was.
+   */
+  symmetricEigen(S: F64Block, Z: F64Block, d: F64Block, e: F64Block, n: number): void {
+    const a = this.args('symmetricEigen', { n });
+    a.f64('S', S, n * n, 'n·n');
+    a.f64('Z', Z, n * n, 'n·n');
+    a.f64('d', d, n, 'n');
+    a.f64('e', e, n, 'n');
+    a.disjoint('Z', Z, 'S', S);
+    a.disjoint('d', d, 'S', S);
+    a.disjoint('e', e, 'S', S);
+    a.disjoint('Z', Z, 'd', d);
+    a.disjoint('Z', Z, 'e', e);
+    a.disjoint('d', d, 'e', e);
+    if (n > 0) this.kernels.symmetricEigen(S.ptr, Z.ptr, d.ptr, e.ptr, n);
+  }
+
+  /**
+   * The triangular factor of a Householder QR of a tall B [m, n] (m ≥ n), given by its columns:
+   * cols = Bᵀ [n, m] row-major (kernels.wat). In place: above the diagonal R[i, j] = cols[j, i]
+   * (i < j); R's diagonal into rdiag [n]. ml-matrix's QrDecomposition bit for bit.
+   */
+  householderR(cols: F64Block, m: number, n: number, rdiag: F64Block): void {
+    const a = this.args('householderR', { m, n });
+    if (m < n) a.fail('the matrix must be at least as tall as wide');
+    a.f64('cols', cols, n * m, 'n·m');
+    a.f64('rdiag', rdiag, n, 'n');
+    a.disjoint('rdiag', rdiag, 'cols', cols);
+    this.kernels.householderR(cols.ptr, m, n, rdiag.ptr);
   }
 }
 
