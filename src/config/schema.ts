@@ -161,21 +161,5 @@ export function crossFieldIssues(cfg: Config): CrossFieldIssue[] {
       message: `expected 1 with train.engine ${cfg.train.engine} (batched runs need train.engine tfjs), found ${cfg.train.batch_runs}`,
     });
   }
-  // Runs held on the TF.js engine's device keep θ and the gradient on the host only at planned log
-  // points (docs/engines.md), so loss-level logging is not available there (src/train/train.ts).
-  if (cfg.train.engine === 'tfjs' && cfg.train.target_log10_loss !== null) {
-    issues.push({
-      key: 'train.target_log10_loss',
-      involves: ['train.target_log10_loss', 'train.engine'],
-      message: `expected null with train.engine tfjs (stopping at a loss is not available for runs held on the device), found ${cfg.train.target_log10_loss}`,
-    });
-  }
-  if (cfg.train.engine === 'tfjs' && (cfg.log.at_log10_loss ?? []).length > 0) {
-    issues.push({
-      key: 'log.at_log10_loss',
-      involves: ['log.at_log10_loss', 'train.engine'],
-      message: `expected [] with train.engine tfjs (logging at loss levels is not available for runs held on the device), found [${cfg.log.at_log10_loss!.join(', ')}]`,
-    });
-  }
   return issues;
 }

@@ -62,6 +62,12 @@ export interface StepOutcome {
   cosMomentumGrad: number;
   /** ⟨G_t, D_t⟩ with G_t the max-normalized gradient (what the loss-based schedule reads); NaN unless asked. */
   gradDotDirection: number;
+  /**
+   * Where an engine holds the run and this step reached the loss level it was asked about
+   * (StepRequest.logAtOrBelow): θ and the gradient direction G of the step before, which the engine
+   * kept for this; absent otherwise.
+   */
+  before?: { params: Params; grad: Params | null; gradLogScale: number };
 }
 
 /** Bytes moved between the host and an engine's device per training step, averaged over the steps that are not log points. */
@@ -93,6 +99,13 @@ export interface StepRequest {
   logPoint: boolean;
   /** The schedule needs ⟨G_t, D_t⟩ (gradDotDirection). */
   descentRate: boolean;
+  /**
+   * A loss level still ahead of the run (docs/science.md §11.4): the step is a log point as well if
+   * its log10 loss is at or below it. Where an engine holds the run, a step that is not a log point
+   * then keeps θ_t and g_t on the device and brings back cos(m_t, g_t), so that it can be logged
+   * once the next step reaches the level (StepOutcome.before).
+   */
+  logAtOrBelow?: number;
 }
 
 /**

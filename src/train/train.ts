@@ -70,8 +70,6 @@ export async function trainRuns(
   if (specs.length !== inits.length) throw new Error(`${specs.length} runs but ${inits.length} initial weights`);
   if (specs.length > 1) batchActivation(specs);
   inits.forEach((init) => checkInit(init, shapes));
-  const refused = engine.holdRuns ? heldRunsRefuse(config) : null;
-  if (refused) throw new Error(`${engine.name}: ${refused}`);
   const held = engine.holdRuns?.();
   try {
     const engines: Engine[] = [];
@@ -106,18 +104,6 @@ export async function trainRuns(
   } finally {
     held?.dispose();
   }
-}
-
-/**
- * Why runs cannot be held on an engine's device with this config, or null. Logging at loss levels
- * (`train.target_log10_loss`, `log.at_log10_loss`) needs θ and the gradient of the step a level is
- * first reached and of the step before it, which a device-held run keeps only at planned log
- * points; the config check (src/config/schema.ts) refuses these with the tfjs engine.
- */
-export function heldRunsRefuse(config: Readonly<Config>): string | null {
-  if (config.train.target_log10_loss !== null) return 'train.target_log10_loss is not available with runs held on the device (train.engine tfjs)';
-  if ((config.log.at_log10_loss ?? []).length > 0) return 'log.at_log10_loss is not available with runs held on the device (train.engine tfjs)';
-  return null;
 }
 
 /** Throws unless `init` holds one weight array of the right size per layer of `shapes`. */
@@ -207,7 +193,8 @@ export function* trainSteps(
 
   for (let t = 0; t <= T; t++) {
     const planned = logAt.has(t);
-    const outcome = yield { run, logPoint: planned, descentRate: schedule.usesDescentRate };
+    const level = levels.nextLevel();
+    const outcome = yield { run, logPoint: planned, descentRate: schedule.usesDescentRate, ...(level === undefined ? {} : { logAtOrBelow: level }) };
     const { ev } = outcome;
     if (!Number.isFinite(ev.logLoss) || Number.isNaN(ev.gradLogScale)) {
       failure = { step: t, reason: `non-finite ${Number.isFinite(ev.logLoss) ? 'gradient' : 'loss'} at step ${t}` };
@@ -220,20 +207,24 @@ export function* trainSteps(
     // At t = T no update follows, but the buffer the next step would use still gives cos_m_g.
     const logged = planned || crossed || reached;
     const keep = before !== null && levels.pending() && !logged;
-    // A host run's optimizer step; an engine that holds the run took it with the evaluation (where
-    // loss levels, and so `crossed`, `reached` and `keep`, cannot occur: heldRunsRefuse).
+    // A host run's optimizer step; an engine that holds the run took it with the evaluation, and
+    // took this step for a log point exactly when `logged` is true (StepRequest.logAtOrBelow).
     const { cosMomentumGrad, gradDotDirection } = host ? host.step(ev, { run, logPoint: logged || keep, descentRate: schedule.usesDescentRate }) : outcome;
     // The loss-based schedule reads how fast this very step lowers log L: ⟨G, D_t⟩ (one dot product).
     const logRate = schedule.usesDescentRate && !Number.isNaN(gradDotDirection) ? logDescentRate(ev.gradLogScale, gradDotDirection, ev.logLoss) : NaN;
     const eta = schedule.rate(t, ev.logLoss, logRate);
-    if (crossed && before?.step === t - 1 && rows.at(-1)?.step !== t - 1) log(t - 1, before.lr, before.ev, before.cosMG, before.params);
+    if (crossed && before?.step === t - 1 && rows.at(-1)?.step !== t - 1) {
+      // A held run's step before comes from the engine, which kept it on its device.
+      const prior = host ? before : outcome.before ? before.from(outcome.before) : null;
+      if (prior) log(t - 1, before.lr, prior.ev, before.cosMG, prior.params);
+    }
     if (logged) log(t, eta, ev, cosMomentumGrad, run.params);
     if (reached) {
       stop = { reason: 'target_loss', step: t };
       break;
     }
     if (t === T) break;
-    if (keep) before!.keep(t, eta, ev, cosMomentumGrad, run.params);
+    if (keep) before!.keep(t, eta, ev, cosMomentumGrad, host ? run.params : null);
     run.descend(eta);
     stepsCompleted = t + 1;
     options.onStep?.(stepsCompleted, T);
@@ -342,6 +333,11 @@ class LossLevels {
     return this.next < this.levels.length;
   }
 
+  /** The highest level not reached yet (a step crosses some level exactly when its loss is at or below it); undefined when none is left. */
+  nextLevel(): number | undefined {
+    return this.levels[this.next];
+  }
+
   cross(log10Loss: number): boolean {
     const from = this.next;
     while (this.next < this.levels.length && log10Loss <= this.levels[this.next]!) this.next++;
@@ -360,9 +356,12 @@ class StepBefore {
   params: Params = [];
   ev: Evaluation = { logits: new Float64Array(0), logLoss: NaN, margins: new Float64Array(0), grad: null, gradLogScale: NaN };
 
-  keep(step: number, lr: number, ev: Evaluation, cosMG: number, params: Params): void {
-    if (this.params.length === 0) this.params = params.map((w) => new Float64Array(w.length));
-    params.forEach((w, l) => this.params[l]!.set(w));
+  /** `params` null: a run an engine holds, whose θ it keeps itself (see `from`). */
+  keep(step: number, lr: number, ev: Evaluation, cosMG: number, params: Params | null): void {
+    if (params) {
+      if (this.params.length === 0) this.params = params.map((w) => new Float64Array(w.length));
+      params.forEach((w, l) => this.params[l]!.set(w));
+    }
     if (this.ev.margins.length !== ev.margins.length) this.ev.margins = new Float64Array(ev.margins.length);
     this.ev.margins.set(ev.margins);
     if (ev.grad) {
@@ -374,5 +373,10 @@ class StepBefore {
     this.step = step;
     this.lr = lr;
     this.cosMG = cosMG;
+  }
+
+  /** The kept step with θ and G as the engine that holds the run brought them back (StepOutcome.before). */
+  from(kept: NonNullable<StepOutcome['before']>): { ev: Evaluation; params: Params } {
+    return { ev: { ...this.ev, grad: kept.grad, gradLogScale: kept.grad ? kept.gradLogScale : -Infinity }, params: kept.params };
   }
 }

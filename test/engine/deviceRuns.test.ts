@@ -12,8 +12,12 @@ import { resolveMuonLayers } from '../../src/metrics/norms.js';
 import { initParams, layerShapes, shapesFor, type Params } from '../../src/model/mlp.js';
 import { Optimizer } from '../../src/optimizers/registry.js';
 import type { RunSpec } from '../../src/results/runs.js';
-import { trainRuns } from '../../src/train/train.js';
-import { toyData } from '../helpers.js';
+import { resolveConfig } from '../../src/config/load.js';
+import { F64Engine } from '../../src/engine/f64.js';
+import { toLog10 } from '../../src/numerics/logLoss.js';
+import { logSteps } from '../../src/train/schedule.js';
+import { trainRuns, trainSteps } from '../../src/train/train.js';
+import { toyData, trainOne } from '../helpers.js';
 
 // Runs the TF.js engine holds on its device (src/engine/tfjs/deviceRuns.ts): the optimizer step
 // there against the host Optimizer, lockstep batches against runs alone, the traffic per step, and
@@ -231,3 +235,71 @@ test('tf.memory() flat: no tensor outlives a step or a run, for every rule (devi
   }
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('loss levels on the device: a held run stops at train.target_log10_loss and logs the step on each side of each level, at the f64 run\'s steps and values (1e-3); adam_eps and hybrid_ratio too', async () => {
+  const runtime = await loadBackend('wasm');
+  const { tf } = runtime;
+  const base = { data: { task: 'parity', classes: [0, 1, 2, 3, 4, 5], n_per_class: 4 }, model: { width: 8 }, train: { steps: 300, lr: { rel: 0.1, decay: 0.8 } }, log: { n_log: 8 } } as const;
+  const free = resolveConfig(base, 'test');
+  const data = loadDataset(free.data);
+  const shapes = shapesFor(free.model, data);
+  const grid = logSteps(300, 8);
+  for (const [spec, extra] of [
+    [{ activation: 'relu', optimizer: 'signum', beta: 0.9, seed: 1 }, {}],
+    [{ activation: 'sqrelu', optimizer: 'muon_adam', beta: 0.9, seed: 2 }, { adam_eps: 1e-3, lr: { ...base.train.lr, hybrid_ratio: 0.5 } }],
+  ] as [RunSpec, Record<string, unknown>][]) {
+    const init = initParams(shapes, free.model.init_scale, spec.seed);
+    const what = `${spec.activation} ${spec.optimizer}`;
+    // The f64 run's loss at every step (every step a level), to put two levels where float32 cannot move the crossing.
+    const every = resolveConfig({ ...base, train: { ...base.train, ...extra } }, 'test');
+    const losses = await lossesAtEveryStep(every, spec, data, shapes, init);
+    const levelAfter = (from: number) => {
+      for (let k = from; k < losses.length - 1; k++) {
+        const level = (losses[k - 1]! + losses[k]!) / 2;
+        const clear = losses.slice(0, k).every((v) => v > level + 1e-3) && losses[k]! < level - 1e-3;
+        if (clear && !grid.includes(k) && !grid.includes(k - 1)) return { level, step: k };
+      }
+      throw new Error(`${what}: no clear level after step ${from}`);
+    };
+    const a = levelAfter(40);
+    const b = levelAfter(a.step + 20);
+    const config = resolveConfig({ ...base, train: { ...base.train, ...extra, target_log10_loss: b.level }, log: { n_log: 8, at_log10_loss: [a.level] } }, 'test');
+    const want = await trainOne(config, spec, new F64Engine(data, shapes, spec.activation), shapes, init);
+    const before = tf.memory().numTensors;
+    const engine = new TfjsEngine(runtime, data, shapes, spec.activation);
+    const got = await trainOne(config, spec, engine, shapes, init);
+    engine.dispose();
+    assert.equal(tf.memory().numTensors, before, `${what}: no kept tensor outlives the run`);
+    assert.deepEqual(got.stop, { reason: 'target_loss', step: b.step }, what);
+    assert.deepEqual(want.stop, got.stop, what);
+    const steps = got.rows.map((row) => row.step);
+    assert.deepEqual(steps, want.rows.map((row) => row.step), what);
+    for (const step of [a.step - 1, a.step, b.step - 1, b.step]) assert.ok(steps.includes(step), `${what}: step ${step} logged`);
+    got.rows.forEach((row, r) => {
+      const w = want.rows[r]!;
+      for (const key of ['log10_loss', 'margin_l2', 'margin_linf', 'margin_spectral', 'margin_hybrid', 'cos_m_g', 'align_l2', 'align_linf', 'align_spectral', 'align_hybrid', 'lr'] as const) {
+        assert.ok(Number.isFinite(row[key]) === Number.isFinite(w[key]), `${what} step ${row.step} ${key}: ${row[key]} vs ${w[key]}`);
+        if (Number.isFinite(w[key])) assert.ok(Math.abs(row[key] - w[key]) <= 1e-3 * Math.max(1, Math.abs(w[key])), `${what} step ${row.step} ${key}: ${row[key]} vs ${w[key]}`);
+      }
+    });
+    // The step before each level came from the device's kept copy: θ, its gradient (the alignments) and cos(m, g).
+    for (const step of [a.step - 1, b.step - 1]) {
+      const row = got.rows.find((x) => x.step === step)!;
+      assert.ok(Number.isFinite(row.align_l2) && Number.isFinite(row.cos_m_g) && Number.isFinite(row.angle_prev), `${what} step ${step}`);
+    }
+  }
+});
+
+/** log10 L(θ_t) at every step of the f64 run, from its generator driven by hand. */
+async function lossesAtEveryStep(config: Readonly<Config>, spec: RunSpec, data: ReturnType<typeof loadDataset>, shapes: ReturnType<typeof shapesFor>, init: Params): Promise<number[]> {
+  const engine = new F64Engine(data, shapes, spec.activation);
+  const run = trainSteps(config, spec, shapes, init, undefined);
+  const out: number[] = [];
+  let st = run.next();
+  while (!st.done) {
+    const [ev] = engine.evaluate([st.value.run.params], true) as ReturnType<F64Engine['evaluate']> & unknown[];
+    out.push(toLog10(ev!.logLoss));
+    st = run.next({ ev: ev!, cosMomentumGrad: NaN, gradDotDirection: NaN });
+  }
+  return out;
+}

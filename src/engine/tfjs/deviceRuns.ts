@@ -4,6 +4,7 @@ import { OPTIMIZERS, type LayerRule } from '../../optimizers/families.js';
 import { polarFactorExact } from '../../optimizers/polar.js';
 import type { OptimizerSettings } from '../../optimizers/registry.js';
 import type { HeldRuns, RunState, StepOutcome, StepRequest, TransferPerStep } from '../types.js';
+import { toLog10 } from '../../numerics/logLoss.js';
 import { Traffic, upload, type DeviceWork } from './device.js';
 import type { TfjsEngine } from './engine.js';
 import { devicePolarBatch, hostPolarOfBatch } from './polar.js';
@@ -76,6 +77,8 @@ class DeviceRun implements RunState {
   calls = 0;
   private host: Params;
   private hostAt = 0;
+  /** θ_t and g̃_t (with its log-scales) of the last step, kept on the device while a loss level is ahead (StepRequest.logAtOrBelow). */
+  kept: { theta: TF.Tensor3D[]; grad: TF.Tensor3D[] | null; layerLog: number[]; gradLogScale: number } | null = null;
   /** Bytes moved for this run: over the steps that are not log points, and over all. */
   readonly moved = { down: 0, up: 0, steps: 0, allDown: 0, allUp: 0, allSteps: 0 };
 
@@ -107,6 +110,11 @@ class DeviceRun implements RunState {
 
   descend(eta: number): void {
     this.pendingEta = eta;
+  }
+
+  dropKept(tf: typeof TF): void {
+    if (this.kept) tf.dispose([...this.kept.theta, ...(this.kept.grad ?? [])]);
+    this.kept = null;
   }
 
   transfer(): TransferPerStep {
@@ -171,6 +179,7 @@ export class DeviceRuns implements HeldRuns {
   }
 
   dispose(): void {
+    for (const run of this.runs) run.dropKept(this.tf);
     const st = this.stack;
     if (!st) return;
     const all = [...st.theta, ...st.mom, ...st.rms, ...st.dir, ...st.momMax, ...st.rmsMax, ...st.assemble, ...st.groups.flat().map((g) => g.idx)];
@@ -427,8 +436,12 @@ export class DeviceRuns implements HeldRuns {
     coef.dispose();
 
     // cos(m_t, g_t) at log points and ⟨G_t, D_t⟩ for the loss-based schedule, from per-layer dot products.
+    // A log point: planned, or a loss level reached (StepRequest.logAtOrBelow); a step that is
+    // neither while a level is ahead is kept on the device as the step before that level.
+    const logNow = new Map([...asked].map(([s, r]) => [s, r.logPoint || (r.logAtOrBelow !== undefined && toLog10(pass.evaluations[s]!.logLoss) <= r.logAtOrBelow)]));
     const live = [...asked].filter(([s]) => !failed.includes(s));
-    const wantDots = live.some(([, r]) => r.logPoint || r.descentRate);
+    const keepNow = new Set(live.filter(([s, r]) => r.logAtOrBelow !== undefined && !logNow.get(s)).map(([s]) => s));
+    const wantDots = live.some(([s, r]) => logNow.get(s) || keepNow.has(s) || r.descentRate);
     if (wantDots) {
       const dots = tf.tidy(() => {
         const z = () => tf.fill([S], 0);
@@ -447,7 +460,7 @@ export class DeviceRuns implements HeldRuns {
         const run = this.runs[s]!;
         const out = outcomes.get(s)!;
         const gamma = pass.layerLog[s]!;
-        if (request.logPoint) {
+        if (logNow.get(s) || keepNow.has(s)) {
           // cos = Σ e^{μ_l+γ_l} ⟨M̂_l, g̃_l⟩ / √(Σ e^{2μ_l} ‖M̂_l‖² · Σ e^{2γ_l} ‖g̃_l‖²), with both maxima taken out.
           const muTop = Math.max(...run.mu);
           const gTop = Math.max(...gamma);
@@ -470,7 +483,7 @@ export class DeviceRuns implements HeldRuns {
     }
 
     // θ_t back to the host at log points and for a failed run; g̃ too at log points, as G_t.
-    const fetch = [...asked].filter(([s, r]) => r.logPoint || failed.includes(s)).map(([s]) => s);
+    const fetch = [...asked].filter(([s]) => logNow.get(s) || failed.includes(s)).map(([s]) => s);
     if (fetch.length > 0) {
       const withGrad = fetch.filter((s) => !failed.includes(s) && grads && outcomes.get(s)!.ev.gradLogScale !== -Infinity);
       const idx = (sets: number[]) => upload<TF.Rank.R1>(tf, traffic, Int32Array.from(sets), [sets.length]);
@@ -496,17 +509,53 @@ export class DeviceRuns implements HeldRuns {
         });
       });
     }
+    // The step before a loss level, for the runs that reach one now and kept it; then what each run keeps next.
+    const reaching = live.filter(([s]) => logNow.get(s) && this.runs[s]!.kept).map(([s]) => s);
+    if (reaching.length > 0) {
+      const kept = reaching.map((s) => this.runs[s]!.kept!);
+      const values = yield kept.flatMap((k) => [...k.theta, ...(k.grad ?? [])]);
+      let at = 0;
+      reaching.forEach((s, i) => {
+        const k = kept[i]!;
+        const params = shapes.map((_, l) => Float64Array.from(values[at + l]!));
+        at += L;
+        let grad: Params | null = null;
+        if (k.grad) {
+          grad = shapes.map((_, l) => {
+            const G = Float64Array.from(values[at + l]!);
+            const factor = k.layerLog[l] === -Infinity ? 0 : Math.exp(k.layerLog[l]! - k.gradLogScale);
+            for (let j = 0; j < G.length; j++) G[j]! *= factor;
+            return G;
+          });
+          at += L;
+        }
+        outcomes.get(s)!.before = { params, grad, gradLogScale: k.gradLogScale };
+      });
+    }
+    for (const s of asked.keys()) {
+      const run = this.runs[s]!;
+      run.dropKept(tf);
+      if (!keepNow.has(s)) continue;
+      const one = (t: TF.Tensor3D, l: number) => tf.slice(t, [s, 0, 0], [1, shapes[l]!.out, shapes[l]!.in]);
+      const ev = outcomes.get(s)!.ev;
+      run.kept = {
+        theta: st.theta.map(one),
+        grad: grads && ev.gradLogScale !== -Infinity ? grads.map(one) : null,
+        layerLog: [...pass.layerLog[s]!],
+        gradLogScale: ev.gradLogScale,
+      };
+    }
     if (grads) tf.dispose(grads);
 
     // This step's traffic, shared by the runs that took it.
-    for (const [s, request] of asked) {
+    for (const s of asked.keys()) {
       const m = this.runs[s]!.moved;
       const down = traffic.down / asked.size;
       const up = traffic.up / asked.size;
       m.allDown += down;
       m.allUp += up;
       m.allSteps++;
-      if (request.logPoint || failed.includes(s)) continue;
+      if (logNow.get(s) || failed.includes(s)) continue;
       m.down += down;
       m.up += up;
       m.steps++;
