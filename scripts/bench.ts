@@ -27,7 +27,6 @@ import { trainRuns } from '../src/train/train.js';
 import { flag, median } from './flags.js';
 import type { Activation, OptimizerName } from '../src/config/types.js';
 import type { EngineFactory } from '../src/engine/create.js';
-import type { Evaluation } from '../src/engine/types.js';
 
 const OPTIMIZERS: OptimizerName[] = ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam'];
 const args = process.argv.slice(2);
@@ -188,13 +187,12 @@ async function gridSection() {
 /**
  * `--engine tfjs`: ms per training step of the float64 engine and of the TF.js engine on each
  * backend that `engines` finds usable here, on the docs/science.md §9 setup (784-50-10) and on a wide net
- * (784-2048-10), same 100 digits. A step is what trainRun does between log points: evaluate,
- * optimizer step (the engine's device polar where it has one, as in trainRun), update. It is timed
- * by this loop rather than by trainRun because a log point at width 2048 costs seconds of SVDs.
- * Median of --repeats runs (after one warm-up step in each).
+ * (784-2048-10), same 100 digits. A step is what trainRuns does between log points (evaluation,
+ * optimizer step, update; on the TF.js engine all of it on the device): the run's wall time less
+ * its log points, over its steps (the first step, which compiles kernels, is a log point).
+ * Median of --repeats runs.
  */
 async function tfjsSection() {
-  const { Optimizer } = await import('../src/optimizers/registry.js');
   const { probeBackends } = await import('../src/engine/tfjs/backends.js');
   const usable = (await probeBackends()).filter((r) => r.status === 'usable').map((r) => r.name);
   const engines: [string, EngineFactory][] = [['f64-cpu', F64_FACTORY]];
@@ -205,30 +203,16 @@ async function tfjsSection() {
     { label: 'wide: 100 digits, 784-2048-10', width: 2048, steps: Number(flag('--wide-steps', 5)) },
   ];
   const optimizers: OptimizerName[] = ['ngd', 'adam', 'muon'];
-  const config = resolveConfig({}, 'bench');
-  const data = loadDataset(config.data);
+  const data = loadDataset(resolveConfig({}, 'bench').data);
 
   const timeSteps = async (factory: EngineFactory, width: number, optimizer: OptimizerName, steps: number): Promise<number> => {
+    const config = resolveConfig({ model: { width }, train: { steps, optimizers: [optimizer], betas: [0.9] }, log: { n_log: 1 } }, 'bench');
     const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2 });
-    const params = initParams(shapes, config.model.init_scale, 0);
     const engine = factory.create(data, shapes, 'relu');
-    const opt = new Optimizer({
-      name: optimizer, beta: 0.9, beta2: 0.95, polar: 'exact', isMuon: [true, false], shapes,
-      polarOverride: engine.polarFactor ? (M: Float64Array, r: number, c: number) => engine.polarFactor!(M, r, c) : undefined,
-    });
-    const update = (ev: Evaluation, t: number) => {
-      const { direction } = opt.step(ev.grad!, ev.gradLogScale);
-      const eta = 0.01 / (t + 1) ** 0.75;
-      params.forEach((w, l) => {
-        for (let k = 0; k < w.length; k++) w[k]! -= eta * direction[l]![k]!;
-      });
-    };
     try {
-      // webgpu in Node answers with a promise; the others at once (await takes both).
-      update((await engine.evaluate([params], true))[0]!, 0); // warm-up (compiles the shaders)
-      const started = performance.now();
-      for (let t = 1; t <= steps; t++) update((await engine.evaluate([params], true))[0]!, t);
-      return (performance.now() - started) / steps;
+      const [r] = await trainRuns(config, [{ activation: 'relu', optimizer, beta: 0.9, seed: 0 }], engine, shapes, [initParams(shapes, config.model.init_scale, 0)]);
+      // log points at steps 0, 1 and T: the timed steps are the others
+      return ((r!.wallTimeS - r!.logTimeS) * 1000) / steps;
     } finally {
       engine.dispose?.();
     }
@@ -253,31 +237,27 @@ async function tfjsSection() {
     console.log('');
   }
 
-  // Batched runs: one evaluation (forward + backward) of S runs' parameters in one call against S
-  // separate calls; what batching changes is only this part.
-  console.log('batched runs: ms per evaluation (forward + backward) of S parameter sets, median of 5');
+  // Lockstep: S seeds of one optimizer trained as one device computation against S runs one after another.
+  console.log('lockstep runs: ms per training step of S seeds (ngd) together, against S runs one after another');
   for (const [name, factory] of engines.filter(([n]) => n !== 'f64-cpu')) {
-    for (const [width, S] of [[50, 10], [2048, 4]] as const) {
+    for (const [width, S, steps] of [[50, 10, 100], [2048, 4, 3]] as const) {
+      const config = resolveConfig({ model: { width }, train: { steps, optimizers: ['ngd'], betas: [0.9] }, log: { n_log: 1 } }, 'bench');
       const shapes = layerShapes({ inputDim: data.d, width, outputDim: data.numClasses, depth: 2 });
-      const sets = Array.from({ length: S }, (_, s) => initParams(shapes, config.model.init_scale, s));
-      const engine = factory.create(data, shapes, 'relu');
-      const reps = width > 500 ? 3 : 20;
-      const time = async (f: () => Promise<unknown>) => {
-        await f();
-        const xs: number[] = [];
-        for (let k = 0; k < 5; k++) {
-          const t = performance.now();
-          for (let r = 0; r < reps; r++) await f();
-          xs.push((performance.now() - t) / reps);
+      const specs = Array.from({ length: S }, (_, seed) => ({ activation: 'relu' as const, optimizer: 'ngd' as const, beta: 0.9, seed }));
+      const inits = specs.map((sp) => initParams(shapes, config.model.init_scale, sp.seed));
+      const timed = async (group: typeof specs, groupInits: typeof inits) => {
+        const engine = factory.create(data, shapes, 'relu');
+        try {
+          const rs = await trainRuns(config, group, engine, shapes, groupInits);
+          return ((rs[0]!.wallTimeS - Math.max(...rs.map((r) => r.logTimeS))) * 1000) / steps;
+        } finally {
+          engine.dispose?.();
         }
-        return median(xs);
       };
-      const tb = await time(async () => engine.evaluate(sets, true));
-      const ts = await time(async () => {
-        for (const p of sets) await engine.evaluate([p], true);
-      });
-      console.log(`${name}, 784-${width}-10, S = ${S}: batched ${tb.toFixed(2)} ms, ${S} separate calls ${ts.toFixed(2)} ms (×${(ts / tb).toFixed(2)})`);
-      engine.dispose?.();
+      const together = await timed(specs, inits);
+      let apart = 0;
+      for (let i = 0; i < S; i++) apart += await timed([specs[i]!], [inits[i]!]);
+      console.log(`${name}, 784-${width}-10, S = ${S}: together ${together.toFixed(2)} ms/step, one after another ${apart.toFixed(2)} ms/step (×${(apart / together).toFixed(2)})`);
     }
   }
 }

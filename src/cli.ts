@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { dataCommand } from './commands/data.js';
 import { enginesCommand } from './commands/engines.js';
+import { gpuCheckCommand } from './commands/gpuCheck.js';
 import { mergeCommand } from './commands/merge.js';
 import { figuresCommand } from './commands/figures.js';
 import { runCommand } from './commands/run.js';
@@ -102,6 +103,7 @@ the stack trace.`,
   program.addCommand(mergeCommand().copyInheritedSettings(program));
   program.addCommand(statusCommand().copyInheritedSettings(program));
   program.addCommand(enginesCommand().copyInheritedSettings(program));
+  program.addCommand(gpuCheckCommand().copyInheritedSettings(program));
   command = commandOf(argv, program.commands.map((c) => c.name()));
   process.exitCode = 0;
   const finish = (code: number) => (stdoutClosed ? 0 : code);

@@ -10,7 +10,9 @@ export function enginesCommand(): Command {
       `
 The f64 engine is always usable. The tfjs engine runs on the first usable backend of
 tensorflow-gpu > tensorflow > wasm > cpu with --backend auto; webgpu only when asked for.
-wasm and cpu come with margin-bench; the others are optional installs (commands below).
+wasm and cpu come with margin-bench, webgpu too wherever npm could install its optional
+dependencies (usable where a Vulkan, Metal or D3D12 driver exposes a GPU); tensorflow and
+tensorflow-gpu are manual installs (commands below). A GPU check: margin-bench gpu-check.
 Exit code: 0.
 
 Examples:

@@ -42,11 +42,10 @@ export async function loadEngineFactory(train: { engine: EngineName; backend: Ba
   const { TfjsEngine } = await import('./tfjs/engine.js');
   const runtime = train.backend === 'auto' ? await loadAutoBackend() : await loadBackend(resolveInstalledBackend(train.backend));
   const info = BACKEND_INFO[runtime.backend];
-  const options = { devicePolar: info.devicePolar };
   return {
     name: `tfjs-${runtime.backend}`,
     exclusive: info.exclusive,
     packages: ['@tensorflow/tfjs-core', ...info.packages],
-    create: (data, shapes, activation) => new TfjsEngine(runtime, data, shapes, activation, options),
+    create: (data, shapes, activation) => new TfjsEngine(runtime, data, shapes, activation),
   };
 }

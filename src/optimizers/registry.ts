@@ -20,11 +20,6 @@ export interface OptimizerSettings {
    */
   hybridRatio?: number;
   polar: PolarMethod;
-  /**
-   * The engine's own polar factor (a TF.js device route for large layers, docs/science.md §6), tried before
-   * `polar` on every polar layer; null from it means "use the host route".
-   */
-  polarOverride?: ((M: Float64Array, r: number, c: number) => Float64Array | null) | undefined;
   isMuon: boolean[];
   shapes: LayerShape[];
 }
@@ -146,9 +141,7 @@ export class Optimizer {
           break;
         case 'polar': {
           const { out: r, in: c } = this.s.shapes[l]!;
-          const fromEngine = this.s.polarOverride?.(m[l]!.view, r, c) ?? null;
-          if (fromEngine) out.view.set(fromEngine);
-          else polarDirection(m[l]!.view, r, c, this.s.polar, out.view, this.polar!);
+          polarDirection(m[l]!.view, r, c, this.s.polar, out.view, this.polar!);
           break;
         }
       }

@@ -56,6 +56,11 @@ export const RunSummarySchema = z.looseObject({
   csv_sha256: z.string().optional(),
   engine: z.string(),
   /**
+   * Host ↔ device traffic per training step, bytes, averaged over the steps that are not log points
+   * (runs the TF.js engine held on its device; docs/engines.md). Absent for f64 runs.
+   */
+  transfer: z.object({ down_bytes_per_step: finite, up_bytes_per_step: finite }).optional(),
+  /**
    * Where the run's first layer trained (src/train/parametrization.ts): `full` (W_1 itself) or
    * `span` (its coordinates in the data's row space). The same run either way but for rounding, so
    * unlike `engine` it is not a setting (src/report/settings.ts leaves it out). Absent in older

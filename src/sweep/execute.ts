@@ -152,6 +152,7 @@ function writeRunFiles(
     // Read back rather than re-serialized: the hash is of the bytes on disk.
     csv_sha256: sha256Of(readFileSync(join(outDir, files.csv))),
     engine: common.engineName,
+    ...(result?.transfer ? { transfer: result.transfer } : {}),
     ...(common.path ? { engine_path: common.path } : {}),
     wall_time_s: wallTimeS,
     ms_per_step: (wallTimeS * 1000) / Math.max(1, stepsCompleted),

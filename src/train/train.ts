@@ -1,15 +1,16 @@
 import type { Activation, Config } from '../config/types.js';
 import type { LogRow, RunFailure, RunSpec, RunStop } from '../results/runs.js';
-import type { Engine, Evaluation } from '../engine/types.js';
-import { angleBetweenUnit, innerProduct, kktAlignments } from '../metrics/alignment.js';
+import type { Engine, Evaluation, HeldRuns, RunState, StepOutcome, StepRequest, TransferPerStep } from '../engine/types.js';
+import { angleBetweenUnit, kktAlignments } from '../metrics/alignment.js';
 import { accuracyFromMargins, cosineToLast, minMargin, normalizedMargin } from '../metrics/margins.js';
 import { allNorms, normOf, resolveMuonLayers, type NormName } from '../metrics/norms.js';
 import { homogeneityDegree, type LayerShape, type Params, cloneParams } from '../model/mlp.js';
 import { GramWorkspace } from '../numerics/linalg.js';
 import { toLog10 } from '../numerics/logLoss.js';
 import { OPTIMIZERS } from '../optimizers/families.js';
-import { Optimizer } from '../optimizers/registry.js';
+import type { OptimizerSettings } from '../optimizers/registry.js';
 import { firstLayerPath, fullParametrization, spanParametrization, type FirstLayerPath, type Parametrization } from './parametrization.js';
+import { HostRun } from './runState.js';
 import { ADAM_SAFE_FRACTION, adamSpeedLimit, logDescentRate, logSteps, makeSchedule } from './schedule.js';
 
 export interface RunResult {
@@ -31,6 +32,8 @@ export interface RunResult {
   logTimeS: number;
   /** Where the first layer trained (src/train/parametrization.ts). */
   path: FirstLayerPath;
+  /** Host ↔ device traffic per step where the engine held the run (docs/engines.md); null for a host run. */
+  transfer: TransferPerStep | null;
 }
 
 export interface TrainOptions {
@@ -42,17 +45,19 @@ export interface TrainOptions {
 
 /**
  * The one training driver (docs/science.md §6–§8): train every run of `specs` in lockstep on one
- * engine, each from its own initial weights. Every step, the parameters of the runs still going
- * are evaluated together, in batches of at most engine.batchLimit sets (a batch of one is the
- * ordinary case; the TF.js engine stacks several into one device computation), and each run takes
- * its own evaluation. The engine may answer synchronously or with a promise; this awaits either.
- * A run that stops early (non-finite loss) drops out; the others go on. The runs must share the
- * layer shapes and the activation the engine was built for. Each run's wall time includes the
- * batch's engine time; `options[i]` are run i's (its progress callback).
+ * engine, each from its own initial weights. Every step, the runs still going take one step
+ * together. Where the engine holds runs on its device (Engine.holdRuns: the TF.js engine), the
+ * whole step of every run is one device computation. Otherwise the runs live on the host: their
+ * parameters are evaluated in batches of at most engine.batchLimit sets (a batch of one is the
+ * ordinary case) and each run takes its optimizer step on the host. The engine may answer
+ * synchronously or with a promise; this awaits either. A run that stops early (non-finite loss,
+ * or its target loss reached) drops out; the others go on. The runs must share the layer shapes and
+ * the activation the engine was built for. Each run's wall time includes the batch's engine time;
+ * `options[i]` are run i's (its progress callback).
  *
- * A run whose first-layer rule allows it trains its first layer in the data's span, on the
+ * A host run whose first-layer rule allows it trains its first layer in the data's span, on the
  * engine's span engine where it offers one (src/train/parametrization.ts); runs of one batch may
- * differ there, and each group is evaluated on its own engine.
+ * differ there, and each group is evaluated on its own engine. Runs an engine holds train W_1 itself.
  */
 export async function trainRuns(
   config: Readonly<Config>,
@@ -64,31 +69,41 @@ export async function trainRuns(
 ): Promise<RunResult[]> {
   if (specs.length !== inits.length) throw new Error(`${specs.length} runs but ${inits.length} initial weights`);
   if (specs.length > 1) batchActivation(specs);
-  const engines: Engine[] = [];
-  const runs = specs.map((spec, i) => {
-    checkInit(inits[i]!, shapes);
-    const spanned = options[i]?.firstLayer !== 'full' && firstLayerPath(config, spec, shapes.length, engine) === 'span' ? engine.inDataSpan!()! : null;
-    const coords = spanned ? spanParametrization(spanned.span, shapes, inits[i]!) : fullParametrization(shapes, inits[i]!);
-    const runEngine = (engines[i] = spanned?.engine ?? engine);
-    const polar = config.train.polar === 'exact' && runEngine.polarFactor ? runEngine.polarFactor.bind(runEngine) : undefined;
-    return trainSteps(config, spec, shapes, inits[i]!, polar, options[i], coords);
-  });
-  const states = runs.map((r) => r.next());
-  for (;;) {
-    const live = states.flatMap((st, i) => (st.done ? [] : [i]));
-    if (live.length === 0) break;
-    for (const group of new Set(live.map((i) => engines[i]!))) {
-      const mine = live.filter((i) => engines[i] === group);
-      const limit = Math.max(1, group.batchLimit);
-      for (let k = 0; k < mine.length; k += limit) {
-        const chunk = mine.slice(k, k + limit);
-        const evs = await group.evaluate(chunk.map((i) => states[i]!.value as Params), true);
-        // Each run takes its evaluation before the next engine call may overwrite it.
-        chunk.forEach((i, j) => (states[i] = runs[i]!.next(evs[j]!)));
+  inits.forEach((init) => checkInit(init, shapes));
+  const held = engine.holdRuns?.();
+  try {
+    const engines: Engine[] = [];
+    const runs = specs.map((spec, i) => {
+      const spanned = !held && options[i]?.firstLayer !== 'full' && firstLayerPath(config, spec, shapes.length, engine) === 'span' ? engine.inDataSpan!()! : null;
+      const coords = spanned ? spanParametrization(spanned.span, shapes, inits[i]!) : fullParametrization(shapes, inits[i]!);
+      engines[i] = spanned?.engine ?? engine;
+      return trainSteps(config, spec, shapes, inits[i]!, held, options[i], coords);
+    });
+    const states = runs.map((r) => r.next());
+    for (;;) {
+      const live = states.flatMap((st, i) => (st.done ? [] : [i]));
+      if (live.length === 0) break;
+      const request = (i: number) => states[i]!.value as StepRequest;
+      if (held) {
+        const outcomes = await held.step(live.map(request));
+        live.forEach((i, j) => (states[i] = runs[i]!.next(outcomes[j]!)));
+        continue;
+      }
+      for (const group of new Set(live.map((i) => engines[i]!))) {
+        const mine = live.filter((i) => engines[i] === group);
+        const limit = Math.max(1, group.batchLimit);
+        for (let k = 0; k < mine.length; k += limit) {
+          const chunk = mine.slice(k, k + limit);
+          const evs = await group.evaluate(chunk.map((i) => request(i).run.params), true);
+          // Each run takes its evaluation (and its optimizer step) before the next engine call may overwrite it.
+          chunk.forEach((i, j) => (states[i] = runs[i]!.next({ ev: evs[j]!, cosMomentumGrad: NaN, gradDotDirection: NaN })));
+        }
       }
     }
+    return states.map((st) => st.value as RunResult);
+  } finally {
+    held?.dispose();
   }
-  return states.map((st) => st.value as RunResult);
 }
 
 /** Throws unless `init` holds one weight array of the right size per layer of `shapes`. */
@@ -107,24 +122,23 @@ export function batchActivation(specs: readonly RunSpec[]): Activation {
   return specs[0]!.activation;
 }
 
-export type PolarOverride = (M: Float64Array, r: number, c: number) => Float64Array | null;
-
 /**
- * docs/science.md §6–§8: one run as a generator, so that the driver (trainRuns) can evaluate the
- * runs of a batch together: it yields the parameters θ_t to evaluate, expects their Evaluation
- * back, and returns the RunResult. `polar` is the engine's own polar factor, where it has one.
- * `coords` are the coordinates it trains in (θ itself by default); what it logs and returns is
- * always of θ.
+ * docs/science.md §6–§8: one run as a generator, so that the driver (trainRuns) can step the runs
+ * of a batch together: it yields a request for step t of its run (a HostRun, or one that `held`
+ * keeps on the engine's device), expects the step's outcome back, and returns the RunResult. A host
+ * run's outcome is only the evaluation: the run takes its optimizer step here, once the loss has
+ * said whether the step is logged. `coords` are the coordinates a host run trains in (θ itself by
+ * default); what it logs and returns is always of θ.
  */
 export function* trainSteps(
   config: Readonly<Config>,
   spec: RunSpec,
   shapes: LayerShape[],
   init: Params,
-  polar: PolarOverride | undefined,
+  held: HeldRuns | undefined,
   options: TrainOptions = {},
   coords: Parametrization = fullParametrization(shapes, init),
-): Generator<Params, RunResult, Evaluation> {
+): Generator<StepRequest, RunResult, StepOutcome> {
   const started = performance.now();
   const T = config.train.steps;
   const depth = shapes.length;
@@ -136,22 +150,23 @@ export function* trainSteps(
   // A hybrid's step (U Vᵀ, ρ · rule) is a unit step of N_ρ/ρ: its own norm (docs/science.md §11.1).
   const ownNormInit = family === 'hybrid' ? normOf(family, init, shapes, isMuon, gram, rho) / rho : normOf(family, init, shapes, isMuon, gram);
   const eta0 = config.train.lr.eta0 ?? config.train.lr.rel! * ownNormInit;
-  const optimizer = new Optimizer({
+  const settings: OptimizerSettings = {
     name: spec.optimizer,
     beta: spec.beta,
     beta2: config.train.adam_beta2,
     adamEps: config.train.adam_eps,
     hybridRatio: rho,
     polar: config.train.polar,
-    polarOverride: polar,
     isMuon,
     shapes: coords.shapes,
-  });
-  const params = optimizer.hold(coords.start); // θ_t in the run's coordinates, where the optimizer updates it
+  };
+  if (held && coords.path !== 'full') throw new Error('a run held on an engine\'s device trains W_1 itself');
+  // θ_t in the run's coordinates: in the host optimizer's memory, or on the engine's device.
+  const host = held ? null : new HostRun(settings, coords.start);
+  const run: RunState = host ?? held!.hold(settings, coords.start);
   // A loss-based rate must not ask Adam-type layers to go faster than their √v̂ can follow.
   const hasAdam = shapes.some((_, l) => OPTIMIZERS[spec.optimizer].rule(isMuon[l]!) === 'adam');
   const schedule = makeSchedule(config.train.lr, eta0, hasAdam ? ADAM_SAFE_FRACTION * adamSpeedLimit(config.train.adam_beta2) : Infinity);
-  const zeroGrad = coords.shapes.map((s) => new Float64Array(s.out * s.in));
   const logAt = new Set(logSteps(T, config.log.n_log));
   const target = config.train.target_log10_loss;
   const levels = new LossLevels([...(config.log.at_log10_loss ?? []), ...(target === null ? [] : [target])]);
@@ -177,7 +192,10 @@ export function* trainSteps(
   };
 
   for (let t = 0; t <= T; t++) {
-    const ev: Evaluation = yield params;
+    const planned = logAt.has(t);
+    const level = levels.nextLevel();
+    const outcome = yield { run, logPoint: planned, descentRate: schedule.usesDescentRate, ...(level === undefined ? {} : { logAtOrBelow: level }) };
+    const { ev } = outcome;
     if (!Number.isFinite(ev.logLoss) || Number.isNaN(ev.gradLogScale)) {
       failure = { step: t, reason: `non-finite ${Number.isFinite(ev.logLoss) ? 'gradient' : 'loss'} at step ${t}` };
       stop = { reason: 'failure', step: t };
@@ -187,21 +205,27 @@ export function* trainSteps(
     const crossed = levels.cross(log10Loss);
     const reached = target !== null && log10Loss <= target;
     // At t = T no update follows, but the buffer the next step would use still gives cos_m_g.
-    const logged = logAt.has(t) || crossed || reached;
+    const logged = planned || crossed || reached;
     const keep = before !== null && levels.pending() && !logged;
-    const { direction, cosMomentumGrad } = optimizer.step(ev.grad ?? zeroGrad, ev.gradLogScale, logged || keep);
+    // A host run's optimizer step; an engine that holds the run took it with the evaluation, and
+    // took this step for a log point exactly when `logged` is true (StepRequest.logAtOrBelow).
+    const { cosMomentumGrad, gradDotDirection } = host ? host.step(ev, { run, logPoint: logged || keep, descentRate: schedule.usesDescentRate }) : outcome;
     // The loss-based schedule reads how fast this very step lowers log L: ⟨G, D_t⟩ (one dot product).
-    const logRate = schedule.usesDescentRate && ev.grad ? logDescentRate(ev.gradLogScale, innerProduct(ev.grad, direction), ev.logLoss) : NaN;
+    const logRate = schedule.usesDescentRate && !Number.isNaN(gradDotDirection) ? logDescentRate(ev.gradLogScale, gradDotDirection, ev.logLoss) : NaN;
     const eta = schedule.rate(t, ev.logLoss, logRate);
-    if (crossed && before?.step === t - 1 && rows.at(-1)?.step !== t - 1) log(t - 1, before.lr, before.ev, before.cosMG, before.params);
-    if (logged) log(t, eta, ev, cosMomentumGrad, params);
+    if (crossed && before?.step === t - 1 && rows.at(-1)?.step !== t - 1) {
+      // A held run's step before comes from the engine, which kept it on its device.
+      const prior = host ? before : outcome.before ? before.from(outcome.before) : null;
+      if (prior) log(t - 1, before.lr, prior.ev, before.cosMG, prior.params);
+    }
+    if (logged) log(t, eta, ev, cosMomentumGrad, run.params);
     if (reached) {
       stop = { reason: 'target_loss', step: t };
       break;
     }
     if (t === T) break;
-    if (keep) before!.keep(t, eta, ev, cosMomentumGrad, params);
-    optimizer.descend(params, eta);
+    if (keep) before!.keep(t, eta, ev, cosMomentumGrad, host ? run.params : null);
+    run.descend(eta);
     stepsCompleted = t + 1;
     options.onStep?.(stepsCompleted, T);
   }
@@ -213,7 +237,7 @@ export function* trainSteps(
     spec,
     rows,
     initialParams: cloneParams(init),
-    finalParams: cloneParams(coords.toFull(params)),
+    finalParams: cloneParams(coords.toFull(run.params)),
     eta0,
     ownNormInit,
     family,
@@ -224,6 +248,7 @@ export function* trainSteps(
     wallTimeS: (performance.now() - started) / 1000,
     logTimeS: logTimeMs / 1000,
     path: coords.path,
+    transfer: run.transfer(),
   };
 }
 
@@ -308,6 +333,11 @@ class LossLevels {
     return this.next < this.levels.length;
   }
 
+  /** The highest level not reached yet (a step crosses some level exactly when its loss is at or below it); undefined when none is left. */
+  nextLevel(): number | undefined {
+    return this.levels[this.next];
+  }
+
   cross(log10Loss: number): boolean {
     const from = this.next;
     while (this.next < this.levels.length && log10Loss <= this.levels[this.next]!) this.next++;
@@ -326,9 +356,12 @@ class StepBefore {
   params: Params = [];
   ev: Evaluation = { logits: new Float64Array(0), logLoss: NaN, margins: new Float64Array(0), grad: null, gradLogScale: NaN };
 
-  keep(step: number, lr: number, ev: Evaluation, cosMG: number, params: Params): void {
-    if (this.params.length === 0) this.params = params.map((w) => new Float64Array(w.length));
-    params.forEach((w, l) => this.params[l]!.set(w));
+  /** `params` null: a run an engine holds, whose θ it keeps itself (see `from`). */
+  keep(step: number, lr: number, ev: Evaluation, cosMG: number, params: Params | null): void {
+    if (params) {
+      if (this.params.length === 0) this.params = params.map((w) => new Float64Array(w.length));
+      params.forEach((w, l) => this.params[l]!.set(w));
+    }
     if (this.ev.margins.length !== ev.margins.length) this.ev.margins = new Float64Array(ev.margins.length);
     this.ev.margins.set(ev.margins);
     if (ev.grad) {
@@ -340,5 +373,10 @@ class StepBefore {
     this.step = step;
     this.lr = lr;
     this.cosMG = cosMG;
+  }
+
+  /** The kept step with θ and G as the engine that holds the run brought them back (StepOutcome.before). */
+  from(kept: NonNullable<StepOutcome['before']>): { ev: Evaluation; params: Params } {
+    return { ev: { ...this.ev, grad: kept.grad, gradLogScale: kept.grad ? kept.gradLogScale : -Infinity }, params: kept.params };
   }
 }

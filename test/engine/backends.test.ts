@@ -96,8 +96,11 @@ test('CLI: a tfjs sweep runs in worker threads and records the engine and backen
     const r = await runCli(args);
     assert.equal(r.code, 0, r.stderr);
     for (const id of ['relu_ngd_b0.9_s0', 'relu_muon_b0.9_s0']) {
-      const s = JSON.parse(readFileSync(join(out, `${id}.json`), 'utf8')) as { status: string; engine: string; config: Config; versions: Record<string, string> };
+      const s = JSON.parse(readFileSync(join(out, `${id}.json`), 'utf8')) as { status: string; engine: string; config: Config; versions: Record<string, string>; transfer: { down_bytes_per_step: number; up_bytes_per_step: number } };
       assert.equal(s.status, 'ok');
+      // 100 digits × 10 logits of 4 bytes each way, and a few scalars (docs/engines.md).
+      assert.ok(s.transfer.down_bytes_per_step >= 4000 && s.transfer.down_bytes_per_step <= 4000 + 256, JSON.stringify(s.transfer));
+      assert.ok(s.transfer.up_bytes_per_step >= 4000 && s.transfer.up_bytes_per_step <= 4000 + 256, JSON.stringify(s.transfer));
       assert.equal(s.engine, 'tfjs-wasm');
       assert.equal(s.versions['@tensorflow/tfjs-core'], TFJS_VERSION);
       assert.equal(s.versions['@tensorflow/tfjs-backend-wasm'], TFJS_VERSION);

@@ -33,10 +33,10 @@ function everyStep(config: Readonly<Config>, shapes: LayerShape[], init: Params,
   const qmin: number[] = [];
   let st = run.next();
   while (!st.done) {
-    const [ev] = engine.evaluate([st.value], true) as ReturnType<F64Engine['evaluate']> & unknown[];
+    const [ev] = engine.evaluate([st.value.run.params], true) as ReturnType<F64Engine['evaluate']> & unknown[];
     log10.push(toLog10(ev!.logLoss));
     qmin.push(Math.min(...ev!.margins));
-    st = run.next(ev!);
+    st = run.next({ ev: ev!, cosMomentumGrad: NaN, gradDotDirection: NaN });
   }
   return { log10, qmin };
 }

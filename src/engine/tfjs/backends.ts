@@ -5,10 +5,12 @@ import type { BackendName } from '../../config/types.js';
 import { UsageError } from '../../errors.js';
 
 /**
- * The TF.js backends the tfjs engine can run on (docs/engines.md), and how each is found. Only the wasm
- * and cpu backends are dependencies of margin-bench; the native and GPU ones download libtensorflow
- * or Dawn when installed, so they are never listed in package.json: they are loaded with a dynamic
- * import() when present, and a missing one is a usage error that says how to install it.
+ * The TF.js backends the tfjs engine can run on (docs/engines.md), and how each is found. The wasm
+ * and cpu backends are dependencies of margin-bench; webgpu (Dawn's prebuilt binaries ship inside
+ * the `webgpu` package) is an optional dependency, installed wherever npm can; the libtensorflow
+ * ones download libtensorflow when installed, so they are never listed in package.json. Every
+ * backend but wasm and cpu is loaded with a dynamic import() when present, and a missing one is a
+ * usage error that says how to install it.
  *
  * TF.js keeps its engine and backend registry in a process-wide (per-thread) global; that is TF.js's
  * own state, not ours. Every loader here is idempotent.
@@ -32,15 +34,9 @@ export interface BackendInfo {
   /** The name TF.js registers it under. */
   tfName: string;
   /**
-   * Large layers' polar factors go to the device (src/engine/tfjs/polar.ts): where its matMuls beat
-   * the host's exact route (GPUs, libtensorflow, wasm; measured in docs/engines.md), not on the
-   * plain-JavaScript cpu backend.
-   */
-  devicePolar: boolean;
-  /**
    * Tensors read back synchronously (dataSync). Not on webgpu in Node: TF.js 4.22 does that through
    * OffscreenCanvas, which Node lacks, so the engine there reads with `await tensor.data()`
-   * (TfjsEngine.evaluateAsync, driven by trainRunAsync).
+   * (src/engine/tfjs/device.ts).
    */
   syncReadback: boolean;
 }
@@ -53,7 +49,6 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'downloads libtensorflow with CUDA at install time; needs an NVIDIA driver, CUDA 11.2 and cuDNN 8.1 (Linux x64)',
     exclusive: true,
     tfName: 'tensorflow',
-    devicePolar: true,
     syncReadback: true,
   },
   tensorflow: {
@@ -63,18 +58,15 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'downloads libtensorflow (CPU) at install time',
     exclusive: true,
     tfName: 'tensorflow',
-    devicePolar: true,
     syncReadback: true,
   },
   webgpu: {
     name: 'webgpu',
     packages: ['@tensorflow/tfjs-backend-webgpu', 'webgpu'],
     install: `npm install @tensorflow/tfjs-backend-webgpu@${TFJS_VERSION} webgpu@0.6.2`,
-    note: 'Dawn (the `webgpu` package, prebuilt binaries) on Vulkan/Metal/D3D12; needs a GPU adapter',
+    note: 'an optional dependency of margin-bench: Dawn (the `webgpu` package, prebuilt binaries, no download) on Vulkan/Metal/D3D12; needs a GPU adapter',
     exclusive: true,
     tfName: 'webgpu',
-    // polar.ts reads back synchronously (its Newton–Schulz stopping test), so webgpu keeps the host's exact route.
-    devicePolar: false,
     syncReadback: false,
   },
   wasm: {
@@ -84,7 +76,6 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'a dependency of margin-bench (WebAssembly with SIMD, no download)',
     exclusive: false,
     tfName: 'wasm',
-    devicePolar: true,
     syncReadback: true,
   },
   cpu: {
@@ -94,7 +85,6 @@ export const BACKEND_INFO: Record<ConcreteBackend, BackendInfo> = {
     note: 'a dependency of margin-bench (plain JavaScript kernels, slowest)',
     exclusive: false,
     tfName: 'cpu',
-    devicePolar: false,
     syncReadback: true,
   },
 };
@@ -147,6 +137,11 @@ export type Tf = typeof TF;
 export interface TfRuntime {
   tf: Tf;
   backend: ConcreteBackend;
+  /**
+   * The device it computes on, where the backend can tell: a GPU, or a CPU standing in for one
+   * (lavapipe behind webgpu, libtensorflow without CUDA behind tensorflow-gpu); null where it cannot.
+   */
+  device: { description: string; gpu: boolean } | null;
 }
 
 /**
@@ -160,6 +155,7 @@ export async function loadBackend(backend: ConcreteBackend): Promise<TfRuntime> 
   // PROD mode: no per-op NaN checks, and the "install tfjs-node" hint of the cpu backend stays quiet.
   tf.enableProdMode();
   const info = BACKEND_INFO[backend];
+  let device: TfRuntime['device'] = null;
   switch (backend) {
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');
@@ -173,11 +169,15 @@ export async function loadBackend(backend: ConcreteBackend): Promise<TfRuntime> 
     }
     case 'tensorflow':
     case 'tensorflow-gpu':
+      // libtensorflow's cuBLAS multiplies float32 matrices in TF32 (10-bit mantissa, ~1e-3 relative)
+      // on Ampere and newer GPUs unless told not to, which would undo the float32 accuracy the engine
+      // relies on (docs/engines.md). Read by CUDA's libraries when they load, so set before the import.
+      if (backend === 'tensorflow-gpu') process.env.NVIDIA_TF32_OVERRIDE ??= '0';
       // Registers the 'tensorflow' backend (libtensorflow through a native addon).
       await import(info.packages[0]!);
       break;
     case 'webgpu':
-      await installWebGpu();
+      device = await installWebGpu();
       await import('@tensorflow/tfjs-backend-webgpu' as string);
       break;
   }
@@ -186,26 +186,39 @@ export async function loadBackend(backend: ConcreteBackend): Promise<TfRuntime> 
     if (!ok) throw new Error(`TF.js backend ${backend} is installed but did not start (tf.setBackend('${info.tfName}') failed)`);
   }
   await tf.ready();
-  return { tf, backend };
+  if (backend === 'tensorflow-gpu') {
+    // tfjs-node(-gpu)'s backend says whether libtensorflow found a CUDA device; without one it runs on the CPU.
+    const onGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+    if (onGpu !== undefined) device = { description: onGpu ? 'CUDA GPU (libtensorflow)' : 'CPU (libtensorflow found no CUDA GPU)', gpu: onGpu };
+  }
+  return { tf, backend, device };
 }
 
 /**
  * WebGPU in Node: the `webgpu` package (Dawn) provides navigator.gpu and the GPU* globals that
  * @tensorflow/tfjs-backend-webgpu expects from a browser. Fails when Dawn finds no adapter.
  */
-async function installWebGpu(): Promise<void> {
-  const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
-  if (g.navigator?.gpu) return;
-  const dawn = (await import('webgpu' as string)) as {
-    create: (flags: string[]) => { requestAdapter(): Promise<unknown> };
-    globals: Record<string, unknown>;
+async function installWebGpu(): Promise<TfRuntime['device']> {
+  type Adapter = { info?: { description?: string; vendor?: string; architecture?: string; isFallbackAdapter?: boolean } } | null;
+  type Gpu = { requestAdapter(): Promise<Adapter> };
+  const g = globalThis as unknown as { navigator?: { gpu?: Gpu } };
+  const describe = (adapter: Adapter): TfRuntime['device'] => {
+    const info = adapter?.info;
+    if (!info) return null;
+    const description = info.description || [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
+    // A fallback adapter is a CPU implementation (lavapipe's llvmpipe, SwiftShader).
+    return { description, gpu: !info.isFallbackAdapter };
   };
+  if (g.navigator?.gpu) return describe(await g.navigator.gpu.requestAdapter());
+  const dawn = (await import('webgpu' as string)) as { create: (flags: string[]) => Gpu; globals: Record<string, unknown> };
   Object.assign(globalThis, dawn.globals);
   const gpu = dawn.create([]);
-  if (!(await gpu.requestAdapter())) throw new Error('webgpu: Dawn found no GPU adapter on this machine (it needs a Vulkan driver with libvulkan.so.1; for a CPU-only check see docs/engines.md: lavapipe)');
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error('webgpu: Dawn found no GPU adapter on this machine (it needs a Vulkan driver with libvulkan.so.1; for a CPU-only check see docs/engines.md: lavapipe)');
   // Node 20 has no navigator; Node ≥ 21 has one without `gpu`.
   if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  return describe(adapter);
 }
 
 /**
@@ -230,6 +243,8 @@ export interface BackendReport {
   name: ConcreteBackend;
   status: 'usable' | 'installed, not usable' | 'missing';
   detail: string;
+  /** For a usable backend that can tell: the device it computes on (TfRuntime.device). */
+  device?: TfRuntime['device'];
 }
 
 /**
@@ -247,13 +262,14 @@ export async function probeBackends(): Promise<BackendReport[]> {
       continue;
     }
     try {
-      const { tf } = await loadBackend(name);
+      const { tf, device } = await loadBackend(name);
       // Read back asynchronously: the one read every backend supports (webgpu has no dataSync in Node).
       const t = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])));
       const product = (await t.data())[0]!;
       t.dispose();
       if (product !== 3) throw new Error(`a test matmul gave ${product}, expected 3`);
-      reports.push({ name, status: 'usable', detail: info.note });
+      const on = device ? `; on ${device.description}${device.gpu ? '' : ' (a CPU, not a GPU)'}` : '';
+      reports.push({ name, status: 'usable', detail: `${info.note}${on}`, ...(device ? { device } : {}) });
     } catch (err) {
       const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
       reports.push({ name, status: 'installed, not usable', detail: message });
