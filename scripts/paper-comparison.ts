@@ -28,6 +28,7 @@ const out = flag('--out', 'docs/paper-comparison.md');
 const load = (dir: string): ResultSet => settleSettings(loadResults([dir]), 'table', false);
 const paper = load(paperDir);
 const proxy = load(proxyDir);
+const rhoSets = rhoDirs.map((dir) => ({ dir, set: load(dir) }));
 const paperAt = reportTables(paper, [LEVEL]);
 const proxyTables = reportTables(proxy);
 
@@ -161,12 +162,11 @@ function cosine(set: ResultSet): { verdict: Verdict; lines: string[] } {
 // ---- claim 6: hybrids with different base rates maximize the N_ρ margin -------------------------
 
 function weightedHybrid(): { verdict: Verdict; lines: string[] } {
-  if (rhoDirs.length === 0) return { verdict: 'not measurable here', lines: ['No run with `train.lr.hybrid_ratio` ≠ 1 was given to this script.'] };
+  if (rhoSets.length === 0) return { verdict: 'not measurable here', lines: ['No run with `train.lr.hybrid_ratio` ≠ 1 was given to this script.'] };
   const lines = ['| ρ | group | seeds | best in the N_ρ column | paired verdict for N_ρ |', '|:---|:---|---:|:---|:---|'];
   let holds = 0;
   let n = 0;
-  for (const dir of rhoDirs) {
-    const set = load(dir);
+  for (const { set } of rhoSets) {
     const rho = cfg(set).train.lr.hybrid_ratio;
     for (const r of reportTables(set, [LEVEL]).atLoss) {
       const t = r.table;
@@ -281,7 +281,7 @@ page.push(
   '',
   `- Paper setting: ${timing(paper)}; margin-bench ${paper.runs[0]!.summary.versions['margin-bench'] ?? '?'}, engine ${paper.runs[0]!.summary.engine}, git ${paper.runs[0]!.summary.git_commit ?? 'unknown'}.`,
   `- Proxy: ${timing(proxy)}; margin-bench ${proxy.runs[0]!.summary.versions['margin-bench'] ?? '?'}, engine ${proxy.runs[0]!.summary.engine}, git ${proxy.runs[0]!.summary.git_commit ?? 'unknown'}.`,
-  ...rhoDirs.map((d) => `- ${d}: ${timing(load(d))}.`),
+  ...rhoSets.map(({ dir, set }) => `- ${dir}: ${timing(set)}.`),
   ...(note ? ['', note] : []),
   '',
 );

@@ -15,6 +15,7 @@ import { Optimizer } from '../src/optimizers/registry.js';
 import { Rng } from '../src/rng.js';
 import type { ConcreteBackend } from '../src/engine/tfjs/backends.js';
 import { F64Engine } from '../src/engine/f64.js';
+import { withSpectrum } from '../test/helpers.js';
 import { flag } from './flags.js';
 
 const backend = flag('--backend', 'wasm') as ConcreteBackend;
@@ -38,31 +39,10 @@ for (const [r, c] of [[60, 140], [300, 784], [784, 2048]] as const) {
     `host ${host.toFixed(0)} ms, device ${device.toFixed(0)} ms; 5 quintic steps alone: max|ΔQ| ${ns}`);
 }
 
-// Prescribed spectra: M = U diag(s) Vᵀ, singular values from 1 down to `low` (log-spaced), then `zeros` exact zeros.
-const orthonormal = (n: number, k: number) => {
-  const cols: Float64Array[] = [];
-  for (let e = 0; e < k; e++) {
-    const v = Float64Array.from({ length: n }, () => rng.normal());
-    for (let pass = 0; pass < 2; pass++) {
-      for (const u of cols) {
-        const dot = v.reduce((acc, x, i) => acc + x * u[i]!, 0);
-        for (let i = 0; i < n; i++) v[i]! -= dot * u[i]!;
-      }
-    }
-    const norm = Math.hypot(...v);
-    cols.push(v.map((x) => x / norm));
-  }
-  return cols;
-};
+// Prescribed spectra: M = U diag(s) Vᵀ, singular values from 1 down to `low` (log-spaced), then exact zeros.
 for (const [low, live] of [[1e-3, 40], [1e-4, 40], [1e-5, 40], [1e-6, 40]] as const) {
   const [r, c] = [60, 140];
-  const U = orthonormal(r, live);
-  const V = orthonormal(c, live);
-  const M = new Float64Array(r * c);
-  for (let e = 0; e < live; e++) {
-    const sigma = low ** (e / (live - 1));
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) M[i * c + j]! += sigma * U[e]![i]! * V[e]![j]!;
-  }
+  const M = withSpectrum(rng, r, c, Array.from({ length: live }, (_, e) => low ** (e / (live - 1))));
   const exact = polarFactorExact(M, r, c).Q;
   const Q = devicePolarFactor(tf, M, r, c);
   console.log(`${r}×${c}, rank ${live}, singular values 1 … ${low.toExponential(0)} (then exact zeros): max|ΔQ| ${maxDiff(Q, exact).toExponential(2)}, rel. Frobenius ${relF(Q, exact).toExponential(2)}`);

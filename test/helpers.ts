@@ -116,3 +116,29 @@ export async function executeOne(config: Readonly<Config>, spec: RunSpec, data: 
   const [summary] = await executeRuns(config, [spec], data, outDir, options);
   return summary!;
 }
+
+/** M = U diag(s) Vᵀ with random orthonormal U [r, k], V [c, k] (Gram–Schmidt in float64). */
+export function withSpectrum(rng: Rng, r: number, c: number, s: number[]): Float64Array {
+  const orthonormal = (n: number) => {
+    const cols: Float64Array[] = [];
+    for (let e = 0; e < s.length; e++) {
+      const v = Float64Array.from({ length: n }, () => rng.normal());
+      for (let pass = 0; pass < 2; pass++) {
+        for (const u of cols) {
+          const dot = v.reduce((acc, x, i) => acc + x * u[i]!, 0);
+          for (let i = 0; i < n; i++) v[i]! -= dot * u[i]!;
+        }
+      }
+      const norm = Math.hypot(...v);
+      cols.push(v.map((x) => x / norm));
+    }
+    return cols;
+  };
+  const U = orthonormal(r);
+  const V = orthonormal(c);
+  const M = new Float64Array(r * c);
+  s.forEach((sigma, e) => {
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) M[i * c + j]! += sigma * U[e]![i]! * V[e]![j]!;
+  });
+  return M;
+}

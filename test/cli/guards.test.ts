@@ -10,7 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LOCK_FILE } from '../../src/io/lock.js';
-import { runCli, spawnCli, type CliProcess, type CliResult } from './helpers.js';
+import { runCli, spawnCli, waitFor, type CliResult } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'margin-bench-guards-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -40,16 +40,6 @@ function assertOneLine(r: CliResult, command: string, parts: string[], code = 2)
   assert.ok(r.stderr.startsWith(`margin-bench: error: ${command}: `), r.stderr);
   for (const p of parts) assert.ok(r.stderr.includes(p), `"${r.stderr.trim()}" lacks "${p}"`);
   assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
-}
-
-/** Wait until the process's stderr matches (or it exits: then fail). */
-async function waitFor(p: CliProcess, pattern: RegExp): Promise<void> {
-  let exited = false;
-  void p.result.then(() => (exited = true));
-  while (!pattern.test(p.stderr())) {
-    if (exited) assert.fail(`exited before stderr matched ${pattern}:\n${p.stderr()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** A pid that no process has now: that of a process that has exited. */

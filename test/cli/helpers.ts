@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SHARD_ENV_NAMES } from '../../src/sweep/shard.js';
@@ -59,4 +60,14 @@ export function spawnCli(args: string[], opts: CliOptions = {}): CliProcess {
 /** Run `margin-bench <args>` to completion. Async, so a test can run several at once. */
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return spawnCli(args, opts).result;
+}
+
+/** Wait until the process's stderr matches (or it exits: then fail). */
+export async function waitFor(p: CliProcess, pattern: RegExp): Promise<void> {
+  let exited = false;
+  void p.result.then(() => (exited = true));
+  while (!pattern.test(p.stderr())) {
+    if (exited) assert.fail(`exited before stderr matched ${pattern}:\n${p.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

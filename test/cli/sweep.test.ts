@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Of } from '../../src/results/hash.js';
-import { runCli, spawnCli, type CliProcess, type CliResult } from './helpers.js';
+import { runCli, spawnCli, waitFor, type CliResult } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'margin-bench-sweep-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -36,16 +36,6 @@ function assertSameResults(dir: string, ref: string): void {
       }
       assert.deepEqual(a, b, `${f} differs beyond timings`);
     }
-  }
-}
-
-/** Wait until the process's stderr matches (or it exits: then fail). */
-async function waitFor(p: CliProcess, pattern: RegExp): Promise<void> {
-  let exited = false;
-  void p.result.then(() => (exited = true));
-  while (!pattern.test(p.stderr())) {
-    if (exited) assert.fail(`exited before stderr matched ${pattern}:\n${p.stderr()}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
