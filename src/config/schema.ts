@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CompositionError, resolveComposition, type CompositionSpec } from '../optimizers/compose.js';
 
 /**
  * The run configuration, declared once: every enum, every key and its type live here, the
@@ -13,6 +14,10 @@ import { z } from 'zod';
 // Enums (docs/science.md §1, §3, §6, §7; engines in docs/engines.md)
 
 export const OPTIMIZER_NAMES = ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam'] as const;
+/** How a composed optimizer's per-layer norms combine (docs/science.md §12.2). */
+export const AGGREGATES = ['max', 'l2', 'sum'] as const;
+/** The momentum rules of docs/science.md §12.5. */
+export const MOMENTA = ['ema', 'nesterov', 'lion', 'none'] as const;
 export const ACTIVATIONS = ['relu', 'sqrelu'] as const;
 /** The float64 CPU engine, or TF.js (float32, optional GPU). */
 export const ENGINES = ['f64', 'tfjs'] as const;
@@ -68,8 +73,32 @@ const LrObject = z.strictObject({
   hybrid_ratio: z.number().positive(),
 });
 
+/**
+ * A composed norm (docs/science.md §12): its name (a CSV column `margin_<name>`), a rule per layer
+ * selector, the aggregation and per-layer rates. The rules, selectors and rates are checked
+ * against the depth once the config is merged (crossFieldIssues, src/optimizers/compose.ts).
+ */
+const NormObject = z.strictObject({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: 'expected a name of letters, digits and _ starting with a letter' }),
+  layers: z.record(z.string(), z.unknown()),
+  aggregate: z.enum(AGGREGATES).optional(),
+  rates: z.record(z.string(), z.unknown()).optional(),
+});
+/** A composed optimizer: a composed norm and the momentum rule its step reads (docs/science.md §12.5). */
+const CompositionObject = NormObject.extend({
+  momentum: z.enum(MOMENTA).optional(),
+  lion_beta2: z.number().min(0).lt(1).optional(),
+});
+const OptimizerEntry = z.union([z.enum(OPTIMIZER_NAMES), CompositionObject], {
+  error: `expected one of ${OPTIMIZER_NAMES.join(', ')} or a composition { name, layers, aggregate, rates, momentum }`,
+});
+const entryName = (e: string | { name: string }) => (typeof e === 'string' ? e : e.name);
+
 const TrainObject = z.strictObject({
-  optimizers: distinctList(z.enum(OPTIMIZER_NAMES)),
+  optimizers: z
+    .array(OptimizerEntry)
+    .min(1)
+    .refine((a) => new Set(a.map(entryName)).size === a.length, { error: 'expected distinct optimizer names' }),
   betas: distinctList(z.number().min(0).lt(1)),
   adam_beta2: z.number().min(0).lt(1),
   adam_eps: z.number().min(0),
@@ -90,6 +119,8 @@ const TrainObject = z.strictObject({
 
 const LogObject = z.strictObject({
   n_log: z.int().min(1),
+  // Extra norms every run logs (docs/science.md §12.6); absent = none. Optional, so that configs without it resolve as before.
+  norms: z.array(NormObject).optional(),
   // Optional in the type only (DEFAULTS gives []), so that configs built in code before it existed still type-check.
   at_log10_loss: z
     .array(z.number())
@@ -129,6 +160,27 @@ export const ConfigFileSchema = z
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 type Config = z.infer<typeof ConfigSchema>;
 
+/**
+ * docs/science.md §12: each composition of `train.optimizers` and `log.norms` resolved for the
+ * model's depth (a bad rule, selector, rate or coverage names its key), and the names distinct
+ * across both lists.
+ */
+function compositionIssues(cfg: Config, issues: CrossFieldIssue[]): void {
+  const check = (spec: CompositionSpec, key: string) => {
+    try {
+      resolveComposition(spec, cfg.model.depth);
+    } catch (err) {
+      if (!(err instanceof CompositionError)) throw err;
+      issues.push({ key: `${key}.${err.key}`, involves: [key.replace(/\[\d+\]$/, ''), 'model.depth'], message: err.message });
+    }
+  };
+  cfg.train.optimizers.forEach((e, i) => typeof e !== 'string' && check(e, `train.optimizers[${i}]`));
+  (cfg.log.norms ?? []).forEach((e, i) => check(e, `log.norms[${i}]`));
+  const names = [...cfg.train.optimizers.map(entryName), ...(cfg.log.norms ?? []).map((n) => n.name)];
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) issues.push({ key: 'log.norms', involves: ['log.norms', 'train.optimizers'], message: `"${twice}" names both an optimizer and a logged norm (or two norms); give each its own name` });
+}
+
 /** A rule broken by the merged config: the key to report, and every key whose setting could cause it. */
 export interface CrossFieldIssue {
   key: string;
@@ -152,6 +204,15 @@ export function crossFieldIssues(cfg: Config): CrossFieldIssue[] {
       key: 'train.muon_layers',
       involves: ['train.muon_layers', 'model.depth'],
       message: `expected layer indices below depth ${cfg.model.depth}, found ${outside.join(', ')}`,
+    });
+  }
+  compositionIssues(cfg, issues);
+  const composed = cfg.train.optimizers.find((e) => typeof e !== 'string');
+  if (composed && cfg.train.engine !== 'f64') {
+    issues.push({
+      key: 'train.engine',
+      involves: ['train.engine', 'train.optimizers'],
+      message: `expected f64 for the composed optimizer "${entryName(composed)}" (the ${cfg.train.engine} engine runs the six presets), found ${cfg.train.engine}`,
     });
   }
   if (cfg.train.batch_runs > 1 && cfg.train.engine !== 'tfjs') {

@@ -17,8 +17,13 @@ export type LogConfig = Config['log'];
 export type DataSource = DataConfig['source'];
 
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+export type { Aggregate, Composition, CompositionSpec, Momentum } from '../optimizers/compose.js';
 export type Activation = (typeof ACTIVATIONS)[number];
 export type EngineName = (typeof ENGINES)[number];
 export type BackendName = (typeof BACKENDS)[number];
 export type LrSchedule = (typeof LR_SCHEDULES)[number];
 export type PolarMethod = (typeof POLAR_METHODS)[number];
+export type OptimizerEntry = TrainConfig['optimizers'][number];
+
+/** An entry of `train.optimizers` by name: a preset's, or a composed optimizer's own. */
+export const optimizerName = (e: OptimizerEntry): string => (typeof e === 'string' ? e : e.name);

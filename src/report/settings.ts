@@ -58,10 +58,12 @@ function flatten(value: unknown, prefix: string, out: Settings): void {
   }
 }
 
-const reads = (optimizer: OptimizerName, rule: string) => [true, false].some((muonLayer) => OPTIMIZERS[optimizer].rule(muonLayer) === rule);
+/** Whether a preset reads a rule's keys; a composed optimizer counts as reading them all (its definition is a setting of its own). */
+const reads = (optimizer: string, rule: string) =>
+  !Object.hasOwn(OPTIMIZERS, optimizer) || [true, false].some((muonLayer) => OPTIMIZERS[optimizer as OptimizerName].rule(muonLayer) === rule);
 
 /** The settings a resolved config gives a run of `optimizer` (see the module comment). */
-export function configSettings(config: unknown, optimizer: OptimizerName): Settings {
+export function configSettings(config: unknown, optimizer: string): Settings {
   const all: Settings = new Map();
   flatten(withDefaults(DEFAULTS, config), '', all);
   const out: Settings = new Map();
@@ -76,6 +78,10 @@ export function configSettings(config: unknown, optimizer: OptimizerName): Setti
     if ((key === 'train.backend' || key === 'train.batch_runs') && !tfjs) continue;
     out.set(key, value);
   }
+  // A composed optimizer's definition (docs/science.md §12) is a setting of its runs.
+  const train = isPlainObject(config) && isPlainObject(config.train) ? config.train : {};
+  const own = Array.isArray(train.optimizers) ? train.optimizers.find((e) => isPlainObject(e) && e.name === optimizer) : undefined;
+  if (own !== undefined) out.set(`train.optimizers.${optimizer}`, JSON.stringify(own));
   return out;
 }
 
@@ -177,7 +183,7 @@ export function otherSettingsRuns(config: unknown, summaries: readonly Pick<RunS
   const out: OtherSettingsRun[] = [];
   for (const s of summaries) {
     // A summary that does not parse as one is the run state's business, not this report's.
-    if (!isPlainObject(s.config) || !isPlainObject(s.run) || !Object.hasOwn(OPTIMIZERS, s.run.optimizer)) continue;
+    if (!isPlainObject(s.config) || !isPlainObject(s.run) || typeof s.run.optimizer !== 'string') continue;
     const mine = configSettings(s.config, s.run.optimizer);
     const theirs = configSettings(config, s.run.optimizer);
     const keys = [...new Set([...mine.keys(), ...theirs.keys()])].filter((k) => mine.get(k) !== theirs.get(k)).sort((a, b) => keyRank(a) - keyRank(b));

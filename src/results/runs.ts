@@ -1,4 +1,4 @@
-import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
+import { ACTIVATIONS, type Activation } from '../config/types.js';
 
 /**
  * One run of a grid, and the names of its files in a results folder (docs/sweeps.md): the one
@@ -8,7 +8,8 @@ import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } fro
 /** One cell of the grid: activation × optimizer × β × seed. */
 export interface RunSpec {
   activation: Activation;
-  optimizer: OptimizerName;
+  /** A preset's name or a composed optimizer's own ([A-Za-z][A-Za-z0-9_]*). */
+  optimizer: string;
   beta: number;
   seed: number;
 }
@@ -18,7 +19,8 @@ export function runId(spec: RunSpec): string {
   return `${spec.activation}_${spec.optimizer}_b${spec.beta}_s${spec.seed}`;
 }
 
-const RUN_ID = new RegExp(`^(${ACTIVATIONS.join('|')})_(${OPTIMIZER_NAMES.join('|')})_b([0-9.e+-]+)_s(\\d+)$`);
+// The optimizer part is greedy: a composed name may hold `_b…` itself; the last `_b<β>_s<seed>` ends the id.
+const RUN_ID = new RegExp(`^(${ACTIVATIONS.join('|')})_([A-Za-z][A-Za-z0-9_]*)_b([0-9.e+-]+)_s(\\d+)$`);
 
 /** runId's inverse: the spec of a file stem, or null when the stem is not a run id. */
 export function parseRunId(stem: string): RunSpec | null {
@@ -27,7 +29,7 @@ export function parseRunId(stem: string): RunSpec | null {
   const beta = Number(m[3]);
   const seed = Number(m[4]);
   if (!Number.isFinite(beta) || !Number.isSafeInteger(seed)) return null;
-  const spec: RunSpec = { activation: m[1] as Activation, optimizer: m[2] as OptimizerName, beta, seed };
+  const spec: RunSpec = { activation: m[1] as Activation, optimizer: m[2]!, beta, seed };
   return runId(spec) === stem ? spec : null; // canonical spelling only (no `b0.90`)
 }
 
@@ -66,7 +68,8 @@ export const LOG_COLUMNS = [
   'norm_growth',
 ] as const;
 export type LogColumn = (typeof LOG_COLUMNS)[number];
-export type LogRow = Record<LogColumn, number>;
+/** A log row: the fixed columns, and `margin_<name>`, `norm_<name>`, `align_<name>` of each extra logged norm (docs/science.md §12.6). */
+export type LogRow = Record<LogColumn, number> & Record<string, number>;
 
 /** Why and where a run stopped early. */
 export interface RunFailure {

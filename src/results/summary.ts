@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ACTIVATIONS, OPTIMIZER_NAMES, type Config } from '../config/types.js';
-import { NORM_NAMES } from '../optimizers/families.js';
+import { ACTIVATIONS, type Config } from '../config/types.js';
 
 /**
  * The JSON summary written beside each run's CSV (docs/science.md §8): one schema, used by the
@@ -19,10 +18,12 @@ export const RunSummarySchema = z.looseObject({
   id: z.string(),
   run: z.looseObject({
     activation: z.enum(ACTIVATIONS),
-    optimizer: z.enum(OPTIMIZER_NAMES),
+    /** A preset's name, or a composed optimizer's own (docs/science.md §12). */
+    optimizer: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
     beta: finite,
     seed: z.int().min(0),
-    family: z.enum(NORM_NAMES),
+    /** The norm it should win the margin of: a standard norm, or a composed optimizer's own implied norm (its name). */
+    family: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
   }),
   status: z.enum(['ok', 'failed']),
   failure: z.object({ step: z.int(), reason: z.string() }).nullable(),
@@ -42,6 +43,11 @@ export const RunSummarySchema = z.looseObject({
       target_log10_loss: nullableNumber,
     })
     .optional(),
+  /**
+   * The norms this run logged beyond the four standard ones (docs/science.md §12.6), in CSV column
+   * order: name, labels and the norm written out. Absent where there are none (every older summary).
+   */
+  logged_norms: z.array(z.looseObject({ name: z.string(), text: z.string(), latex: z.string(), definition: z.string(), definition_latex: z.string() })).optional(),
   /** NaN (null in the file) when the run threw before computing it. */
   eta0: nullableNumber,
   own_norm_init: nullableNumber,

@@ -1,4 +1,5 @@
-import type { Config, OptimizerName } from '../config/types.js';
+import { OPTIMIZER_NAMES, type Config, type OptimizerName } from '../config/types.js';
+import { runComposition } from '../metrics/normTable.js';
 import type { RunSpec } from '../results/runs.js';
 
 /**
@@ -24,7 +25,15 @@ const SVD_FACTOR = 4;
 
 /** Expected cost of a run, in the units of STEP_COST_US × steps (an integer, so sums are exact). */
 export function runCost(config: Readonly<Config>, spec: RunSpec): number {
-  const perStep = STEP_COST_US[spec.optimizer];
-  const muonType = spec.optimizer.startsWith('muon');
+  const preset = (OPTIMIZER_NAMES as readonly string[]).includes(spec.optimizer) ? (spec.optimizer as OptimizerName) : null;
+  // A composed optimizer: a Muon step's cost where one of its rules factors a matrix, an element-wise one's otherwise.
+  const factors = preset ? preset.startsWith('muon') : composedFactors(config, spec.optimizer);
+  const perStep = preset ? STEP_COST_US[preset] : factors ? STEP_COST_US.muon : STEP_COST_US.signum;
+  const muonType = factors;
   return config.train.steps * perStep * (muonType && config.train.polar === 'svd' ? SVD_FACTOR : 1);
+}
+
+/** Whether a composed optimizer's step factors a matrix (spectral or Schatten rule). */
+function composedFactors(config: Readonly<Config>, name: string): boolean {
+  return runComposition(config, name, config.model.depth).rules.some((r) => r.id === 'spectral' || r.id.startsWith('schatten'));
 }

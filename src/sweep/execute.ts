@@ -8,7 +8,7 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { readWeights, writeWeights } from '../io/weights.js';
 import { homogeneityDegree, initParams, shapesFor, type Params } from '../model/mlp.js';
-import { OPTIMIZERS } from '../optimizers/families.js';
+import { extraColumns, extraNorms, normRecord, ownNormName } from '../metrics/normTable.js';
 import { gitCommit, versions } from '../provenance.js';
 import { runHash, sha256Of } from '../results/hash.js';
 import { LOG_COLUMNS, runFiles, runId, type RunFailure, type RunSpec } from '../results/runs.js';
@@ -120,7 +120,8 @@ function writeRunFiles(
   const shapes = shapesFor(config.model, data);
   const rows = result?.rows ?? [];
   const files: RunSummary['files'] = { csv: names.csv };
-  writeCsvAtomic(join(outDir, files.csv), LOG_COLUMNS, rows);
+  const extras = extraNorms(config, config.model.depth);
+  writeCsvAtomic(join(outDir, files.csv), [...LOG_COLUMNS, ...extraColumns(extras)], rows);
   if (options.saveWeights && result) {
     files.init_weights = names.initWeights;
     files.final_weights = names.finalWeights;
@@ -132,7 +133,7 @@ function writeRunFiles(
   const stepsCompleted = result?.stepsCompleted ?? lastStep;
   const summary: RunSummary = {
     id,
-    run: { ...spec, family: result?.family ?? OPTIMIZERS[spec.optimizer].family },
+    run: { ...spec, family: result?.family ?? ownNormName(spec.optimizer) },
     status: failure ? 'failed' : 'ok',
     failure,
     final: rows[rows.length - 1] ?? null,
@@ -142,6 +143,7 @@ function writeRunFiles(
       log10_loss: rows.at(-1)?.log10_loss ?? null,
       target_log10_loss: config.train.target_log10_loss,
     },
+    ...(extras.length > 0 ? { logged_norms: extras.map(normRecord) } : {}),
     eta0: result?.eta0 ?? NaN,
     own_norm_init: result?.ownNormInit ?? NaN,
     homogeneity_degree: result?.degree ?? homogeneityDegree(spec.activation, config.model.depth),

@@ -1,5 +1,5 @@
 import type { Config, OptimizerName } from '../config/types.js';
-import { OPTIMIZER_NAMES } from '../config/types.js';
+import { OPTIMIZER_NAMES, optimizerName } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { RunSpec } from '../results/runs.js';
 
@@ -11,7 +11,7 @@ import type { RunSpec } from '../results/runs.js';
 export function gridOf(config: Readonly<Config>): RunSpec[] {
   const specs: RunSpec[] = [];
   for (const activation of config.model.activations)
-    for (const optimizer of config.train.optimizers)
+    for (const optimizer of config.train.optimizers.map(optimizerName))
       for (const beta of config.train.betas)
         for (const seed of config.train.seeds) specs.push({ activation, optimizer, beta, seed });
   return specs;

@@ -3,8 +3,7 @@ import type { Engine } from '../engine/types.js';
 import type { LayerShape, Params } from '../model/mlp.js';
 import type { DataSpan } from '../numerics/dataSpan.js';
 import { f64s, i32s, KernelArena } from '../numerics/wasm/kernels.js';
-import { resolveMuonLayers } from '../metrics/norms.js';
-import { OPTIMIZERS } from '../optimizers/families.js';
+import { runComposition } from '../metrics/normTable.js';
 import type { RunSpec } from '../results/runs.js';
 
 /**
@@ -39,14 +38,13 @@ export function fullParametrization(shapes: LayerShape[], init: Params): Paramet
 
 /**
  * docs/science.md §6.4: whether a run's first-layer step commutes with W_1 ↦ W_1 Q, so that it may train in the data's
- * span: the ℓ2 rule (ngd: a linear function of the momentum, normalized by a norm Q preserves)
- * and the polar rule (U Vᵀ of M Qᵀ is U Vᵀ of M, times Qᵀ, for the exact factor and for
- * Newton–Schulz alike). Element-wise rules (sign, Adam) do not commute with a rotation.
+ * span: a rule whose lmo and dual norm are invariant under a right rotation (LayerRule.rightRotationInvariant):
+ * Frobenius (ngd: a linear function of the momentum, normalized by a norm Q preserves), the polar
+ * rule (U Vᵀ of M Qᵀ is U Vᵀ of M, times Qᵀ, for the exact factor and for Newton–Schulz alike),
+ * Schatten-p and row_l2. Element-wise rules (sign, Adam, ℓ1) and col_l2 do not commute with a rotation.
  */
 export function spanRuleApplies(config: Readonly<Config>, spec: RunSpec, depth: number): boolean {
-  const isMuon = resolveMuonLayers(config.train.muon_layers, depth);
-  const rule = OPTIMIZERS[spec.optimizer].rule(isMuon[0]!);
-  return rule === 'l2' || rule === 'polar';
+  return runComposition(config, spec.optimizer, depth).rules[0]!.rightRotationInvariant;
 }
 
 /** The path a run takes: `span` where its first-layer rule allows it and the engine offers the data's span (it pays there), else `full`. */

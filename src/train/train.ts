@@ -1,13 +1,14 @@
 import type { Activation, Config } from '../config/types.js';
 import type { LogRow, RunFailure, RunSpec, RunStop } from '../results/runs.js';
 import type { Engine, Evaluation, HeldRuns, RunState, StepOutcome, StepRequest, TransferPerStep } from '../engine/types.js';
-import { angleBetweenUnit, kktAlignments } from '../metrics/alignment.js';
+import { angleBetweenUnit, innerProduct, kktAlignment, kktAlignments } from '../metrics/alignment.js';
 import { accuracyFromMargins, cosineToLast, minMargin, normalizedMargin } from '../metrics/margins.js';
 import { allNorms, normOf, resolveMuonLayers, type NormName } from '../metrics/norms.js';
 import { homogeneityDegree, type LayerShape, type Params, cloneParams } from '../model/mlp.js';
 import { GramWorkspace } from '../numerics/linalg.js';
 import { toLog10 } from '../numerics/logLoss.js';
-import { OPTIMIZERS } from '../optimizers/families.js';
+import { alignColumn, extraNorms, marginColumn, normColumn, ownNormName, runComposition, type LoggedNorm } from '../metrics/normTable.js';
+import { compositeNorm } from '../optimizers/compose.js';
 import type { OptimizerSettings } from '../optimizers/registry.js';
 import { firstLayerPath, fullParametrization, spanParametrization, type FirstLayerPath, type Parametrization } from './parametrization.js';
 import { HostRun } from './runState.js';
@@ -21,7 +22,8 @@ export interface RunResult {
   eta0: number;
   /** The optimizer's own family norm of θ_0 (docs/science.md §7). */
   ownNormInit: number;
-  family: NormName;
+  /** The norm it should maximize the margin of: a standard norm's name, or a composed optimizer's own (docs/science.md §12). */
+  family: string;
   degree: number;
   stepsCompleted: number;
   failure: RunFailure | null;
@@ -144,14 +146,23 @@ export function* trainSteps(
   const depth = shapes.length;
   const isMuon = resolveMuonLayers(config.train.muon_layers, depth);
   const degree = homogeneityDegree(spec.activation, depth);
-  const family = OPTIMIZERS[spec.optimizer].family;
+  const composition = runComposition(config, spec.optimizer, depth);
+  const family = ownNormName(spec.optimizer);
   const gram = new GramWorkspace(shapes); // the σ_max of every log point's norms
   const rho = config.train.lr.hybrid_ratio;
-  // A hybrid's step (U Vᵀ, ρ · rule) is a unit step of N_ρ/ρ: its own norm (docs/science.md §11.1).
-  const ownNormInit = family === 'hybrid' ? normOf(family, init, shapes, isMuon, gram, rho) / rho : normOf(family, init, shapes, isMuon, gram);
+  const extras = extraNorms(config, depth);
+  // A hybrid's step (U Vᵀ, ρ · rule) is a unit step of N_ρ/ρ: its own norm (docs/science.md §11.1);
+  // a composed optimizer's step is a unit step of its implied norm (docs/science.md §12.2).
+  const ownNormInit =
+    composition.preset === null
+      ? compositeNorm(composition, init, shapes, gram)
+      : family === 'hybrid'
+        ? normOf(family as NormName, init, shapes, isMuon, gram, rho) / rho
+        : normOf(family as NormName, init, shapes, isMuon, gram);
   const eta0 = config.train.lr.eta0 ?? config.train.lr.rel! * ownNormInit;
   const settings: OptimizerSettings = {
     name: spec.optimizer,
+    composition,
     beta: spec.beta,
     beta2: config.train.adam_beta2,
     adamEps: config.train.adam_eps,
@@ -165,7 +176,7 @@ export function* trainSteps(
   const host = held ? null : new HostRun(settings, coords.start);
   const run: RunState = host ?? held!.hold(settings, coords.start);
   // A loss-based rate must not ask Adam-type layers to go faster than their √v̂ can follow.
-  const hasAdam = shapes.some((_, l) => OPTIMIZERS[spec.optimizer].rule(isMuon[l]!) === 'adam');
+  const hasAdam = composition.rules.some((r) => r.adam);
   const schedule = makeSchedule(config.train.lr, eta0, hasAdam ? ADAM_SAFE_FRACTION * adamSpeedLimit(config.train.adam_beta2) : Infinity);
   const logAt = new Set(logSteps(T, config.log.n_log));
   const target = config.train.target_log10_loss;
@@ -186,7 +197,7 @@ export function* trainSteps(
     const full = ev.grad && coords.path !== 'full' ? { ...ev, grad: coords.gradToFull(ev.grad) } : ev;
     const unit = unitFlat(theta);
     const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
-    rows.push(logRow({ step, lr, ev: full, cosMG, params: theta, shapes, isMuon, degree, unit, prev, gram, rho }));
+    rows.push(logRow({ step, lr, ev: full, cosMG, params: theta, shapes, isMuon, degree, unit, prev, gram, rho, extras }));
     directions.push(unit);
     logTimeMs += performance.now() - logStarted;
   };
@@ -268,9 +279,11 @@ interface LogPoint {
   gram: GramWorkspace;
   /** ρ of the hybrid norm N_ρ (docs/science.md §11.1). */
   rho: number;
+  /** The norms logged beyond the standard four (docs/science.md §12.6). */
+  extras: readonly LoggedNorm[];
 }
 
-function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev, gram, rho }: LogPoint): LogRow {
+function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, prev, gram, rho, extras }: LogPoint): LogRow {
   const qmin = minMargin(ev.margins);
   const norms = allNorms(params, shapes, isMuon, gram, rho);
   // From the scale-free direction G alone: e^gradLogScale cancels, so this is exact at any loss.
@@ -298,7 +311,23 @@ function logRow({ step, lr, ev, cosMG, params, shapes, isMuon, degree, unit, pre
     align_hybrid: align.hybrid,
     angle_prev: prev ? angleBetweenUnit(unit, prev.unit) : NaN,
     norm_growth: prev ? norms.l2 / prev.normL2 : NaN,
+    ...extraValues(extras, ev, params, shapes, qmin, degree, gram),
   };
+}
+
+/** γ_N, N(θ) and align_N of each extra logged norm (docs/science.md §8, §12.6), by column. */
+function extraValues(extras: readonly LoggedNorm[], ev: Evaluation, params: Params, shapes: LayerShape[], qmin: number, degree: number, gram: GramWorkspace): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (extras.length === 0) return out;
+  const grad = ev.gradLogScale === -Infinity ? null : ev.grad;
+  const dot = grad ? -innerProduct(grad, params) : NaN;
+  for (const n of extras) {
+    const value = n.norm(params, shapes, gram);
+    out[marginColumn(n.name)] = normalizedMargin(qmin, value, degree);
+    out[normColumn(n.name)] = value;
+    out[alignColumn(n.name)] = grad ? kktAlignment(dot, n.dual(grad, shapes, gram), value) : NaN;
+  }
+  return out;
 }
 
 function unitFlat(params: Params): Float64Array {

@@ -1,5 +1,6 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type { LayerShape, Params } from '../../model/mlp.js';
+import { OPTIMIZER_NAMES, type OptimizerName } from '../../config/types.js';
 import { OPTIMIZERS, type LayerRule } from '../../optimizers/families.js';
 import { polarFactorExact } from '../../optimizers/polar.js';
 import type { OptimizerSettings } from '../../optimizers/registry.js';
@@ -87,7 +88,12 @@ class DeviceRun implements RunState {
     readonly settings: OptimizerSettings,
     init: Params,
   ) {
-    this.rules = settings.shapes.map((_, l) => OPTIMIZERS[settings.name].rule(settings.isMuon[l]!));
+    // docs/engines.md: the device runs the six presets; a composed optimizer trains on the f64 engine (the config check says so first).
+    if (!(OPTIMIZER_NAMES as readonly string[]).includes(settings.name) || settings.composition?.preset === null) {
+      throw new Error(`the TF.js engine runs the six preset optimizers, not the composed "${settings.name}"`);
+    }
+    const preset = OPTIMIZERS[settings.name as OptimizerName];
+    this.rules = settings.shapes.map((_, l) => preset.rule(settings.isMuon[l]!));
     const L = settings.shapes.length;
     this.mu = new Array<number>(L).fill(-Infinity);
     this.momMax = new Array<number>(L).fill(0);
@@ -353,7 +359,7 @@ export class DeviceRuns implements HeldRuns {
       w2: pack.add(l2w[l]!.map((w) => w * w)),
       adam: { a: pack.add(adamCoef[l]!.a), b: pack.add(adamCoef[l]!.b), f: pack.add(adamCoef[l]!.f), ra: pack.add(adamCoef[l]!.ra), eps: pack.add(adamCoef[l]!.eps) },
       // docs/science.md §11.1: ρ on a hybrid's non-Muon layers, 1 elsewhere.
-      hybrid: pack.add(this.runs.map((r) => ((r.settings.hybridRatio ?? 1) !== 1 && OPTIMIZERS[r.settings.name].family === 'hybrid' && r.rules[l] !== 'polar' ? r.settings.hybridRatio! : 1))),
+      hybrid: pack.add(this.runs.map((r) => ((r.settings.hybridRatio ?? 1) !== 1 && OPTIMIZERS[r.settings.name as OptimizerName].family === 'hybrid' && r.rules[l] !== 'polar' ? r.settings.hybridRatio! : 1))),
     }));
     const coef = upload<TF.Rank.R1>(tf, traffic, pack.floats, [pack.floats.length]);
     const vec = (offset: number, n: number) => tf.reshape(tf.slice(coef, [offset], [n]), [n, 1, 1]) as TF.Tensor3D;
@@ -361,7 +367,7 @@ export class DeviceRuns implements HeldRuns {
 
     // Device: the EMAs, the buffers' maxima for the next step, and every direction but the polar ones.
     const parts = shapes.map(() => new Map<Group, TF.Tensor3D>());
-    const hybrid = shapes.map((_, l) => this.runs.some((r) => (r.settings.hybridRatio ?? 1) !== 1 && OPTIMIZERS[r.settings.name].family === 'hybrid' && r.rules[l] !== 'polar'));
+    const hybrid = shapes.map((_, l) => this.runs.some((r) => (r.settings.hybridRatio ?? 1) !== 1 && OPTIMIZERS[r.settings.name as OptimizerName].family === 'hybrid' && r.rules[l] !== 'polar'));
     tf.tidy(() => {
       shapes.forEach((_, l) => {
         const o = offsets[l]!;

@@ -144,7 +144,7 @@ async function checkAgainstF64(runtime: TfRuntime, steps: number, print: (line: 
     const a = want!.rows.at(-1)!;
     const b = device[i]!.rows.at(-1);
     const worst = b ? Math.max(...NORM_NAMES.map((norm) => Math.abs(b[`margin_${norm}`] - a[`margin_${norm}`]) / Math.abs(a[`margin_${norm}`]))) : NaN;
-    rows.push({ optimizer: spec.optimizer, worst, log10Loss: a.log10_loss });
+    rows.push({ optimizer: spec.optimizer as OptimizerName, worst, log10Loss: a.log10_loss });
     print(`  ${spec.optimizer.padEnd(12)} largest relative margin difference ${worst.toExponential(1)} (log10 loss ${a.log10_loss.toFixed(2)}) ${worst <= CHECK_TOLERANCE ? 'ok' : `OVER ${CHECK_TOLERANCE}`}`);
   }
   return rows;
