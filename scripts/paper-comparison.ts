@@ -8,12 +8,12 @@
 //   node --import tsx scripts/paper-comparison.ts --paper results/paper-cpu --proxy results/multiclass-proxy \
 //     [--rho results/paper-cpu-rho0.25 ...] [--note "..."] [--out docs/paper-comparison.md]
 import { writeFileSync } from 'node:fs';
-import type { OptimizerName } from '../src/config/types.js';
+import { ownNormName } from '../src/metrics/normTable.js';
 import { lastStep, valueAtTime } from '../src/figures/align.js';
 import { loadResults, type LoadedRun, type ResultSet } from '../src/results/load.js';
 import { meanCI } from '../src/report/stats.js';
 import { formatLossLevel, formatNumber, reportTables, type ReportTable } from '../src/figures/tables.js';
-import { NORM_NAMES, OPTIMIZERS } from '../src/optimizers/families.js';
+import { NORM_NAMES } from '../src/optimizers/families.js';
 import { describePaired, type MarginTable } from '../src/report/finalTable.js';
 import { settleSettings } from '../src/report/settings.js';
 import { flag, flagAll, median } from './flags.js';
@@ -92,7 +92,7 @@ function ngdOnSpectral(tables: ReportTable[]): { verdict: Verdict; lines: string
     const muon = t.cells.muon?.spectral;
     if (!ngd) continue;
     const ranked = [...t.rows].sort((a, b) => t.cells[b.label]!.spectral.mean - t.cells[a.label]!.spectral.mean);
-    const others = ranked.filter((r) => OPTIMIZERS[r.optimizer].family !== 'spectral');
+    const others = ranked.filter((r) => ownNormName(r.optimizer) !== 'spectral');
     n += 1;
     if (others[0]?.optimizer === 'ngd') best += 1;
     lines.push(
@@ -141,7 +141,7 @@ function cosine(set: ResultSet): { verdict: Verdict; lines: string[] } {
   const lines = ['| optimizer | cos(θ_{T/2}, θ_T), mean over runs [lowest] | cos(θ_{0.9T}, θ_T), mean [lowest] |', '|:---|---:|---:|'];
   let above = 0;
   let n = 0;
-  const byOpt = new Map<OptimizerName, LoadedRun[]>();
+  const byOpt = new Map<string, LoadedRun[]>();
   for (const r of set.runs) byOpt.set(r.summary.run.optimizer, [...(byOpt.get(r.summary.run.optimizer) ?? []), r]);
   for (const [opt, runs] of byOpt) {
     const at = (u: number) => runs.map((r) => valueAtTime(r.rows, Math.max(1, lastStep(r)), u, 'cos_to_last')!).filter(Number.isFinite);

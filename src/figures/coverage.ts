@@ -1,4 +1,4 @@
-import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
+import { ACTIVATIONS, type Activation } from '../config/types.js';
 import type { ResultSet } from '../results/load.js';
 import { ACTIVATION_LABEL, betaLabel } from './style.js';
 
@@ -14,21 +14,21 @@ export interface Coverage {
   /** One line per incomplete group, failed run or unfinished file; empty when complete. */
   notes: string[];
   /** Notes about the given optimizers only (for a figure's caption). */
-  notesFor: (optimizers: readonly OptimizerName[]) => string[];
+  notesFor: (optimizers: readonly string[]) => string[];
 }
 
-const RUN_ID = new RegExp(`^(${ACTIVATIONS.join('|')})_(${OPTIMIZER_NAMES.join('|')})_b([0-9.e+-]+)_s(-?\\d+)$`);
+const RUN_ID = new RegExp(`^(${ACTIVATIONS.join('|')})_([A-Za-z][A-Za-z0-9_]*)_b([0-9.e+-]+)_s(-?\\d+)$`);
 
-const groupName = (activation: Activation, optimizer: OptimizerName, beta: number) =>
+const groupName = (activation: Activation, optimizer: string, beta: number) =>
   `${ACTIVATION_LABEL[activation]} ${optimizer} ${betaLabel(beta)}`;
 
 const list = (xs: number[]) => xs.join(', ');
 
 export function coverage(set: ResultSet): Coverage {
   const seeds = new Set<number>();
-  const groups = new Map<string, { activation: Activation; optimizer: OptimizerName; beta: number }>();
+  const groups = new Map<string, { activation: Activation; optimizer: string; beta: number }>();
   const seedsOf = new Map<string, number[]>();
-  const add = (activation: Activation, optimizer: OptimizerName, beta: number) => {
+  const add = (activation: Activation, optimizer: string, beta: number) => {
     const key = `${activation}|${optimizer}|${beta}`;
     if (!groups.has(key)) groups.set(key, { activation, optimizer, beta });
     return key;
@@ -42,12 +42,12 @@ export function coverage(set: ResultSet): Coverage {
   for (const id of [...set.missing, ...set.failed.map((s) => s.id)]) {
     const m = RUN_ID.exec(id);
     if (!m) continue;
-    add(m[1] as Activation, m[2] as OptimizerName, Number(m[3]));
+    add(m[1] as Activation, m[2]!, Number(m[3]));
     seeds.add(Number(m[4]));
   }
   const expectedSeeds = [...seeds].sort((a, b) => a - b);
 
-  const perGroup: { optimizer: OptimizerName; text: string }[] = [];
+  const perGroup: { optimizer: string; text: string }[] = [];
   for (const [key, g] of groups) {
     const have = seedsOf.get(key) ?? [];
     const lacking = expectedSeeds.filter((s) => !have.includes(s));
@@ -64,7 +64,7 @@ export function coverage(set: ResultSet): Coverage {
     });
   }
   const unfinished = set.unfinished.map((p) => `${p}: no summary beside it (unfinished run); left out`);
-  const notesFor = (optimizers: readonly OptimizerName[]) => [
+  const notesFor = (optimizers: readonly string[]) => [
     ...perGroup.filter((n) => optimizers.includes(n.optimizer)).map((n) => n.text),
     ...(unfinished.length > 0 ? [`${unfinished.length} CSV file(s) without a summary left out`] : []),
   ];

@@ -6,7 +6,7 @@ import { lastStep, lossCurves, timeCurves, type Curve } from './align.js';
 import type { Coverage } from './coverage.js';
 import { ALIGN_COLUMNS, hasAlignment, type ResultSet } from '../results/load.js';
 import { figureSpec, type Panel } from './specs.js';
-import { ACTIVATION_LABEL, NORM_LABEL } from './style.js';
+import { ACTIVATION_LABEL, normLabel } from './style.js';
 
 /** docs/science.md §10: the optimizers of each figure, in legend order. */
 export const FIGURE1_OPTIMIZERS: readonly OptimizerName[] = ['ngd', 'signum', 'muon', 'muon_signum'];
@@ -89,7 +89,7 @@ const AXIS_PHRASE: Record<LossAxis, string> = {
 function normPanels(curvesByNorm: Curve[][], activations: readonly Activation[], what: string): Panel[] {
   return activations.flatMap((a) =>
     NORM_NAMES.map((norm, i) => ({
-      title: `${NORM_LABEL[norm]} ${what} · ${ACTIVATION_LABEL[a]}`,
+      title: `${normLabel(norm)} ${what} · ${ACTIVATION_LABEL[a]}`,
       row: ACTIVATION_LABEL[a],
       curves: curvesByNorm[i]!.filter((c) => c.activation === a),
     })),

@@ -1,8 +1,7 @@
-import { NORM_NAMES, OPTIMIZERS } from '../optimizers/families.js';
-import type { MarginTable } from '../report/finalTable.js';
+import { inFamily, type MarginTable } from '../report/finalTable.js';
 import type { FigureDef, SkippedFigure } from './figures.js';
 import type { ResultSet } from '../results/load.js';
-import { ACTIVATION_LABEL, FONT_STACK, NORM_LABEL } from './style.js';
+import { ACTIVATION_LABEL, FONT_STACK, normLabel } from './style.js';
 import {
   atLossLevels,
   emptyHeading,
@@ -47,20 +46,20 @@ export const escapeHtml = (s: string): string =>
 
 function marginTableHtml(r: ReportTable): string {
   const t: MarginTable = r.table;
-  const head = `<tr><th>optimizer (family)</th>${NORM_NAMES.map((n) => `<th>γ ${NORM_LABEL[n]}</th>`).join('')}</tr>`;
+  const head = `<tr><th>optimizer (family)</th>${t.norms.map((n) => `<th>γ ${escapeHtml(normLabel(n))}</th>`).join('')}</tr>`;
   const rows = t.rows.map((r) => {
-    const cells = NORM_NAMES.map((norm) => {
-      const c = t.cells[r.label]![norm];
+    const cells = t.norms.map((norm) => {
+      const c = t.cells[r.label]![norm]!;
       const text = escapeHtml(formatMeanStd(c.mean, c.std));
-      const best = t.winners[norm].row === r.label;
-      const own = OPTIMIZERS[r.optimizer].family === norm;
+      const best = t.winners[norm]!.row === r.label;
+      const own = inFamily(r, norm);
       return `<td class="${[best ? 'best' : '', own ? 'own' : ''].join(' ').trim()}">${best ? `<strong>${text}</strong>` : text}</td>`;
     });
     return `<tr><th>${escapeHtml(familyName(r))}</th>${cells.join('')}</tr>`;
   });
   const verdict = verdictRows(t, false, r.kind === 'at-loss').map(
     (v) =>
-      `<tr class="v-${v.status.toLowerCase().replace(/\W+/g, '-')}"><th>${NORM_LABEL[v.norm]}</th><td>${escapeHtml(v.family)}</td><td>${escapeHtml(v.comparison)}</td><td>${escapeHtml(v.difference)}</td><td>${v.agree}</td><td>${escapeHtml(v.status)}</td><td>${escapeHtml(v.winner)}</td></tr>`,
+      `<tr class="v-${v.status.toLowerCase().replace(/\W+/g, '-')}"><th>${normLabel(v.norm)}</th><td>${escapeHtml(v.family)}</td><td>${escapeHtml(v.comparison)}</td><td>${escapeHtml(v.difference)}</td><td>${v.agree}</td><td>${escapeHtml(v.status)}</td><td>${escapeHtml(v.winner)}</td></tr>`,
   );
   const note = levelNote(r);
   return [
@@ -75,7 +74,7 @@ function marginTableHtml(r: ReportTable): string {
 function verdictSummary(tables: ReportTable[]): string {
   const items = tables.map((r) => {
     const t = r.table;
-    const parts = NORM_NAMES.map((n) => `${NORM_LABEL[n]}: <span class="s-${t.paired[n].status}">${t.paired[n].status}</span>`);
+    const parts = t.norms.map((n) => `${escapeHtml(normLabel(n))}: <span class="s-${t.paired[n]!.status}">${t.paired[n]!.status}</span>`);
     return `<li>${ACTIVATION_LABEL[t.activation]}, β = ${t.beta} — ${parts.join(', ')}</li>`;
   });
   return `<ul>${items.join('')}</ul>`;

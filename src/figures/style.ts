@@ -1,9 +1,11 @@
 import type { Activation, OptimizerName } from '../config/types.js';
-import type { NormName } from '../metrics/norms.js';
+import { NORM_TEXT, type NormName } from '../optimizers/families.js';
 
 /** Human names used in figures and tables. */
-export const NORM_LABEL: Record<NormName, string> = { l2: 'ℓ2', linf: 'ℓ∞', spectral: 'spectral', hybrid: 'hybrid' };
-export const NORM_LATEX: Record<NormName, string> = { l2: '$\\ell_2$', linf: '$\\ell_\\infty$', spectral: 'spectral', hybrid: 'hybrid' };
+/** A norm's label by name: a standard norm's (src/optimizers/families.ts), or a composed norm's name itself (docs/science.md §12.6). */
+export const normLabel = (name: string): string => (Object.hasOwn(NORM_TEXT, name) ? NORM_TEXT[name as NormName].text : name);
+/** The same in LaTeX: a composed norm's name in typewriter type. */
+export const normLatex = (name: string): string => (Object.hasOwn(NORM_TEXT, name) ? NORM_TEXT[name as NormName].latex : `\\texttt{${name.replace(/_/g, '\\_')}}`);
 export const ACTIVATION_LABEL: Record<Activation, string> = { relu: 'ReLU', sqrelu: 'squared ReLU' };
 export const betaLabel = (beta: number): string => `β = ${beta}`;
 

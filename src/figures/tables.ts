@@ -1,11 +1,13 @@
 import { stringify } from 'csv-stringify/sync';
-import type { Activation, OptimizerName } from '../config/types.js';
-import { NORM_NAMES, OPTIMIZERS, type NormName } from '../optimizers/families.js';
-import { marginTablesFrom, type MarginSample, type MarginTable, type PairedVerdict, type TableRow } from '../report/finalTable.js';
+import type { Activation } from '../config/types.js';
+import { ownNormName } from '../metrics/normTable.js';
+
+type NormName = string;
+import { inFamily, marginTablesFrom, type MarginSample, type MarginTable, type PairedVerdict, type TableRow } from '../report/finalTable.js';
 import { lossBracket, lossRange, valueAtLoss } from './align.js';
-import type { LoadedRun, ResultSet } from '../results/load.js';
+import { resultNorms, type LoadedRun, type ResultSet } from '../results/load.js';
 import { describeDiffs } from '../report/settings.js';
-import { ACTIVATION_LABEL, NORM_LABEL, NORM_LATEX } from './style.js';
+import { ACTIVATION_LABEL, normLabel, normLatex } from './style.js';
 
 /**
  * docs/science.md §10 table, two ways: the final normalized margins, and the margins at a common loss level
@@ -29,7 +31,7 @@ export interface ReportTable {
 /** A run that never reached a loss level: where it ended. */
 export interface UnreachedRun {
   id: string;
-  optimizer: OptimizerName;
+  optimizer: string;
   seed: number;
   /** log10 of the lowest loss it logged, and its last step. */
   lowest: number;
@@ -67,8 +69,9 @@ export interface ReportTables {
   mixed: string;
 }
 
-const marginsOf = (get: (norm: NormName) => number) =>
-  Object.fromEntries(NORM_NAMES.map((n) => [n, get(n)])) as Record<NormName, number>;
+/** γ of every norm of the set (docs/science.md §12.6: the standard four and the extras every run logged). */
+const marginsWith = (norms: readonly string[]) => (get: (norm: NormName) => number) =>
+  Object.fromEntries(norms.map((n) => [n, get(n)])) as Record<NormName, number>;
 
 function sample(run: LoadedRun, margins: Record<NormName, number>): MarginSample {
   const { activation, optimizer, beta, seed } = run.summary.run;
@@ -83,6 +86,8 @@ const tableKey = (r: LoadedRun) => `${r.summary.run.activation}|${r.summary.run.
  * `levels` (log10 loss, e.g. −8 for 1e-8), the margins at that loss (docs/science.md §11.4).
  */
 export function reportTables(set: ResultSet, levels: readonly number[] = []): ReportTables {
+  const norms = resultNorms(set.runs).map((n) => n.name);
+  const marginsOf = marginsWith(norms);
   const finalSamples = set.runs.map((r) => sample(r, marginsOf((n) => r.rows[r.rows.length - 1]![`margin_${n}`]!)));
   const final = marginTablesFrom(finalSamples).map((table) => ({ kind: 'final' as const, table, level: null, levelSetBy: null }));
 
@@ -118,8 +123,8 @@ export function reportTables(set: ResultSet, levels: readonly number[] = []): Re
         const margins = marginsOf((n) => br.a[`margin_${n}`]! + br.w * (br.b[`margin_${n}`]! - br.a[`margin_${n}`]!));
         bracket.steps = Math.max(bracket.steps, br.b.step! - br.a.step!);
         bracket.decades = Math.max(bracket.decades, br.a.log10_loss! - br.b.log10_loss!);
-        for (const n of NORM_NAMES) {
-          const change = Math.abs(br.b[`margin_${n}`]! - br.a[`margin_${n}`]!) / Math.abs(margins[n]);
+        for (const n of norms) {
+          const change = Math.abs(br.b[`margin_${n}`]! - br.a[`margin_${n}`]!) / Math.abs(margins[n]!);
           if (Number.isFinite(change)) bracket.relChange = Math.max(bracket.relChange, change);
         }
         samples.push(sample(r, margins));
@@ -269,14 +274,14 @@ export interface VerdictRow {
 
 /** One row per norm of a table's diagonal verdict, as text (shared by Markdown, HTML, LaTeX). */
 export function verdictRows(t: MarginTable, latex = false, atLoss = false): VerdictRow[] {
-  return NORM_NAMES.map((norm) => {
-    const v = t.paired[norm];
-    const members = t.rows.filter((r) => OPTIMIZERS[r.optimizer].family === norm).map((r) => r.label);
+  return t.norms.map((norm) => {
+    const v = t.paired[norm]!;
+    const members = t.rows.filter((r) => inFamily(r, norm)).map((r) => r.label);
     const n = v.diffs.length;
     const f = latex ? formatNumberLatex : formatNumber;
     const difference =
       n === 0 ? '—' : n === 1 ? f(v.meanDiff) : latex ? `${f(v.meanDiff)}\\ [${f(v.lo, 3)}, ${f(v.hi, 3)}]` : `${f(v.meanDiff)} [${f(v.lo, 3)}, ${f(v.hi, 3)}]`;
-    const w = t.winners[norm];
+    const w = t.winners[norm]!;
     return {
       norm,
       family: members.length > 0 ? members.join(', ') : '—',
@@ -310,15 +315,15 @@ function markdownTable(header: string[], rows: string[][]): string {
 function marginRows(t: MarginTable, cell: (text: string, best: boolean) => string, name: (r: TableRow) => string): string[][] {
   return t.rows.map((r) => [
     name(r),
-    ...NORM_NAMES.map((norm) => {
-      const c = t.cells[r.label]![norm];
-      return cell(formatMeanStd(c.mean, c.std), t.winners[norm].row === r.label);
+    ...t.norms.map((norm) => {
+      const c = t.cells[r.label]![norm]!;
+      return cell(formatMeanStd(c.mean, c.std), t.winners[norm]!.row === r.label);
     }),
   ]);
 }
 
 /** `adam (ℓ∞)`, `adam (steps=200) (ℓ∞)`. */
-export const familyName = (r: TableRow): string => `${r.label} (${NORM_LABEL[OPTIMIZERS[r.optimizer].family]})`;
+export const familyName = (r: TableRow): string => `${r.label} (${normLabel(ownNormName(r.optimizer))})`;
 
 function markdownBlock(r: ReportTable): string {
   const t = r.table;
@@ -327,13 +332,13 @@ function markdownBlock(r: ReportTable): string {
   if (note) out.push(note, '');
   out.push(
     markdownTable(
-      ['optimizer (family)', ...NORM_NAMES.map((n) => `γ ${NORM_LABEL[n]}`)],
+      ['optimizer (family)', ...t.norms.map((n) => `γ ${normLabel(n)}`)],
       marginRows(t, (text, best) => (best ? `**${text}**` : text), familyName),
     ),
     '',
     markdownTable(
       ['norm', 'family', 'weakest member − best other', 'mean difference [95% CI]', 'seeds agree', 'verdict', 'best mean'],
-      verdictRows(t, false, r.kind === 'at-loss').map((v) => [NORM_LABEL[v.norm], v.family, v.comparison, v.difference, v.agree, v.status, v.winner]),
+      verdictRows(t, false, r.kind === 'at-loss').map((v) => [normLabel(v.norm), v.family, v.comparison, v.difference, v.agree, v.status, v.winner]),
     ),
     '',
   );
@@ -380,24 +385,24 @@ function latexBlock(r: ReportTable): string {
   const seeds = seedCount(t);
   const where = r.kind === 'final' ? 'final' : `at $\\log_{10}$ loss $= ${formatNumberLatex(r.level!)}$`; // at-loss tables too
   out.push(`% ${tableHeading(r)}`);
-  out.push('\\begin{tabular}{lrrrr}', '\\toprule');
+  out.push(`\\begin{tabular}{l${'r'.repeat(Math.max(4, t.norms.length))}}`, '\\toprule');
   out.push(
-    `\\multicolumn{5}{l}{${texEscape(ACTIVATION_LABEL[t.activation])}, $\\beta = ${t.beta}$, ${where}, ${seeds.max} seed${seeds.max === 1 ? '' : 's'}${seeds.uneven ? ' (fewer for some)' : ''}} \\\\`,
+    `\\multicolumn{${1 + Math.max(4, t.norms.length)}}{l}{${texEscape(ACTIVATION_LABEL[t.activation])}, $\\beta = ${t.beta}$, ${where}, ${seeds.max} seed${seeds.max === 1 ? '' : 's'}${seeds.uneven ? ' (fewer for some)' : ''}} \\\\`,
   );
   out.push('\\midrule');
-  out.push(`optimizer & ${NORM_NAMES.map((n) => NORM_LATEX[n]).join(' & ')} \\\\`, '\\midrule');
+  out.push(`optimizer & ${t.norms.map((n) => normLatex(n)).join(' & ')} \\\\`, '\\midrule');
   for (const r of t.rows) {
-    const cells = NORM_NAMES.map((norm) => {
-      const c = t.cells[r.label]![norm];
+    const cells = t.norms.map((norm) => {
+      const c = t.cells[r.label]![norm]!;
       const text = `$${formatMeanStd(c.mean, c.std, true)}$`;
-      return t.winners[norm].row === r.label ? `$\\mathbf{${formatMeanStd(c.mean, c.std, true)}}$` : text;
+      return t.winners[norm]!.row === r.label ? `$\\mathbf{${formatMeanStd(c.mean, c.std, true)}}$` : text;
     });
     out.push(`${texEscape(r.label)} & ${cells.join(' & ')} \\\\`);
   }
   out.push('\\midrule', 'norm & weakest $-$ best other & mean diff.\\ [95\\% CI] & seeds & verdict \\\\', '\\midrule');
   for (const v of verdictRows(t, true, r.kind === 'at-loss')) {
     out.push(
-      `${NORM_LATEX[v.norm]} & ${texEscape(v.comparison).replace('−', '$-$')} & $${v.difference === '—' ? '-' : v.difference}$ & ${v.agree === '—' ? '--' : v.agree} & ${texEscape(v.status)} \\\\`,
+      `${normLatex(v.norm)} & ${texEscape(v.comparison).replace('−', '$-$')} & $${v.difference === '—' ? '-' : v.difference}$ & ${v.agree === '—' ? '--' : v.agree} & ${texEscape(v.status)} \\\\`,
     );
   }
   out.push('\\bottomrule', '\\end{tabular}', '');
@@ -432,20 +437,20 @@ export function tablesCsv(tables: ReportTables): string {
   for (const r of [...tables.final, ...tables.commonLoss, ...tables.atLoss]) {
     const t = r.table;
     for (const row of t.rows) {
-      for (const norm of NORM_NAMES) {
-        const c = t.cells[row.label]![norm];
+      for (const norm of t.norms) {
+        const c = t.cells[row.label]![norm]!;
         rows.push([
           r.kind,
           t.activation,
           t.beta,
           r.level === null ? '' : r.level,
           row.optimizer,
-          OPTIMIZERS[row.optimizer].family,
+          ownNormName(row.optimizer),
           norm,
           c.mean,
           Number.isFinite(c.std) ? c.std : '',
           c.seeds,
-          t.winners[norm].row === row.label ? 1 : 0,
+          t.winners[norm]!.row === row.label ? 1 : 0,
           row.variant,
         ]);
       }
@@ -462,9 +467,9 @@ export function verdictCsv(tables: ReportTables): string {
   const rows: string[][] = [];
   for (const r of [...tables.final, ...tables.commonLoss, ...tables.atLoss]) {
     const t = r.table;
-    for (const norm of NORM_NAMES) {
-      const v = t.paired[norm];
-      const w = t.winners[norm];
+    for (const norm of t.norms) {
+      const v = t.paired[norm]!;
+      const w = t.winners[norm]!;
       const num = (x: number) => (Number.isFinite(x) ? String(x) : '');
       rows.push([
         r.kind,

@@ -12,7 +12,7 @@ import {
   type Composition,
   type CompositionSpec,
 } from '../optimizers/compose.js';
-import { OPTIMIZERS } from '../optimizers/families.js';
+import { NORM_TEXT, OPTIMIZERS } from '../optimizers/families.js';
 import { RULES, type PolarMethod } from '../optimizers/rules/index.js';
 import { dualNormOf, normOf, resolveMuonLayers, type NormName } from './norms.js';
 
@@ -49,12 +49,6 @@ export const marginColumn = (name: string): string => `margin_${name}`;
 export const normColumn = (name: string): string => `norm_${name}`;
 export const alignColumn = (name: string): string => `align_${name}`;
 
-const STANDARD_TEXT: Record<NormName, [string, string]> = {
-  l2: ['ℓ2', '$\\ell_2$'],
-  linf: ['ℓ∞', '$\\ell_\\infty$'],
-  spectral: ['spectral', 'spectral'],
-  hybrid: ['hybrid', 'hybrid'],
-};
 
 const isPreset = (name: string): name is OptimizerName => (OPTIMIZER_NAMES as readonly string[]).includes(name);
 
@@ -106,7 +100,7 @@ export function standardNorms(config: Readonly<Config>, depth: number): LoggedNo
   const isMuon = resolveMuonLayers(config.train.muon_layers, depth);
   const rho = config.train.lr.hybrid_ratio;
   return STANDARD_NORM_NAMES.map((name) => {
-    const [text, latex] = STANDARD_TEXT[name];
+    const { text, latex } = NORM_TEXT[name];
     return entry(
       standardComposition(name, isMuon, rho),
       true,
@@ -155,7 +149,7 @@ export function extraColumns(norms: readonly LoggedNorm[]): string[] {
 }
 
 /** What a summary records of a run's extra logged norms (absent for presets-only configs). */
-export interface LoggedNormRecord {
+export interface LoggedNormRecord extends Record<string, unknown> {
   name: string;
   text: string;
   latex: string;

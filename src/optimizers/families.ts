@@ -9,6 +9,13 @@ import type { OptimizerName } from '../config/types.js';
 /** docs/science.md §5: the four norms whose normalized margins are logged. */
 export const NORM_NAMES = ['l2', 'linf', 'spectral', 'hybrid'] as const;
 export type NormName = (typeof NORM_NAMES)[number];
+/** Their labels: in text and in LaTeX. */
+export const NORM_TEXT: Record<NormName, { text: string; latex: string }> = {
+  l2: { text: 'ℓ2', latex: '$\\ell_2$' },
+  linf: { text: 'ℓ∞', latex: '$\\ell_\\infty$' },
+  spectral: { text: 'spectral', latex: 'spectral' },
+  hybrid: { text: 'hybrid', latex: 'hybrid' },
+};
 
 /** How one layer's step is made from its momentum buffer (docs/science.md §6). */
 export type LayerRule = 'l2' | 'sign' | 'adam' | 'polar';

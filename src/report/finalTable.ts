@@ -1,17 +1,23 @@
-import type { Activation, OptimizerName } from '../config/types.js';
+import type { Activation } from '../config/types.js';
 import { OPTIMIZER_NAMES } from '../config/types.js';
 import { meanCI, meanStd } from './stats.js';
-import { NORM_NAMES, OPTIMIZERS, type NormName } from '../optimizers/families.js';
+import { ownNormName } from '../metrics/normTable.js';
+import { NORM_NAMES } from '../optimizers/families.js';
 import type { RunSummary } from '../results/summary.js';
+
+/** A logged norm by name: a standard one (`l2`, …) or a composed one (docs/science.md §12.6). */
+type NormName = string;
 
 export { meanStd };
 
 /** One run's normalized margins at the point a table reports (its final row, or a common loss level). */
 export interface MarginSample {
   activation: Activation;
-  optimizer: OptimizerName;
+  /** A preset's name or a composed optimizer's own. */
+  optimizer: string;
   beta: number;
   seed: number;
+  /** γ_N by norm name: the four standard norms, and any extra norm every sample of a table has. */
   margins: Record<NormName, number>;
   /** The settings label of runs of different settings tabulated together (`steps=200`); '' or absent otherwise. */
   variant?: string;
@@ -23,11 +29,11 @@ export interface MarginSample {
  */
 export interface TableRow {
   label: string;
-  optimizer: OptimizerName;
+  optimizer: string;
   variant: string;
 }
 
-export const rowLabel = (optimizer: OptimizerName, variant = ''): string => (variant ? `${optimizer} (${variant})` : optimizer);
+export const rowLabel = (optimizer: string, variant = ''): string => (variant ? `${optimizer} (${variant})` : optimizer);
 
 export interface MarginCell {
   mean: number;
@@ -65,25 +71,31 @@ export interface PairedVerdict {
 export interface MarginTable {
   activation: Activation;
   beta: number;
-  /** Registry order of the optimizers, then the order their settings labels first appear. */
+  /** Registry order of the presets, then the composed optimizers as they first appear; then the order their settings labels first appear. */
   rows: TableRow[];
+  /** The norms tabulated, in column order: the four standard ones, then the extra norms every run of the group logged (docs/science.md §12.6). */
+  norms: NormName[];
   /** By row label. */
   cells: Record<string, Record<NormName, MarginCell>>;
   /** Per norm: the row with the largest mean, its optimizer, and whether it belongs to the norm's family. */
-  winners: Record<NormName, { row: string; optimizer: OptimizerName; ownFamily: boolean; familyPresent: boolean }>;
+  winners: Record<NormName, { row: string; optimizer: string; ownFamily: boolean; familyPresent: boolean }>;
   /** Per norm: the paired-by-seed verdict. */
   paired: Record<NormName, PairedVerdict>;
 }
 
-/** docs/science.md §1: the optimizers whose implicit bias maximizes the margin in `norm`. */
-export function familyOf(norm: NormName): OptimizerName[] {
-  return OPTIMIZER_NAMES.filter((o) => OPTIMIZERS[o].family === norm);
+/** docs/science.md §1: the presets whose implicit bias maximizes the margin in `norm` (a composed norm's family is its optimizer). */
+export function familyOf(norm: NormName): string[] {
+  const presets = OPTIMIZER_NAMES.filter((o) => ownNormName(o) === norm);
+  return presets.length > 0 || (NORM_NAMES as readonly string[]).includes(norm) ? presets : [norm];
 }
+
+/** Whether a row's optimizer belongs to `norm`'s family (docs/science.md §1, §12). */
+export const inFamily = (row: Pick<TableRow, 'optimizer'>, norm: NormName): boolean => ownNormName(row.optimizer) === norm;
 
 /** The paired verdict for `norm` in one table (see PairedVerdict). */
 export function pairedVerdict(norm: NormName, rows: readonly TableRow[], cells: MarginTable['cells'], level = 0.95): PairedVerdict {
-  const members = rows.filter((r) => OPTIMIZERS[r.optimizer].family === norm).map((r) => r.label);
-  const others = rows.filter((r) => OPTIMIZERS[r.optimizer].family !== norm).map((r) => r.label);
+  const members = rows.filter((r) => inFamily(r, norm)).map((r) => r.label);
+  const others = rows.filter((r) => !inFamily(r, norm)).map((r) => r.label);
   const empty = { seeds: [], diffs: [], meanDiff: NaN, lo: NaN, hi: NaN, agree: 0 };
   if (members.length === 0) return { status: 'no-family', weakest: null, rival: null, ...empty };
   const weakest = members.reduce((a, b) => (cells[b]![norm].mean < cells[a]![norm].mean ? b : a));
@@ -104,7 +116,9 @@ export function pairedVerdict(norm: NormName, rows: readonly TableRow[], cells: 
  * docs/science.md §1, §10: group samples by (activation, β), average each row's margins over seeds (a row is
  * an optimizer, or an optimizer and settings label), find each norm's winner and judge the
  * diagonal paired by seed. Groups keep the order they first appear in; rows follow the registry
- * order (ngd, signum, adam, muon, muon_signum, muon_adam).
+ * order (ngd, signum, adam, muon, muon_signum, muon_adam), then the composed optimizers in the order
+ * they first appear. The norms are the four standard ones and every extra norm all of a group's
+ * samples carry (each a column, with a verdict row: does its own optimizer win it?).
  */
 export function marginTablesFrom(samples: readonly MarginSample[]): MarginTable[] {
   const groups = new Map<string, MarginSample[]>();
@@ -116,35 +130,37 @@ export function marginTablesFrom(samples: readonly MarginSample[]): MarginTable[
   for (const runs of groups.values()) {
     const { activation, beta } = runs[0]!;
     const variants = [...new Set(runs.map((r) => r.variant ?? ''))];
-    const rows: TableRow[] = OPTIMIZER_NAMES.flatMap((optimizer) =>
+    const composed = [...new Set(runs.map((r) => r.optimizer))].filter((o) => !(OPTIMIZER_NAMES as readonly string[]).includes(o));
+    const norms = [...NORM_NAMES, ...Object.keys(runs[0]!.margins).filter((n) => !(NORM_NAMES as readonly string[]).includes(n) && runs.every((r) => n in r.margins))];
+    const rows: TableRow[] = [...OPTIMIZER_NAMES, ...composed].flatMap((optimizer) =>
       variants.filter((v) => runs.some((r) => r.optimizer === optimizer && (r.variant ?? '') === v)).map((variant) => ({ label: rowLabel(optimizer, variant), optimizer, variant })),
     );
     const cells: MarginTable['cells'] = {};
     for (const row of rows) {
       const mine = runs.filter((r) => r.optimizer === row.optimizer && (r.variant ?? '') === row.variant);
       cells[row.label] = Object.fromEntries(
-        NORM_NAMES.map((norm) => {
-          const { mean, std, n } = meanStd(mine.map((r) => r.margins[norm]));
-          return [norm, { mean, std, seeds: n, bySeed: new Map(mine.map((r) => [r.seed, r.margins[norm]])) }];
+        norms.map((norm) => {
+          const { mean, std, n } = meanStd(mine.map((r) => r.margins[norm]!));
+          return [norm, { mean, std, seeds: n, bySeed: new Map(mine.map((r) => [r.seed, r.margins[norm]!])) }];
         }),
       ) as Record<NormName, MarginCell>;
     }
     const winners = Object.fromEntries(
-      NORM_NAMES.map((norm) => {
-        const best = rows.reduce((a, b) => (cells[b.label]![norm].mean > cells[a.label]![norm].mean ? b : a));
+      norms.map((norm) => {
+        const best = rows.reduce((a, b) => (cells[b.label]![norm]!.mean > cells[a.label]![norm]!.mean ? b : a));
         return [
           norm,
           {
             row: best.label,
             optimizer: best.optimizer,
-            ownFamily: OPTIMIZERS[best.optimizer].family === norm,
-            familyPresent: rows.some((r) => OPTIMIZERS[r.optimizer].family === norm),
+            ownFamily: inFamily(best, norm),
+            familyPresent: rows.some((r) => inFamily(r, norm)),
           },
         ];
       }),
     ) as MarginTable['winners'];
-    const paired = Object.fromEntries(NORM_NAMES.map((norm) => [norm, pairedVerdict(norm, rows, cells)])) as MarginTable['paired'];
-    tables.push({ activation, beta, rows, cells, winners, paired });
+    const paired = Object.fromEntries(norms.map((norm) => [norm, pairedVerdict(norm, rows, cells)])) as MarginTable['paired'];
+    tables.push({ activation, beta, rows, norms, cells, winners, paired });
   }
   return tables;
 }
@@ -159,9 +175,16 @@ export function marginTables(summaries: RunSummary[]): MarginTable[] {
         optimizer: s.run.optimizer,
         beta: s.run.beta,
         seed: s.run.seed,
-        margins: Object.fromEntries(NORM_NAMES.map((n) => [n, s.final![`margin_${n}`]])) as Record<NormName, number>,
+        margins: finalMargins(s.final!),
       })),
   );
+}
+
+/** γ_N of every norm a final row has a `margin_<name>` column for (the standard four first). */
+function finalMargins(final: Record<string, number | null>): Record<NormName, number> {
+  const out: Record<NormName, number> = {};
+  for (const [k, v] of Object.entries(final)) if (k.startsWith('margin_')) out[k.slice('margin_'.length)] = v ?? NaN;
+  return out;
 }
 
 function fmt(x: number): string {
@@ -182,25 +205,26 @@ export function formatMarginTables(tables: MarginTable[]): string {
   const lines: string[] = [];
   for (const t of tables) {
     lines.push(`final normalized margins — ${t.activation}, β = ${t.beta} (mean ± std over seeds; * = column best)`);
-    const header = ['optimizer'.padEnd(12), ...NORM_NAMES.map((n) => n.padStart(24))].join('');
+    const width = Math.max(12, ...t.rows.map((r) => r.label.length + 1));
+    const header = ['optimizer'.padEnd(width), ...t.norms.map((n) => n.padStart(24))].join('');
     lines.push(header);
     for (const row of t.rows) {
-      const cols = NORM_NAMES.map((norm) => {
-        const c = t.cells[row.label]![norm];
-        const mark = t.winners[norm].row === row.label ? '*' : ' ';
+      const cols = t.norms.map((norm) => {
+        const c = t.cells[row.label]![norm]!;
+        const mark = t.winners[norm]!.row === row.label ? '*' : ' ';
         const text = c.seeds > 1 ? `${fmt(c.mean)} ± ${fmt(c.std)}` : fmt(c.mean);
         return `${text}${mark}`.padStart(24);
       });
-      lines.push([row.label.padEnd(12), ...cols].join(''));
+      lines.push([row.label.padEnd(width), ...cols].join(''));
     }
-    const verdict = NORM_NAMES.map((norm) => {
-      const w = t.winners[norm];
+    const verdict = t.norms.map((norm) => {
+      const w = t.winners[norm]!;
       if (!w.familyPresent) return `${norm}: no ${norm}-family optimizer run`;
       return `${norm}: ${w.ownFamily ? 'own family wins' : `won by ${w.row} (not ${norm} family)`}`;
     });
     lines.push(`diagonal — ${verdict.join('; ')}`);
-    if (t.rows.some((r) => t.cells[r.label]!.l2.seeds > 1)) {
-      lines.push(`paired by seed (weakest own-family − best other, 95% CI) — ${NORM_NAMES.map((n) => describePaired(n, t.paired[n])).join('; ')}`);
+    if (t.rows.some((r) => t.cells[r.label]!.l2!.seeds > 1)) {
+      lines.push(`paired by seed (weakest own-family − best other, 95% CI) — ${t.norms.map((n) => describePaired(n, t.paired[n]!)).join('; ')}`);
     }
     lines.push('');
   }

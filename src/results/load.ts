@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
+import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation } from '../config/types.js';
 import { UsageError } from '../errors.js';
-import { NORM_NAMES, type NormName } from '../optimizers/families.js';
+import { NORM_NAMES, NORM_TEXT, type NormName } from '../optimizers/families.js';
 import { sha256Of } from './hash.js';
 import { parseRunId, SWEEP_FILE } from './runs.js';
 import { parseSummary, type RunSummary } from './summary.js';
@@ -134,13 +134,17 @@ function checkFinalRow(csvPath: string, summaryPath: string, rows: Row[], final:
 }
 
 const activationRank = (a: Activation) => ACTIVATIONS.indexOf(a);
-const optimizerRank = (o: OptimizerName) => OPTIMIZER_NAMES.indexOf(o);
+const optimizerRank = (o: string) => {
+  const i = (OPTIMIZER_NAMES as readonly string[]).indexOf(o);
+  return i >= 0 ? i : OPTIMIZER_NAMES.length;
+};
 
-/** Canonical order: activation, optimizer (registry order), β descending (0.9 before 0), seed. */
+/** Canonical order: activation, optimizer (registry order, then composed ones by name), β descending (0.9 before 0), seed. */
 export function compareRuns(a: RunSummary, b: RunSummary): number {
   return (
     activationRank(a.run.activation) - activationRank(b.run.activation) ||
     optimizerRank(a.run.optimizer) - optimizerRank(b.run.optimizer) ||
+    (a.run.optimizer < b.run.optimizer ? -1 : a.run.optimizer > b.run.optimizer ? 1 : 0) ||
     b.run.beta - a.run.beta ||
     a.run.seed - b.run.seed
   );
@@ -218,7 +222,8 @@ export function hasAlignment(runs: readonly LoadedRun[]): boolean {
 /** The key of a curve or table cell group: one (activation, optimizer, β) and settings label. */
 export interface GroupKey {
   activation: Activation;
-  optimizer: OptimizerName;
+  /** A preset's name or a composed optimizer's own. */
+  optimizer: string;
   beta: number;
   /** The runs' settings label ('' unless runs of different settings are drawn together). */
   variant: string;
@@ -238,3 +243,36 @@ export function groupRuns(runs: readonly LoadedRun[]): { key: GroupKey; runs: Lo
 }
 
 export type { NormName };
+
+/** A norm a set of results logged, as its readers label it (docs/science.md §12.6). */
+export interface ResultNorm {
+  name: string;
+  standard: boolean;
+  text: string;
+  latex: string;
+  /** The norm written out (a composed norm's; '' for the standard ones, defined in docs/science.md §5). */
+  definition: string;
+}
+
+
+/**
+ * The norms every run of `runs` logged, in column order: the four standard ones (every results
+ * folder has them, old ones included), then each extra `margin_<name>` column all the runs' CSVs
+ * have, labelled from the summaries' `logged_norms` (the name itself where a summary lacks it).
+ */
+export function resultNorms(runs: readonly LoadedRun[]): ResultNorm[] {
+  const standard = NORM_NAMES.map((name) => ({ name, standard: true, ...NORM_TEXT[name], definition: '' }));
+  if (runs.length === 0) return standard;
+  const extra = runs[0]!.columns
+    .filter((c) => c.startsWith('margin_') && !(NORM_NAMES as readonly string[]).includes(c.slice(7)))
+    .map((c) => c.slice(7))
+    .filter((n) => runs.every((r) => r.columns.includes(`margin_${n}`)));
+  const records = new Map(runs.flatMap((r) => r.summary.logged_norms ?? []).map((n) => [n.name, n]));
+  return [
+    ...standard,
+    ...extra.map((name) => {
+      const rec = records.get(name);
+      return { name, standard: false, text: rec?.text ?? name, latex: rec?.latex ?? `\\texttt{${name.replace(/_/g, '\\_')}}`, definition: rec?.definition ?? '' };
+    }),
+  ];
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveConfig } from '../../src/config/load.js';
-import { normOf, resolveMuonLayers } from '../../src/metrics/norms.js';
+import { normOf, resolveMuonLayers, type NormName } from '../../src/metrics/norms.js';
 import { learningRate, logSteps } from '../../src/train/schedule.js';
 
 import { LOG_COLUMNS, runId } from '../../src/results/runs.js';
@@ -48,7 +48,7 @@ test('a run logs every column at every log point; η_0 = rel × own-family norm 
     assertClose(r.rows.at(-1)!.cos_to_last, 1, 1e-14, 'cos_to_last at T');
     assertClose(r.rows[0]!.cos_m_g, 1, 1e-14, 'cos_m_g at 0'); // m_0 = (1 − β) g_0 points along g_0
     const isMuon = resolveMuonLayers(null, 2);
-    assertClose(r.eta0, 0.1 * normOf(r.family, params, shapes, isMuon), 1e-15, 'η_0');
+    assertClose(r.eta0, 0.1 * normOf(r.family as NormName, params, shapes, isMuon), 1e-15, 'η_0');
     r.rows.forEach((row) => assertClose(row.lr, learningRate(r.eta0, 0.75, row.step), 1e-15, 'lr column'));
     assert.notDeepEqual(r.finalParams, params); // it trained…
     assert.deepEqual(r.initialParams, params); // …without touching its input
