@@ -3,6 +3,7 @@ import { dataCommand } from './commands/data.js';
 import { enginesCommand } from './commands/engines.js';
 import { gpuCheckCommand } from './commands/gpuCheck.js';
 import { mergeCommand } from './commands/merge.js';
+import { optimizersCommand } from './commands/optimizers.js';
 import { figuresCommand } from './commands/figures.js';
 import { runCommand } from './commands/run.js';
 import { tableCommand } from './commands/table.js';
@@ -103,6 +104,7 @@ the stack trace.`,
   program.addCommand(mergeCommand().copyInheritedSettings(program));
   program.addCommand(statusCommand().copyInheritedSettings(program));
   program.addCommand(enginesCommand().copyInheritedSettings(program));
+  program.addCommand(optimizersCommand().copyInheritedSettings(program));
   program.addCommand(gpuCheckCommand().copyInheritedSettings(program));
   command = commandOf(argv, program.commands.map((c) => c.name()));
   process.exitCode = 0;

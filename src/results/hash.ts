@@ -17,7 +17,17 @@ import type { RunSpec } from './runs.js';
  */
 export function runHash(config: Readonly<Config>, spec: RunSpec): string {
   const run = { activation: spec.activation, optimizer: spec.optimizer, beta: spec.beta, seed: spec.seed };
-  return configHash({ run, config: sharedSettings(config) });
+  // docs/science.md §12: a composed optimizer's definition is part of its run; the extra norms every
+  // run logs (the composed optimizers' and log.norms) are part of every run's CSV. Both absent for a
+  // config of presets only, whose hashes stay what they were.
+  const own = config.train.optimizers.find((e) => typeof e !== 'string' && e.name === spec.optimizer);
+  const logged = [...config.train.optimizers.filter((e) => typeof e !== 'string'), ...(config.log.norms ?? [])].map(normDefinition);
+  return configHash({ run, config: sharedSettings(config), ...(own ? { composition: own } : {}), ...(logged.length > 0 ? { logged_norms: logged } : {}) });
+}
+
+/** What of a composition decides its norm (the momentum does not): the CSV columns it adds. */
+function normDefinition(e: Exclude<Config['train']['optimizers'][number], string> | NonNullable<Config['log']['norms']>[number]): unknown {
+  return { name: e.name, layers: e.layers, aggregate: e.aggregate ?? 'max', rates: e.rates ?? {} };
 }
 
 /**
@@ -37,7 +47,7 @@ export function sharedSettings(config: Readonly<Config>): unknown {
   // Keys added later enter only when set away from their default, which is the old behaviour:
   // runs made before they existed keep their hashes.
   const { hybrid_ratio, ...lrRest } = lr;
-  const { at_log10_loss = [], ...logRest } = log;
+  const { at_log10_loss = [], norms: _norms, ...logRest } = log;
   const added = {
     ...(adam_eps !== 0 ? { adam_eps } : {}),
     ...(target_log10_loss !== null ? { target_log10_loss } : {}),
