@@ -98,7 +98,7 @@ const TrainObject = z.strictObject({
   optimizers: z
     .array(OptimizerEntry)
     .min(1)
-    .refine((a) => new Set(a.map(entryName)).size === a.length, { error: 'expected distinct optimizer names' }),
+    .refine((a) => new Set(a.map(entryName)).size === a.length, { error: 'expected distinct values (optimizer names)' }),
   betas: distinctList(z.number().min(0).lt(1)),
   adam_beta2: z.number().min(0).lt(1),
   adam_eps: z.number().min(0),
