@@ -62,7 +62,7 @@ Examples:
       if (result.tables.mixed) process.stderr.write(`margin-bench: note: ${result.tables.mixed}\n`);
       for (const note of result.notes) process.stderr.write(`margin-bench: note: ${note}\n`);
       // A missing alignment figure is expected (older CSVs have no align_* columns): index.html says so.
-      for (const s of result.skipped.filter((f) => f.name !== 'alignment')) process.stderr.write(`margin-bench: note: ${s.name} not drawn: ${s.reason}\n`);
+      for (const s of result.skipped.filter((f) => f.name !== 'alignment' && f.name !== 'composed')) process.stderr.write(`margin-bench: note: ${s.name} not drawn: ${s.reason}\n`);
       const lines = [`${set.runs.length} runs; diagonal verdict on the final margins (paired by seed, 95% CI):`];
       for (const r of result.tables.final) {
         lines.push(`  ${ACTIVATION_LABEL[r.table.activation]}, β = ${r.table.beta}`);

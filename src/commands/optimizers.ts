@@ -11,7 +11,8 @@ import { RULES } from '../optimizers/rules/index.js';
 /** One composition in words: per-layer rules and rates, aggregation, momentum, and its implied norm. */
 function describe(c: Composition): string[] {
   const layers = c.rules.map((r, l) => `${l}: ${r.id}${c.rates[l] !== 1 ? ` (rate ${c.rates[l]})` : ''}`).join(', ');
-  const device = c.rules.every((r) => r.device !== null) ? '' : '; TF.js: no (f64 engine only)';
+  // The TF.js engine runs the six presets; a composition runs on the f64 engine (docs/engines.md).
+  const device = c.preset === null ? '; f64 engine only' : '';
   return [
     `    layers ${layers}; aggregate ${c.aggregate}; momentum ${c.momentum}${c.momentum === 'lion' ? ` (β2 ${c.lionBeta2})` : ''}${device}`,
     `    implied norm N(θ) = ${describeComposition(c)}`,

@@ -4,7 +4,7 @@ import { NORM_NAMES } from '../optimizers/families.js';
 import { describeDiffs } from '../report/settings.js';
 import { lastStep, lossCurves, timeCurves, type Curve } from './align.js';
 import type { Coverage } from './coverage.js';
-import { ALIGN_COLUMNS, hasAlignment, type ResultSet } from '../results/load.js';
+import { ALIGN_COLUMNS, hasAlignment, resultNorms, type ResultSet } from '../results/load.js';
 import { figureSpec, type Panel } from './specs.js';
 import { ACTIVATION_LABEL, normLabel } from './style.js';
 
@@ -12,7 +12,7 @@ import { ACTIVATION_LABEL, normLabel } from './style.js';
 export const FIGURE1_OPTIMIZERS: readonly OptimizerName[] = ['ngd', 'signum', 'muon', 'muon_signum'];
 export const FIGURE2_OPTIMIZERS: readonly OptimizerName[] = ['adam', 'muon_adam', 'signum', 'muon_signum'];
 
-export type FigureName = 'figure1a' | 'figure1b' | 'figure2' | 'alignment';
+export type FigureName = 'figure1a' | 'figure1b' | 'figure2' | 'alignment' | 'composed';
 
 /**
  * The loss axis: `symlog` (default) is linear within ±1 and logarithmic beyond, so runs that end
@@ -243,6 +243,53 @@ function alignmentFigure(set: ResultSet, cov: Coverage, lossAxis: LossAxis): Fig
   };
 }
 
+/**
+ * docs/science.md §12.6: one panel per composed optimizer's implied norm and activation, its margin
+ * against log10 loss for that optimizer and the steepest-descent presets of Figure 1: does the
+ * composed optimizer end on top in its own norm?
+ */
+function composedFigure(set: ResultSet, cov: Coverage, lossAxis: LossAxis): FigureDef | SkippedFigure {
+  const present = new Set(set.runs.map((r) => r.summary.run.optimizer));
+  const own = resultNorms(set.runs).filter((n) => !n.standard && present.has(n.name));
+  if (own.length === 0) return { name: 'composed', reason: 'no composed optimizer in these results (docs/science.md §12)' };
+  const rivals = FIGURE1_OPTIMIZERS.filter((o) => present.has(o));
+  const curvesByNorm = own.map((n) => lossCurves(set.runs, `margin_${n.name}`, [n.name, ...rivals]));
+  const all = curvesByNorm.flat();
+  const rows = rowsOf(all);
+  const optimizers = [...rivals, ...own.map((n) => n.name)];
+  const notes = cov.notesFor(optimizers);
+  const title = 'Composed optimizers: each one’s own implied norm';
+  const average = averagePhrase(all, 'clipped at the axis floor');
+  const definitions = own.map((n) => `${n.name}: N(θ) = ${n.definition || n.name}`).join('; ');
+  return {
+    name: 'composed',
+    title,
+    caption: caption(
+      [
+        `${title}. One panel per composed optimizer and activation: the normalized margin in that optimizer's implied norm (${definitions}), for it (near-black) and for ${rivals.join(', ')}; ${AXIS_PHRASE[lossAxis]}; y: γ_N = q_min / N(θ)^D, log scale.`,
+        `${average} ${STYLE_PHRASE} ${rows.phrase}`,
+        HOW_ALIGNED,
+        'Margins ≤ 0 are not drawn on the log axis. The paired verdict of each norm is in the tables.',
+        ...mixedPhrase(set),
+      ],
+      notes,
+    ),
+    spec: figureSpec({
+      title,
+      subtitle: [`${average} ${STYLE_PHRASE} ${rows.phrase}`, ...mixedPhrase(set), ...(notes.length > 0 ? [`Incomplete: ${notes.join('; ')}`] : [])],
+      panels: rows.activations.flatMap((a) =>
+        own.map((n, i) => ({ title: `${n.name} margin · ${ACTIVATION_LABEL[a]}`, row: ACTIVATION_LABEL[a], curves: curvesByNorm[i]!.filter((c) => c.activation === a) })),
+      ),
+      columns: Math.min(4, own.length),
+      x: { title: LOSS_AXIS, reverse: true, symlog: lossAxis === 'symlog' },
+      y: { title: 'normalized margin γ (log scale)', log: true },
+      optimizers,
+      width: 230,
+      height: 180,
+    }),
+  };
+}
+
 /** Every figure the results allow, and why any other was skipped. */
 export function figureDefs(
   set: ResultSet,
@@ -255,6 +302,7 @@ export function figureDefs(
     cosineFigure(set, cov),
     marginFigure(set, cov, 'figure2', FIGURE2_OPTIMIZERS, lossAxis),
     alignmentFigure(set, cov, lossAxis),
+    composedFigure(set, cov, lossAxis),
   ];
   return {
     figures: all.filter((f): f is FigureDef => 'spec' in f),

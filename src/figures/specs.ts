@@ -1,7 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { OptimizerName } from '../config/types.js';
 import type { Curve } from './align.js';
-import { dashLabel, dashPatterns, FONT_STACK, OPTIMIZER_COLOR, type DashKey } from './style.js';
+import { dashLabel, dashPatterns, FONT_STACK, optimizerColor, type DashKey } from './style.js';
 
 /**
  * Vega-Lite specs of the figures. Every figure is a grid of panels; each panel layers a 95%
@@ -32,7 +31,7 @@ export interface FigureSpecInput {
    */
   y: { title: string; log: boolean; domain?: [number, number]; fit?: [number, number]; clamp?: boolean };
   /** Optimizers in legend order. */
-  optimizers: readonly OptimizerName[];
+  optimizers: readonly string[];
   width?: number;
   height?: number;
 }
@@ -237,7 +236,7 @@ export function figureSpec(input: FigureSpecInput): TopLevelSpec {
     field: 'optimizer',
     type: 'nominal',
     title: 'optimizer',
-    scale: { domain: optimizers, range: optimizers.map((o) => OPTIMIZER_COLOR[o]) },
+    scale: { domain: optimizers, range: optimizers.map(optimizerColor) },
   };
   const strokeDash = {
     field: 'style',

@@ -27,6 +27,15 @@ export const OPTIMIZER_COLOR: Record<OptimizerName, string> = {
   muon_adam: '#39BAD7', // sky blue, L* 70
 };
 
+/**
+ * A composed optimizer's colour (docs/science.md §12): near-black olive (L* 8, below the navy's 25; ΔE₀₀ ≥ 31 from every preset colour). A
+ * panel draws at most one composed optimizer, its own norm's (the `composed` figure).
+ */
+export const COMPOSED_COLOR = '#181800';
+
+/** A series colour: a preset's own, a composed optimizer's COMPOSED_COLOR. */
+export const optimizerColor = (optimizer: string): string => (Object.hasOwn(OPTIMIZER_COLOR, optimizer) ? OPTIMIZER_COLOR[optimizer as OptimizerName] : COMPOSED_COLOR);
+
 /** The least CIEDE2000 difference between two series colours of one panel. */
 export const MIN_DELTA_E = 25;
 /** The least lightness difference |ΔL*| between two series colours of one panel (greyscale). */

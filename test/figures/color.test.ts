@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { colourPairs, deltaE2000, hexToLab, lightness, type Lab } from '../../src/figures/color.js';
-import { MIN_DELTA_E, MIN_DELTA_L, OPTIMIZER_COLOR } from '../../src/figures/style.js';
+import { COMPOSED_COLOR, MIN_DELTA_E, MIN_DELTA_L, OPTIMIZER_COLOR } from '../../src/figures/style.js';
 
 test('CIEDE2000 reproduces the test pairs of Sharma, Wu & Dalal (2005), Table 1', () => {
   // [L1, a1, b1], [L2, a2, b2], ΔE00 as printed (pairs 1, 7, 13, 17–20, 22, 25, 34).
@@ -48,4 +48,11 @@ test('the optimizer palette: every pair at least MIN_DELTA_E apart in CIEDE2000 
   assert.ok(colourPairs(['#AA4B00', '#B87F00'])[0]!.deltaE < MIN_DELTA_E);
   // The same colour twice is a pair at distance 0, not one colour.
   assert.equal(colourPairs(['#123456', '#123456'])[0]!.deltaE, 0);
+});
+
+test('the composed optimizers\' colour stays apart from every preset colour it shares a panel with', () => {
+  for (const [name, hex] of Object.entries(OPTIMIZER_COLOR)) {
+    const [p] = colourPairs([COMPOSED_COLOR, hex]);
+    assert.ok(p!.deltaE >= MIN_DELTA_E && Math.abs(lightness(COMPOSED_COLOR) - lightness(hex)) >= MIN_DELTA_L, `${name}: ΔE00 ${p!.deltaE.toFixed(1)}`);
+  }
 });
