@@ -2,10 +2,10 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { BACKENDS, ENGINES } from '../config/types.js';
+import { BACKENDS, ENGINES, optimizerName } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { formatMarginTables, marginTables } from '../report/finalTable.js';
-import { parseOnly, parseSeeds } from '../sweep/grid.js';
+import { onlySets, parseOnly, parseSeeds } from '../sweep/grid.js';
 import { parseShard, shardFromEnv } from '../sweep/shard.js';
 import { checkOutputDir, requirePath } from '../io/paths.js';
 import { runSweep } from '../sweep/sweep.js';
@@ -90,11 +90,12 @@ Examples:
       }
       if (flags.only !== undefined) {
         const only = parseOnly(flags.only);
-        const missing = only.filter((o) => !config.train.optimizers.includes(o));
+        const names = config.train.optimizers.map(optimizerName);
+        const missing = only.filter((o) => !names.includes(o));
         if (missing.length > 0) {
-          throw new UsageError(`--only ${flags.only}: ${missing.join(', ')} not in train.optimizers of ${configPath}`);
+          throw new UsageError(`--only ${flags.only}: ${missing.map((m) => `"${m}"`).join(', ')} not in train.optimizers of ${configPath}`);
         }
-        config = loadConfig(configPath, [...sets, `train.optimizers=[${only.join(',')}]`]);
+        config = loadConfig(configPath, [...sets, ...onlySets(config, only)]);
       }
       const outText = flags.out === 'results/<name>/' ? join('results', config.name) : flags.out!;
       // Before anything trains: a file, a path under a file or a folder we cannot write is a usage error.

@@ -116,9 +116,14 @@ export function standardNorms(config: Readonly<Config>, depth: number): LoggedNo
 /** The compositions of `train.optimizers` (as written). */
 const composedEntries = (config: Readonly<Config>): CompositionSpec[] => config.train.optimizers.filter((e): e is CompositionSpec & (typeof config.train.optimizers)[number] => typeof e !== 'string');
 
-/** The norms a run logs beyond the standard four: each composed optimizer's implied norm, then `log.norms`; [] for a config of presets only. */
+/**
+ * The norms a run logs beyond the standard four: each composed optimizer's implied norm and each
+ * `log.norms` entry, in name order (so that a run's columns do not depend on which list names a
+ * norm: `run --only` moves the composed optimizers it leaves out to log.norms); [] for a config of
+ * presets only.
+ */
 export function extraNorms(config: Readonly<Config>, depth: number): LoggedNorm[] {
-  const specs: CompositionSpec[] = [...composedEntries(config), ...(config.log.norms ?? [])];
+  const specs: CompositionSpec[] = [...composedEntries(config), ...(config.log.norms ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return specs.map((spec) => compositionNorm(resolveComposition(spec, depth)));
 }
 

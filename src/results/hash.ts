@@ -21,12 +21,13 @@ export function runHash(config: Readonly<Config>, spec: RunSpec): string {
   // run logs (the composed optimizers' and log.norms) are part of every run's CSV. Both absent for a
   // config of presets only, whose hashes stay what they were.
   const own = config.train.optimizers.find((e) => typeof e !== 'string' && e.name === spec.optimizer);
-  const logged = [...config.train.optimizers.filter((e) => typeof e !== 'string'), ...(config.log.norms ?? [])].map(normDefinition);
+  const logged = [...config.train.optimizers.filter((e) => typeof e !== 'string'), ...(config.log.norms ?? [])].map(normDefinition)
+    .sort((a, b) => (a.name < b.name ? -1 : 1)); // the column order (src/metrics/normTable.ts extraNorms)
   return configHash({ run, config: sharedSettings(config), ...(own ? { composition: own } : {}), ...(logged.length > 0 ? { logged_norms: logged } : {}) });
 }
 
 /** What of a composition decides its norm (the momentum does not): the CSV columns it adds. */
-function normDefinition(e: Exclude<Config['train']['optimizers'][number], string> | NonNullable<Config['log']['norms']>[number]): unknown {
+function normDefinition(e: Exclude<Config['train']['optimizers'][number], string> | NonNullable<Config['log']['norms']>[number]): { name: string; [key: string]: unknown } {
   return { name: e.name, layers: e.layers, aggregate: e.aggregate ?? 'max', rates: e.rates ?? {} };
 }
 

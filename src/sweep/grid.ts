@@ -1,4 +1,4 @@
-import type { Config, OptimizerName } from '../config/types.js';
+import type { Config } from '../config/types.js';
 import { OPTIMIZER_NAMES, optimizerName } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { RunSpec } from '../results/runs.js';
@@ -31,16 +31,31 @@ export function parseSeeds(text: string): number[] {
   return [...seeds].sort((a, b) => a - b);
 }
 
-/** `--only adam,muon` → optimizer names, each checked against the six. */
-export function parseOnly(text: string): OptimizerName[] {
+/** `--only adam,muon` → optimizer names: presets, or composed optimizers' names ([A-Za-z][A-Za-z0-9_]*). */
+export function parseOnly(text: string): string[] {
   const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const name of names) {
-    if (!(OPTIMIZER_NAMES as readonly string[]).includes(name)) {
-      throw new UsageError(`--only ${text}: unknown optimizer "${name}", expected some of ${OPTIMIZER_NAMES.join(', ')}`);
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+      throw new UsageError(`--only ${text}: unknown optimizer "${name}", expected some of ${OPTIMIZER_NAMES.join(', ')} or a composed optimizer's name`);
     }
   }
   if (names.length === 0) throw new UsageError(`--only ${text}: expected optimizer names, e.g. --only adam,muon`);
-  return names as OptimizerName[];
+  return names;
+}
+
+/**
+ * The `--set` values that run only the optimizers `only` of `config`: train.optimizers keeps their
+ * entries; a composed optimizer left out still has its norm logged (moved to log.norms without its
+ * momentum), so every run writes the columns, and has the hash, it has in the whole grid.
+ */
+export function onlySets(config: Readonly<Config>, only: readonly string[]): string[] {
+  const kept = config.train.optimizers.filter((e) => only.includes(optimizerName(e)));
+  const moved = config.train.optimizers
+    .filter((e): e is Exclude<typeof e, string> => typeof e !== 'string' && !only.includes(e.name))
+    .map(({ momentum: _m, lion_beta2: _b, ...norm }) => norm);
+  const sets = [`train.optimizers=${JSON.stringify(kept)}`];
+  if (moved.length > 0) sets.push(`log.norms=${JSON.stringify([...(config.log.norms ?? []), ...moved])}`);
+  return sets;
 }
 
 /** `[0, 1, 2, 5]` → `0-2,5`. */

@@ -12,7 +12,10 @@ import { FIXTURE } from '../figures/fixtures.js';
 import { resolveConfig } from '../../src/config/load.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { readWeights } from '../../src/io/weights.js';
-import { loggedNorms } from '../../src/metrics/normTable.js';
+import { optimizerName } from '../../src/config/types.js';
+import { extraNorms, loggedNorms } from '../../src/metrics/normTable.js';
+import { runHash } from '../../src/results/hash.js';
+import { onlySets, parseOnly } from '../../src/sweep/grid.js';
 import { layerShapes } from '../../src/model/mlp.js';
 import { loadResults, readRunCsv, resultNorms } from '../../src/results/load.js';
 import { reportTables } from '../../src/figures/tables.js';
@@ -49,10 +52,10 @@ test('composed optimizers: every run logs every composed norm, recomputed exactl
   const data = loadDataset(config.data);
   const shapes = layerShapes({ inputDim: data.d, width: 8, outputDim: data.numClasses, depth: 3 });
   const norms = loggedNorms(config, 3);
-  assert.deepEqual(norms.map((n) => n.name), ['l2', 'linf', 'spectral', 'hybrid', 'muon_frob', 'sum_mix', 'lion_l2', 'cols']);
+  assert.deepEqual(norms.map((n) => n.name), ['l2', 'linf', 'spectral', 'hybrid', 'cols', 'lion_l2', 'muon_frob', 'sum_mix']);
   for (const s of r.summaries) {
     assert.equal(s.run.family, s.run.optimizer === 'muon' ? 'spectral' : s.run.optimizer);
-    assert.deepEqual(s.logged_norms!.map((n) => n.name), ['muon_frob', 'sum_mix', 'lion_l2', 'cols']);
+    assert.deepEqual(s.logged_norms!.map((n) => n.name), ['cols', 'lion_l2', 'muon_frob', 'sum_mix']);
     const { rows } = readRunCsv(join(out, s.files.csv));
     const last = rows.at(-1)!;
     const theta = readWeights(join(out, s.files.final_weights!), shapes);
@@ -67,13 +70,13 @@ test('composed optimizers: every run logs every composed norm, recomputed exactl
   }
   const set = loadResults([out]);
   assert.deepEqual(resultNorms(set.runs).slice(4).map((n) => [n.name, n.definition]), [
+    ['cols', '√((‖W_0‖_{1→2})² + (‖W_1‖_{1→2})² + (‖W_2‖_{1→2})²)'],
+    ['lion_l2', '√((‖W_0‖_F)² + (‖W_1‖_F)² + (‖W_2‖_F)²)'],
     ['muon_frob', 'max(σ_max(W_0), σ_max(W_1), ‖W_2‖_F/0.5)'],
     ['sum_mix', '‖W_0‖_{2→∞} + ‖W_1‖_S3 + ‖W_2‖_∞'],
-    ['lion_l2', '√((‖W_0‖_F)² + (‖W_1‖_F)² + (‖W_2‖_F)²)'],
-    ['cols', '√((‖W_0‖_{1→2})² + (‖W_1‖_{1→2})² + (‖W_2‖_{1→2})²)'],
   ]);
   const [final] = reportTables(set).final;
-  assert.deepEqual(final!.table.norms, ['l2', 'linf', 'spectral', 'hybrid', 'muon_frob', 'sum_mix', 'lion_l2', 'cols']);
+  assert.deepEqual(final!.table.norms, ['l2', 'linf', 'spectral', 'hybrid', 'cols', 'lion_l2', 'muon_frob', 'sum_mix']);
   assert.equal(final!.table.paired.muon_frob!.weakest, 'muon_frob');
   assert.equal(final!.table.paired.cols!.status, 'no-family');
   assert.equal(final!.table.paired.linf!.status, 'no-family');
@@ -92,4 +95,15 @@ test('a bad composition exits 2 with one line naming the key', async () => {
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /bad\.yaml: train\.optimizers\[0\]\.layers: layer 1 has no rule/);
+});
+
+test('run --only keeps every run\'s logged norms and hash: the composed optimizers left out are logged as log.norms', () => {
+  const spec = { activation: 'relu' as const, optimizer: 'sum_mix', beta: 0.9, seed: 0 };
+  const sets = onlySets(config, ['muon', 'sum_mix']);
+  const only = resolveConfig(JSON.parse(JSON.stringify(config)), 'composed.test', sets);
+  assert.deepEqual(only.train.optimizers.map(optimizerName), ['muon', 'sum_mix']);
+  assert.deepEqual(extraNorms(only, 3).map((n) => n.name), extraNorms(config, 3).map((n) => n.name));
+  assert.equal(runHash(only, spec), runHash(config, spec));
+  assert.equal(runHash(only, { ...spec, optimizer: 'muon' }), runHash(config, { ...spec, optimizer: 'muon' }));
+  assert.deepEqual(parseOnly('muon, sum_mix'), ['muon', 'sum_mix']);
 });
