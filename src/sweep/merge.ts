@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configHash } from '../config/load.js';
-import type { Config } from '../config/types.js';
+import { optimizerName, type Config } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { lockDir, tookOverNote } from '../io/lock.js';
@@ -50,7 +50,9 @@ function mergedConfig(configs: Readonly<Config>[]): Config {
   if (configs.every((c) => configHash(c) === configHash(first))) return first;
   const union = <T>(lists: readonly T[][]): T[] => [...new Set(lists.flat())];
   first.model.activations = union(configs.map((c) => c.model.activations));
-  first.train.optimizers = union(configs.map((c) => c.train.optimizers));
+  // By name: a composed optimizer is an object, the same one in every config that names it.
+  const byName = new Map(configs.flatMap((c) => c.train.optimizers).map((e) => [optimizerName(e), e]));
+  first.train.optimizers = [...byName.values()];
   first.train.betas = union(configs.map((c) => c.train.betas));
   first.train.seeds = union(configs.map((c) => c.train.seeds));
   return first;
