@@ -19,6 +19,8 @@ import { onlySets, parseOnly } from '../../src/sweep/grid.js';
 import { layerShapes } from '../../src/model/mlp.js';
 import { loadResults, readRunCsv, resultNorms } from '../../src/results/load.js';
 import { reportTables } from '../../src/figures/tables.js';
+import { coverage } from '../../src/figures/coverage.js';
+import { figureDefs } from '../../src/figures/figures.js';
 import { runSweep } from '../../src/sweep/sweep.js';
 
 const root = mkdtempSync(join(tmpdir(), 'margin-bench-composed-'));
@@ -80,6 +82,11 @@ test('composed optimizers: every run logs every composed norm, recomputed exactl
   assert.equal(final!.table.paired.muon_frob!.weakest, 'muon_frob');
   assert.equal(final!.table.paired.cols!.status, 'no-family');
   assert.equal(final!.table.paired.linf!.status, 'no-family');
+  // The composed figure: a panel per composed optimizer's norm (log.norms' `cols` has no optimizer, so none).
+  const fig = figureDefs(set, coverage(set)).figures.find((f) => f.name === 'composed');
+  assert.ok(fig, 'a composed figure');
+  assert.match(fig.caption, /muon_frob: N\(θ\) = max\(σ_max\(W_0\), σ_max\(W_1\), ‖W_2‖_F\/0\.5\)/);
+  assert.doesNotMatch(fig.caption, /cols: N/);
 });
 
 test('results folders with only the four fixed columns still load, with the four standard norms', () => {
