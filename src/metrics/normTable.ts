@@ -21,7 +21,8 @@ import { dualNormOf, normOf, resolveMuonLayers, type NormName } from './norms.js
  * column names, its labels, N(θ), the dual N*(G) and the steepest unit step lmo(m), so that the CSV
  * columns, the summaries, the tables, the figures, the recomputation from saved weights and the
  * KKT alignment all come from one list: the four standard norms (docs/science.md §5), then the
- * implied norm of each composed optimizer of `train.optimizers`, then the `log.norms` extras.
+ * implied norm of each composed optimizer of `train.optimizers` and the `log.norms` extras, in
+ * name order.
  */
 export interface LoggedNorm {
   /** `l2`, `linf`, `spectral`, `hybrid`, or a composed optimizer's / log.norms entry's name. */
