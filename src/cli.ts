@@ -7,6 +7,7 @@ import { figuresCommand } from './commands/figures.js';
 import { runCommand } from './commands/run.js';
 import { tableCommand } from './commands/table.js';
 import { statusCommand } from './commands/status.js';
+import { slurmCommand } from './commands/slurm.js';
 import { describeFsError, isFsError, RunError, UsageError } from './errors.js';
 import { PACKAGE_VERSION } from './provenance.js';
 
@@ -102,6 +103,7 @@ the stack trace.`,
   program.addCommand(tableCommand().copyInheritedSettings(program));
   program.addCommand(mergeCommand().copyInheritedSettings(program));
   program.addCommand(statusCommand().copyInheritedSettings(program));
+  program.addCommand(slurmCommand().copyInheritedSettings(program));
   program.addCommand(enginesCommand().copyInheritedSettings(program));
   program.addCommand(gpuCheckCommand().copyInheritedSettings(program));
   command = commandOf(argv, program.commands.map((c) => c.name()));
