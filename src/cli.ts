@@ -8,6 +8,7 @@ import { figuresCommand } from './commands/figures.js';
 import { runCommand } from './commands/run.js';
 import { tableCommand } from './commands/table.js';
 import { statusCommand } from './commands/status.js';
+import { slurmCommand } from './commands/slurm.js';
 import { describeFsError, isFsError, RunError, UsageError } from './errors.js';
 import { PACKAGE_VERSION } from './provenance.js';
 
@@ -103,6 +104,7 @@ the stack trace.`,
   program.addCommand(tableCommand().copyInheritedSettings(program));
   program.addCommand(mergeCommand().copyInheritedSettings(program));
   program.addCommand(statusCommand().copyInheritedSettings(program));
+  program.addCommand(slurmCommand().copyInheritedSettings(program));
   program.addCommand(enginesCommand().copyInheritedSettings(program));
   program.addCommand(optimizersCommand().copyInheritedSettings(program));
   program.addCommand(gpuCheckCommand().copyInheritedSettings(program));

@@ -6,7 +6,7 @@ import { BACKENDS, ENGINES, optimizerName } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { formatMarginTables, marginTables } from '../report/finalTable.js';
 import { onlySets, parseOnly, parseSeeds } from '../sweep/grid.js';
-import { parseShard, shardFromEnv } from '../sweep/shard.js';
+import { chooseShard } from '../sweep/shard.js';
 import { checkOutputDir, requirePath } from '../io/paths.js';
 import { runSweep } from '../sweep/sweep.js';
 import { exitCodeFor, withStopSignals } from './signals.js';
@@ -79,7 +79,7 @@ Examples:
       requirePath(configPath, 'config');
       if (flags.out !== undefined) requirePath(flags.out, '--out');
       const jobs = flags.jobs === undefined ? undefined : parseJobs(flags.jobs);
-      const shard = flags.shard !== undefined ? parseShard(flags.shard) : shardFromEnv(process.env);
+      const shard = chooseShard(flags.shard, process.env, (line) => process.stderr.write(`note: ${line}\n`));
       const sets = [...flags.set];
       if (flags.seeds !== undefined) sets.push(`train.seeds=[${parseSeeds(flags.seeds).join(',')}]`);
       if (flags.engine !== undefined) sets.push(`train.engine=${flags.engine}`);

@@ -34,16 +34,23 @@ export function parseShard(text: string, source = '--shard'): Shard {
  * - GitLab CI `parallel: n`: CI_NODE_INDEX (1-based), CI_NODE_TOTAL.
  * - CircleCI `parallelism: n`: CIRCLE_NODE_INDEX (0-based), CIRCLE_NODE_TOTAL.
  * - Buildkite `parallelism: n`: BUILDKITE_PARALLEL_JOB (0-based), BUILDKITE_PARALLEL_JOB_COUNT.
+ * - Slurm job array (`sbatch --array=1-n`): SLURM_ARRAY_TASK_ID, counted from SLURM_ARRAY_TASK_MIN
+ *   (the array's first id, so `--array=0-7` and `--array=1-8` both work), SLURM_ARRAY_TASK_COUNT.
+ *   The ids must be consecutive: a stepped or listed array (`0-15:4`, `1,3,5`) is refused.
  */
 export const SHARD_ENV = [
   { index: 'JOB_COMPLETION_INDEX', base: 0, total: 'MARGIN_BENCH_SHARD_COUNT', runner: 'Kubernetes Indexed Job' },
   { index: 'CI_NODE_INDEX', base: 1, total: 'CI_NODE_TOTAL', runner: 'GitLab CI parallel' },
   { index: 'CIRCLE_NODE_INDEX', base: 0, total: 'CIRCLE_NODE_TOTAL', runner: 'CircleCI parallelism' },
   { index: 'BUILDKITE_PARALLEL_JOB', base: 0, total: 'BUILDKITE_PARALLEL_JOB_COUNT', runner: 'Buildkite parallelism' },
+  { index: 'SLURM_ARRAY_TASK_ID', base: 'SLURM_ARRAY_TASK_MIN', total: 'SLURM_ARRAY_TASK_COUNT', runner: 'Slurm job array' },
 ] as const;
 
 /** Every variable shardFromEnv reads (tests clear them so the host's CI cannot leak in). */
-export const SHARD_ENV_NAMES = ['MARGIN_BENCH_SHARD', ...SHARD_ENV.flatMap((e) => [e.index, e.total])];
+export const SHARD_ENV_NAMES = [
+  'MARGIN_BENCH_SHARD',
+  ...SHARD_ENV.flatMap((e) => [e.index, e.total, ...(typeof e.base === 'string' ? [e.base] : [])]),
+];
 
 /** The shard the environment asks for, or null when it asks for none (see SHARD_ENV). */
 export function shardFromEnv(env: Record<string, string | undefined>): Shard | null {
@@ -56,14 +63,42 @@ export function shardFromEnv(env: Record<string, string | undefined>): Shard | n
     if (rawTotal === undefined || rawTotal.trim() === '') {
       throw new UsageError(`${e.index}=${rawIndex} is set (${e.runner}) but ${e.total} is not: set it to the number of jobs, or pass --shard i/n`);
     }
-    const index = Number(rawIndex) + (1 - e.base);
+    const rawBase = typeof e.base === 'number' ? String(e.base) : env[e.base];
+    const baseText = typeof e.base === 'number' ? '' : ` ${e.base}=${rawBase ?? ''}`;
+    if (rawBase === undefined || rawBase.trim() === '') {
+      throw new UsageError(`${e.index}=${rawIndex} is set (${e.runner}) but ${e.base as string} is not: pass --shard i/n`);
+    }
+    const index = Number(rawIndex) - Number(rawBase) + 1;
     const count = Number(rawTotal);
     if (!Number.isInteger(index) || !Number.isInteger(count) || count < 1 || index < 1 || index > count) {
-      throw new UsageError(`${e.index}=${rawIndex}, ${e.total}=${rawTotal} (${e.runner}): not a valid job index and count`);
+      throw new UsageError(
+        `${e.index}=${rawIndex},${baseText} ${e.total}=${rawTotal} (${e.runner}): not a valid job index and count` +
+          (typeof e.base === 'string' ? ' (the array ids must be consecutive, e.g. --array=1-8)' : ''),
+      );
     }
-    return { index, count, source: `${e.index}=${rawIndex} ${e.total}=${rawTotal}` };
+    return { index, count, source: `${e.index}=${rawIndex}${baseText} ${e.total}=${rawTotal}` };
   }
   return null;
+}
+
+/**
+ * The shard a `run` takes: `--shard` when given, else the environment's (shardFromEnv). When both
+ * are there and name different slices, the flag wins and `onNote` gets one line saying so (a job
+ * script that passes --shard inside a CI matrix or a Slurm array is probably not what was meant).
+ */
+export function chooseShard(flag: string | undefined, env: Record<string, string | undefined>, onNote: (line: string) => void): Shard | null {
+  if (flag === undefined) return shardFromEnv(env);
+  const chosen = parseShard(flag);
+  let fromEnv: Shard | null = null;
+  try {
+    fromEnv = shardFromEnv(env);
+  } catch {
+    // An environment that does not name a valid slice does not matter once --shard is given.
+  }
+  if (fromEnv && (fromEnv.index !== chosen.index || fromEnv.count !== chosen.count)) {
+    onNote(`--shard ${chosen.index}/${chosen.count} wins over ${fromEnv.source} (shard ${fromEnv.index}/${fromEnv.count})`);
+  }
+  return chosen;
 }
 
 /**
