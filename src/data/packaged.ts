@@ -49,15 +49,18 @@ export function mnistDataDir(): string {
   return join(dirname(pkg), 'data');
 }
 
-/** The folder of a packaged source, checked to exist (one line saying how to install it if not). */
-export function packagedDir(name: PackagedSourceName): string {
+/**
+ * The folder of a packaged source, checked to exist (one line saying how to install it if not).
+ * `fashionDir` is where Debian installs Fashion-MNIST (a test names a missing folder).
+ */
+export function packagedDir(name: PackagedSourceName, fashionDir = FASHION_MNIST_DIR): string {
   if (name === 'mnist-full') return mnistDataDir();
-  if (!existsSync(FASHION_MNIST_DIR) || !statSync(FASHION_MNIST_DIR).isDirectory()) {
+  if (!existsSync(fashionDir) || !statSync(fashionDir).isDirectory()) {
     throw new UsageError(
-      `data.source fashion-mnist: ${FASHION_MNIST_DIR} not found; install it with \`apt-get install dataset-fashion-mnist\` (or set data.source to { idx: <folder> })`,
+      `data.source fashion-mnist: ${fashionDir} not found; install it with \`apt-get install dataset-fashion-mnist\` (or set data.source to { idx: <folder> })`,
     );
   }
-  return FASHION_MNIST_DIR;
+  return fashionDir;
 }
 
 /**

@@ -7,7 +7,7 @@ import { UsageError } from '../../src/errors.js';
 import { loadDataset, loadTestSet } from '../../src/data/dataset.js';
 import { IDX_FILES } from '../../src/data/idx.js';
 import { readMnistNpm } from '../../src/data/mnistNpm.js';
-import { FASHION_MNIST_DIR, MNIST_IDX_PINNED, mnistDataDir, readPackagedSplit } from '../../src/data/packaged.js';
+import { FASHION_MNIST_DIR, FASHION_MNIST_IDX_PINNED, MNIST_IDX_PINNED, mnistDataDir, packagedDir, readPackagedSplit } from '../../src/data/packaged.js';
 import { removeTempDirs, tempDir, writeSplit } from './idxFixture.js';
 
 after(removeTempDirs);
@@ -66,8 +66,20 @@ test('fashion-mnist: the Debian package, or one line saying how to install it', 
   assert.deepEqual(counts, new Array<number>(10).fill(1000)); // balanced by construction
 });
 
-test('fashion-mnist: a missing package names apt-get install dataset-fashion-mnist', { skip: existsSync(FASHION_MNIST_DIR) && 'installed here' }, () => {
-  assert.throws(() => readPackagedSplit('fashion-mnist', 'test'), usageError('apt-get install dataset-fashion-mnist'));
+test('fashion-mnist: a missing package names apt-get install dataset-fashion-mnist', () => {
+  const missing = join(tempDir(), 'fashion-mnist');
+  assert.throws(() => packagedDir('fashion-mnist', missing), usageError('data.source fashion-mnist', missing, 'apt-get install dataset-fashion-mnist'));
+  if (!existsSync(FASHION_MNIST_DIR)) {
+    assert.throws(() => readPackagedSplit('fashion-mnist', 'test'), usageError('apt-get install dataset-fashion-mnist'));
+  }
+});
+
+test('fashion-mnist: a corrupted copy is refused naming the Debian reinstall', () => {
+  const dir = tempDir();
+  const labels = Array.from({ length: 20 }, (_, i) => i % 10);
+  writeSplit(dir, 'test', labels);
+  // A wrong file under the right name: the digest check refuses it before parsing.
+  assert.throws(() => readPackagedSplit('fashion-mnist', 'test', dir, FASHION_MNIST_IDX_PINNED), usageError('fashion-mnist', 'SHA-256', 'apt-get install --reinstall dataset-fashion-mnist'));
 });
 
 test('docs/science.md §2.1 held-out set, embedded digits: disjoint from the training set by construction', () => {
