@@ -62,3 +62,98 @@ export function cloneParams(params: Params): Params {
 export function paramCount(shapes: LayerShape[]): number {
   return shapes.reduce((n, s) => n + s.out * s.in, 0);
 }
+
+/** σ(z) in place, keeping what backward needs: σ'(z) for each unit (docs/science.md §3). */
+export function activateInPlace(z: Float64Array, deriv: Float64Array, activation: Activation): void {
+  if (activation === 'relu') {
+    for (let k = 0; k < z.length; k++) {
+      const v = z[k]!;
+      if (v > 0) deriv[k] = 1;
+      else {
+        z[k] = 0;
+        deriv[k] = 0;
+      }
+    }
+  } else {
+    // squared ReLU: σ(z) = max(0, z)², σ'(z) = 2 max(0, z)
+    for (let k = 0; k < z.length; k++) {
+      const v = z[k]!;
+      if (v > 0) {
+        z[k] = v * v;
+        deriv[k] = 2 * v;
+      } else {
+        z[k] = 0;
+        deriv[k] = 0;
+      }
+    }
+  }
+}
+
+/** One dense forward pass f(θ; x) over a batch of inputs, kept for inputGradient. */
+export interface DensePass {
+  /** Rows in the batch. */
+  n: number;
+  /** f(θ; x_i), [n, C] row-major. */
+  outputs: Float64Array;
+  /** σ'(z_l) of each hidden layer, [n, out_l] row-major. */
+  derivs: Float64Array[];
+}
+
+/**
+ * docs/science.md §3: f(θ; x_i) for the rows of X [n, shapes[0].in], dense, with σ'(z) kept for
+ * the backward pass to the input. Unlike the training engine, whose input is fixed, the input here
+ * is free: the attack of docs/science.md §12.2 moves it. A single layer is a linear model.
+ */
+export function denseForward(params: Params, shapes: readonly LayerShape[], activation: Activation, X: Float64Array, n: number): DensePass {
+  let A = X;
+  const derivs: Float64Array[] = [];
+  shapes.forEach(({ out, in: kIn }, l) => {
+    const W = params[l]!;
+    const Z = new Float64Array(n * out);
+    for (let i = 0; i < n; i++) {
+      const a = i * kIn;
+      for (let o = 0; o < out; o++) {
+        const w = o * kIn;
+        let sum = 0;
+        for (let k = 0; k < kIn; k++) sum += A[a + k]! * W[w + k]!;
+        Z[i * out + o] = sum;
+      }
+    }
+    if (l < shapes.length - 1) {
+      const deriv = new Float64Array(n * out);
+      activateInPlace(Z, deriv, activation);
+      derivs.push(deriv);
+    }
+    A = Z;
+  });
+  return { n, outputs: A, derivs };
+}
+
+/**
+ * ∂/∂x_i of Σ_j dOut[i, j] f_j(θ; x_i) for every row of a denseForward pass: the input gradient
+ * [n, shapes[0].in] of any function of the outputs whose output gradient is dOut [n, C].
+ */
+export function inputGradient(params: Params, shapes: readonly LayerShape[], pass: DensePass, dOut: Float64Array): Float64Array {
+  const { n } = pass;
+  let G = dOut;
+  for (let l = shapes.length - 1; l >= 0; l--) {
+    const { out, in: kIn } = shapes[l]!;
+    const W = params[l]!;
+    const dA = new Float64Array(n * kIn);
+    for (let i = 0; i < n; i++) {
+      const a = i * kIn;
+      for (let o = 0; o < out; o++) {
+        const g = G[i * out + o]!;
+        if (g === 0) continue; // an inactive unit
+        const w = o * kIn;
+        for (let k = 0; k < kIn; k++) dA[a + k]! += g * W[w + k]!;
+      }
+    }
+    if (l > 0) {
+      const deriv = pass.derivs[l - 1]!;
+      for (let k = 0; k < dA.length; k++) dA[k]! *= deriv[k]!;
+    }
+    G = dA;
+  }
+  return G;
+}
