@@ -110,15 +110,7 @@ export function denseForward(params: Params, shapes: readonly LayerShape[], acti
   shapes.forEach(({ out, in: kIn }, l) => {
     const W = params[l]!;
     const Z = new Float64Array(n * out);
-    for (let i = 0; i < n; i++) {
-      const a = i * kIn;
-      for (let o = 0; o < out; o++) {
-        const w = o * kIn;
-        let sum = 0;
-        for (let k = 0; k < kIn; k++) sum += A[a + k]! * W[w + k]!;
-        Z[i * out + o] = sum;
-      }
-    }
+    for (let i = 0; i < n; i++) denseRow(A, i * kIn, W, kIn, out, Z, i * out);
     if (l < shapes.length - 1) {
       const deriv = new Float64Array(n * out);
       activateInPlace(Z, deriv, activation);
@@ -127,6 +119,64 @@ export function denseForward(params: Params, shapes: readonly LayerShape[], acti
     A = Z;
   });
   return { n, outputs: A, derivs };
+}
+
+/** z[zo + o] = ⟨a[ao …], W row o⟩ for every row o of W [out, kIn]; four rows at a time share each load of a. */
+function denseRow(a: Float64Array, ao: number, W: Float64Array, kIn: number, out: number, z: Float64Array, zo: number): void {
+  let o = 0;
+  for (; o + 4 <= out; o += 4) {
+    const w0 = o * kIn;
+    const w1 = w0 + kIn;
+    const w2 = w1 + kIn;
+    const w3 = w2 + kIn;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let k = 0; k < kIn; k++) {
+      const v = a[ao + k]!;
+      if (v === 0) continue; // most pixels are 0
+      s0 += v * W[w0 + k]!;
+      s1 += v * W[w1 + k]!;
+      s2 += v * W[w2 + k]!;
+      s3 += v * W[w3 + k]!;
+    }
+    z[zo + o] = s0;
+    z[zo + o + 1] = s1;
+    z[zo + o + 2] = s2;
+    z[zo + o + 3] = s3;
+  }
+  for (; o < out; o++) {
+    const w = o * kIn;
+    let sum = 0;
+    for (let k = 0; k < kIn; k++) sum += a[ao + k]! * W[w + k]!;
+    z[zo + o] = sum;
+  }
+}
+
+/** da[dao …] = Σ_o g[go + o] · (row o of W [out, kIn]), the active units (g ≠ 0) four at a time per pass over da. */
+function combineRows(g: Float64Array, go: number, W: Float64Array, kIn: number, out: number, da: Float64Array, dao: number): void {
+  const active: number[] = [];
+  for (let o = 0; o < out; o++) if (g[go + o] !== 0) active.push(o);
+  let a = 0;
+  for (; a + 4 <= active.length; a += 4) {
+    const [o0, o1, o2, o3] = [active[a]!, active[a + 1]!, active[a + 2]!, active[a + 3]!];
+    const c0 = g[go + o0]!;
+    const c1 = g[go + o1]!;
+    const c2 = g[go + o2]!;
+    const c3 = g[go + o3]!;
+    const w0 = o0 * kIn;
+    const w1 = o1 * kIn;
+    const w2 = o2 * kIn;
+    const w3 = o3 * kIn;
+    for (let k = 0; k < kIn; k++) da[dao + k]! += c0 * W[w0 + k]! + c1 * W[w1 + k]! + c2 * W[w2 + k]! + c3 * W[w3 + k]!;
+  }
+  for (; a < active.length; a++) {
+    const o = active[a]!;
+    const c = g[go + o]!;
+    const w = o * kIn;
+    for (let k = 0; k < kIn; k++) da[dao + k]! += c * W[w + k]!;
+  }
 }
 
 /**
@@ -140,15 +190,7 @@ export function inputGradient(params: Params, shapes: readonly LayerShape[], pas
     const { out, in: kIn } = shapes[l]!;
     const W = params[l]!;
     const dA = new Float64Array(n * kIn);
-    for (let i = 0; i < n; i++) {
-      const a = i * kIn;
-      for (let o = 0; o < out; o++) {
-        const g = G[i * out + o]!;
-        if (g === 0) continue; // an inactive unit
-        const w = o * kIn;
-        for (let k = 0; k < kIn; k++) dA[a + k]! += g * W[w + k]!;
-      }
-    }
+    for (let i = 0; i < n; i++) combineRows(G, i * out, W, kIn, out, dA, i * kIn);
     if (l > 0) {
       const deriv = pass.derivs[l - 1]!;
       for (let k = 0; k < dA.length; k++) dA[k]! *= deriv[k]!;
