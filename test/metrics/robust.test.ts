@@ -45,6 +45,26 @@ for (const ball of ['linf', 'l2'] as const) {
   });
 }
 
+test('docs/science.md §12.2 PGD ℓ∞ with the pixel box: at a corner of [0, 1]^d only inward moves count', () => {
+  // Inputs at corners of the box (pixels 0 or 1): coordinate k can move by ε only toward the inside,
+  // so the largest margin decrease is ε Σ |w_k| over the coordinates whose descent direction
+  // −y sign(w_k) points inward. PGD's sign step reaches it exactly.
+  const corners = Float64Array.from({ length: n * d }, () => (rng.uniform() < 0.5 ? 0 : 1));
+  const fc = Array.from({ length: n }, (_, i) => corners.subarray(i * d, (i + 1) * d).reduce((s, v, k) => s + v * w[k]!, 0));
+  const set: AttackSet = { X: corners, y: Int32Array.from(fc, (v) => (v > 0 ? 1 : -1)), n, d, numClasses: 1 };
+  const radius = 0.05;
+  const res = pgdAttack(linear, set, { ball: 'linf', radius, steps: 20, restarts: 1, seed: 2, box: true });
+  fc.forEach((v, i) => {
+    const y = v > 0 ? 1 : -1;
+    let decrease = 0;
+    for (let k = 0; k < d; k++) {
+      const inward = corners[i * d + k] === 0 ? 1 : -1;
+      if (-y * Math.sign(w[k]!) === inward) decrease += radius * Math.abs(w[k]!);
+    }
+    assert.ok(Math.abs(res.worstMargins[i]! - (Math.abs(v) - decrease)) < 1e-12 || (res.robust[i] === 0 && Math.abs(v) <= decrease), `sample ${i}`);
+  });
+});
+
 test('docs/science.md §12.2 PGD on a two-class softmax linear model: the margin f_y − f_other and ‖w_y − w_other‖₁', () => {
   // Rows (w, −w): f_0 − f_1 = 2⟨w, x⟩, so the minimal ℓ∞ perturbation is |f|/‖w‖₁ again.
   const two: Network = { params: [Float64Array.from([...w, ...w.map((v) => -v)])], shapes: [{ out: 2, in: d }], activation: 'relu' };
