@@ -11,6 +11,8 @@
 //   npm run bench -- --grid-only --jobs 4       only the grid section, on 4 worker threads
 //   npm run bench -- --engine tfjs              ms/step of the TF.js engine on every usable backend beside
 //                                               the float64 engine: docs/science.md §9 and a wide net (width 2048)
+//   npm run bench -- --generalization           the held-out metrics and PGD (docs/science.md §13) on 1000
+//                                               test digits for a trained §9 network, against one training step
 //
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -19,7 +21,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, resolveConfig } from '../src/config/load.js';
-import { loadDataset } from '../src/data/dataset.js';
+import { loadDataset, loadTestSet } from '../src/data/dataset.js';
+import type { Evaluation } from '../src/engine/types.js';
+import { normalizedMarginDistribution, setMetrics } from '../src/metrics/generalization.js';
+import { allNorms, resolveMuonLayers } from '../src/metrics/norms.js';
+import { pgdAttack } from '../src/metrics/robust.js';
 import { F64_FACTORY, loadEngineFactory } from '../src/engine/create.js';
 import { initParams, layerShapes } from '../src/model/mlp.js';
 import { runSweep } from '../src/sweep/sweep.js';
@@ -90,6 +96,11 @@ const machine = `${new Date().toISOString().slice(0, 10)}, node ${process.versio
 if (flag('--engine', 'f64') === 'tfjs') {
   console.log(`margin-bench bench — ${machine}`);
   await tfjsSection();
+  process.exit(0);
+}
+if (args.includes('--generalization')) {
+  console.log(`margin-bench bench — ${machine}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  await generalizationSection();
   process.exit(0);
 }
 if (args.includes('--grid-only')) {
@@ -259,5 +270,65 @@ async function tfjsSection() {
       for (let i = 0; i < S; i++) apart += await timed([specs[i]!], [inits[i]!]);
       console.log(`${name}, 784-${width}-10, S = ${S}: together ${together.toFixed(2)} ms/step, one after another ${apart.toFixed(2)} ms/step (×${(apart / together).toFixed(2)})`);
     }
+  }
+}
+
+/**
+ * docs/science.md §13 at the §9 proxy size: a network trained 4000 steps (adam, relu, seed 0) on
+ * the 100 training digits, then on 1000 held-out embedded digits (100 per class, never a training
+ * one): the held-out metrics of a log point (forward pass, accuracy, loss, margin percentiles in
+ * the four norms) and PGD per radius, each as a multiple of one training step of the same run.
+ */
+async function generalizationSection() {
+  const repeats = Number(flag('--repeats', 5));
+  const config = resolveConfig(
+    { train: { steps: 4000, optimizers: ['adam'], betas: [0.9] }, data: { test: { n_per_class: 100, split: 'test' } } },
+    'bench',
+  );
+  const data = loadDataset(config.data);
+  const test = loadTestSet(config.data, data)!;
+  const shapes = layerShapes({ inputDim: data.d, width: 50, outputDim: data.numClasses, depth: 2 });
+  const [run] = await trainRuns(config, [{ activation: 'relu', optimizer: 'adam', beta: 0.9, seed: 0 }], F64_FACTORY.create(data, shapes, 'relu'), shapes, [initParams(shapes, config.model.init_scale, 0)]);
+  const params = run!.finalParams;
+  const stepMs = ((run!.wallTimeS - run!.logTimeS) * 1000) / run!.stepsCompleted;
+  const timeMs = (f: () => void, k = repeats) => {
+    f(); // warm-up: JIT
+    const xs: number[] = [];
+    for (let r = 0; r < k; r++) {
+      const t = performance.now();
+      f();
+      xs.push(performance.now() - t);
+    }
+    return median(xs);
+  };
+  const testEngine = F64_FACTORY.create(test, shapes, 'relu');
+  const trainEngine = F64_FACTORY.create(data, shapes, 'relu');
+  const isMuon = resolveMuonLayers(config.train.muon_layers, shapes.length);
+  // The four norms are computed at every log point already; the held-out metrics add the rest.
+  const norms = Object.entries(allNorms(params, shapes, isMuon)).map(([name, value]) => ({ name, value }));
+  const normsMs = timeMs(() => allNorms(params, shapes, isMuon));
+  const metricsMs = timeMs(() => {
+    const ev = (testEngine.evaluate([params], false) as Evaluation[])[0]!;
+    const m = setMetrics(ev.logits, test.y, test.numClasses);
+    normalizedMarginDistribution(m.margins, norms, 2);
+  });
+  const trainMargins = Float64Array.from((trainEngine.evaluate([params], false) as Evaluation[])[0]!.margins);
+  const trainPercentilesMs = timeMs(() => normalizedMarginDistribution(trainMargins, norms, 2));
+  const ev = (testEngine.evaluate([params], false) as Evaluation[])[0]!;
+  const clean = setMetrics(ev.logits, test.y, test.numClasses);
+  console.log(`docs/science.md §13 on ${test.n} held-out digits, 784-50-10 relu trained 4000 adam steps on 100 digits ` +
+    `(train acc ${run!.rows.at(-1)!.train_acc}, test acc ${clean.accuracy.toFixed(3)}); medians of ${repeats}`);
+  console.log(`one training step (log points excluded): ${stepMs.toFixed(3)} ms`);
+  console.log(`held-out metrics of one log point (forward on the sparse engine, accuracy, loss, percentiles in 4 norms): ${metricsMs.toFixed(2)} ms = ${(metricsMs / stepMs).toFixed(1)} steps`);
+  console.log(`  the training set's margin percentiles in 4 norms: ${trainPercentilesMs.toFixed(3)} ms; the 4 norms themselves (already computed at a log point): ${normsMs.toFixed(2)} ms`);
+  const logPoints = run!.rows.length;
+  console.log(`  ${logPoints} log points × the held-out metrics = ${((100 * logPoints * metricsMs) / (stepMs * run!.stepsCompleted)).toFixed(1)} % of the run's training steps`);
+  const net = { params, shapes, activation: 'relu' as const };
+  for (const [ball, radius] of [['linf', 0.05], ['linf', 0.1], ['l2', 0.5], ['l2', 1]] as const) {
+    let acc = 0;
+    const ms = timeMs(() => {
+      acc = pgdAttack(net, test, { ball, radius, steps: 20, restarts: 1, seed: 0, box: true }).accuracy;
+    }, Math.min(repeats, 3));
+    console.log(`PGD ${ball} ε = ${radius}, 20 steps, 1 restart: ${ms.toFixed(0)} ms = ${(ms / stepMs).toFixed(0)} steps (robust acc ${acc.toFixed(3)})`);
   }
 }

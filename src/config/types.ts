@@ -15,6 +15,8 @@ export type TrainConfig = Config['train'];
 export type LrConfig = TrainConfig['lr'];
 export type LogConfig = Config['log'];
 export type DataSource = DataConfig['source'];
+export type TestConfig = NonNullable<DataConfig['test']>;
+export type RobustConfig = NonNullable<LogConfig['robust']>;
 
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 export type { Aggregate, Composition, CompositionSpec, Momentum } from '../optimizers/compose.js';

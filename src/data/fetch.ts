@@ -22,19 +22,38 @@ export const MNIST_GZ_FILES: readonly string[] = [
 ];
 
 /**
- * SHA-256 and size in bytes of each standard `.gz` file. Two independent sources agree on all four
- * digests:
+ * SHA-256 and size in bytes of each standard `.gz` file, and of the IDX file it inflates to
+ * (`idx`: what the `mnist-full` source checks, since a re-packed `.gz` has other bytes but the same
+ * content). Two independent sources agree on all four `.gz` digests:
  * - tensorflow/datasets, tensorflow_datasets/url_checksums/mnist.txt (commit 31f1255e): URL on the
  *   CVDF mirror below, size and SHA-256 of each file;
  * - pytorch/vision, torchvision/prototype/datasets/_builtin/mnist.py (commit 1ec2509e): `MNIST._CHECKSUMS`.
  * The sizes are also those listed on yann.lecun.com/exdb/mnist (9912422, 28881, 1648877, 4542).
  * (torchvision's stable loader checks the same files by MD5: f68b3c2d…, d53e105e…, 9fb629c4…, ec29112d….)
+ * The inflated digests are those of gunzip on the four pinned files; several unrelated public
+ * projects pin the same four, and the IDX sizes follow from the headers (16 + 784 n, 8 + n bytes).
  */
-export const MNIST_PINNED: Readonly<Record<string, { sha256: string; bytes: number }>> = Object.freeze({
-  'train-images-idx3-ubyte.gz': { sha256: '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609', bytes: 9912422 },
-  'train-labels-idx1-ubyte.gz': { sha256: '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c', bytes: 28881 },
-  't10k-images-idx3-ubyte.gz': { sha256: '8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6', bytes: 1648877 },
-  't10k-labels-idx1-ubyte.gz': { sha256: 'f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6', bytes: 4542 },
+export const MNIST_PINNED: Readonly<Record<string, { sha256: string; bytes: number; idx: { sha256: string; bytes: number } }>> = Object.freeze({
+  'train-images-idx3-ubyte.gz': {
+    sha256: '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609',
+    bytes: 9912422,
+    idx: { sha256: 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db', bytes: 47040016 },
+  },
+  'train-labels-idx1-ubyte.gz': {
+    sha256: '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c',
+    bytes: 28881,
+    idx: { sha256: '65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5', bytes: 60008 },
+  },
+  't10k-images-idx3-ubyte.gz': {
+    sha256: '8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6',
+    bytes: 1648877,
+    idx: { sha256: '0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7', bytes: 7840016 },
+  },
+  't10k-labels-idx1-ubyte.gz': {
+    sha256: 'f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6',
+    bytes: 4542,
+    idx: { sha256: 'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2', bytes: 10008 },
+  },
 });
 
 /** The pinned digests alone, name → SHA-256 (what `digests` defaults to). */

@@ -49,7 +49,11 @@ export function findIdxFile(dir: string, name: string): string {
 
 /** IDX3 images, 28 × 28 unsigned bytes each, scaled to [0, 1]: [n, 784] row-major. */
 export function readIdxImages(file: string): { n: number; images: Float64Array } {
-  const buf = readIdxBytes(file);
+  return parseIdxImages(file, readIdxBytes(file));
+}
+
+/** readIdxImages on bytes already read (and inflated) from `file`, which only names them in errors. */
+export function parseIdxImages(file: string, buf: Uint8Array): { n: number; images: Float64Array } {
   const [n, rows, cols] = readHeader(file, buf, IDX_IMAGES_MAGIC, 3, 'images');
   if (rows !== MNIST_SIDE || cols !== MNIST_SIDE) {
     throw new UsageError(`${file}: images are ${rows}×${cols}, expected ${MNIST_SIDE}×${MNIST_SIDE}`);
@@ -62,7 +66,11 @@ export function readIdxImages(file: string): { n: number; images: Float64Array }
 
 /** IDX1 labels, each a digit 0…9. */
 export function readIdxLabels(file: string): Int32Array {
-  const buf = readIdxBytes(file);
+  return parseIdxLabels(file, readIdxBytes(file));
+}
+
+/** readIdxLabels on bytes already read (and inflated) from `file`. */
+export function parseIdxLabels(file: string, buf: Uint8Array): Int32Array {
   const [n] = readHeader(file, buf, IDX_LABELS_MAGIC, 1, 'labels');
   const body = checkBody(file, buf, 8, n, `${n} labels`);
   const bad = body.findIndex((label) => label > 9);
@@ -70,7 +78,8 @@ export function readIdxLabels(file: string): Int32Array {
   return Int32Array.from(body);
 }
 
-function readIdxBytes(file: string): Uint8Array {
+/** The bytes of an IDX file, inflated when its name ends in `.gz`. */
+export function readIdxBytes(file: string): Uint8Array {
   const raw = readFileSync(file);
   if (!file.endsWith('.gz')) return raw;
   try {

@@ -1,6 +1,6 @@
 import type { Activation } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
-import type { LayerShape, Params } from '../model/mlp.js';
+import { activateInPlace, type LayerShape, type Params } from '../model/mlp.js';
 import { dataSpan, type DataSpan } from '../numerics/dataSpan.js';
 import { transposeInto } from '../numerics/linalg.js';
 import { crossEntropyLogDomain, logisticLogDomain } from '../numerics/logLoss.js';
@@ -67,32 +67,6 @@ export function toSparse(X: Float64Array, n: number, d: number): SparseInput {
   }
   const activePixels = Int32Array.from({ length: d }, (_, j) => j).filter((j) => perCol[j]! > 0);
   return { n, d, rowStart, rowCol, rowVal, colStart, colRow, colVal, activePixels };
-}
-
-/** σ(z) in place, keeping what backward needs: σ'(z) for each unit (docs/science.md §3). */
-function activateInPlace(z: Float64Array, deriv: Float64Array, activation: Activation): void {
-  if (activation === 'relu') {
-    for (let k = 0; k < z.length; k++) {
-      const v = z[k]!;
-      if (v > 0) deriv[k] = 1;
-      else {
-        z[k] = 0;
-        deriv[k] = 0;
-      }
-    }
-  } else {
-    // squared ReLU: σ(z) = max(0, z)², σ'(z) = 2 max(0, z)
-    for (let k = 0; k < z.length; k++) {
-      const v = z[k]!;
-      if (v > 0) {
-        z[k] = v * v;
-        deriv[k] = 2 * v;
-      } else {
-        z[k] = 0;
-        deriv[k] = 0;
-      }
-    }
-  }
 }
 
 /**

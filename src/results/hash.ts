@@ -37,27 +37,31 @@ function normDefinition(e: Exclude<Config['train']['optimizers'][number], string
  * results do not depend on the backend): runs made before those keys existed keep their hashes,
  * and a tfjs run never passes for an f64 one or for another backend's. `backend: auto` enters as
  * written, like a path: the summary's `engine` field says which backend it resolved to. The same
- * holds for `train.adam_eps`, `train.target_log10_loss`, `train.lr.hybrid_ratio` and
- * `log.at_log10_loss`: at their defaults they are left out.
+ * holds for `train.adam_eps`, `train.target_log10_loss`, `train.lr.hybrid_ratio`,
+ * `log.at_log10_loss`, `data.test` and `log.robust` (no radius: no attack): at their defaults they
+ * are left out.
  */
 export function sharedSettings(config: Readonly<Config>): unknown {
-  const { name: _name, model, train, log, ...rest } = config;
+  const { name: _name, data, model, train, log, ...rest } = config;
+  const { test = null, ...dataRest } = data;
   const { activations: _a, ...modelRest } = model;
   const { optimizers: _o, betas: _b, seeds: _s, engine, backend, batch_runs, adam_eps, target_log10_loss, lr, ...trainRest } = train;
   const engineKeys = { ...(engine === 'f64' ? {} : { engine, backend }), ...(batch_runs > 1 ? { batch_runs } : {}) };
   // Keys added later enter only when set away from their default, which is the old behaviour:
   // runs made before they existed keep their hashes.
   const { hybrid_ratio, ...lrRest } = lr;
-  const { at_log10_loss = [], norms: _norms, ...logRest } = log;
+  const { at_log10_loss = [], norms: _norms, robust, ...logRest } = log;
+  const attacks = robust !== undefined && robust.linf.length + robust.l2.length > 0;
   const added = {
     ...(adam_eps !== 0 ? { adam_eps } : {}),
     ...(target_log10_loss !== null ? { target_log10_loss } : {}),
   };
   return {
     ...rest,
+    data: { ...dataRest, ...(test !== null ? { test } : {}) },
     model: modelRest,
     train: { ...trainRest, lr: { ...lrRest, ...(hybrid_ratio !== 1 ? { hybrid_ratio } : {}) }, ...added, ...engineKeys },
-    log: { ...logRest, ...(at_log10_loss.length > 0 ? { at_log10_loss } : {}) },
+    log: { ...logRest, ...(at_log10_loss.length > 0 ? { at_log10_loss } : {}), ...(attacks ? { robust } : {}) },
   };
 }
 

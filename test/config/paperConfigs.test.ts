@@ -25,7 +25,7 @@ test('configs/paper.yaml and configs/paper-cpu.yaml are the setting docs/science
   }
   const paper = config('paper');
   assert.equal(paper.model.width, 2048);
-  assert.deepEqual(paper.data.source, { idx: 'data/mnist' });
+  assert.equal(paper.data.source, 'mnist-full');
   assert.equal(paper.data.split, 'train');
   assert.equal(paper.data.n_per_class, 'all');
   const cpu = config('paper-cpu');
