@@ -34,7 +34,7 @@ test('max-margin optima by HiGHS on two points equal the hand solutions, with a 
   }
 });
 
-test('multiclass: three points on the axes, one per class: the the values of the symmetric solutions, certified', async () => {
+test('multiclass: three points on the axes, one per class: the values of the symmetric solutions, certified', async () => {
   const data = { X: Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]), y: Int32Array.from([0, 1, 2]), n: 3, d: 3, numClasses: 3 };
   const out = mkdtempSync(join(tmpdir(), 'optima-'));
   try {
