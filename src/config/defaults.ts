@@ -18,8 +18,8 @@ export const DEFAULTS: Config = {
     test: null, // held-out set { n_per_class: k | all, split: test | train }, never a training digit (docs/science.md §2.1); null = none
   },
   model: {
-    depth: 2, // L, number of weight matrices (≥ 2); no biases, so f is homogeneous (docs/science.md §3)
-    width: 50, // m, hidden units per hidden layer
+    depth: 2, // L, number of weight matrices (≥ 1; 1 = the linear classifier f = W x); no biases, so f is homogeneous (docs/science.md §3)
+    width: 50, // m, hidden units per hidden layer (unused at depth 1)
     init_scale: 0.3, // s in W_l ~ N(0, s² / fan_in), dimensionless
     activations: ['relu', 'sqrelu'], // each gets its own runs: ReLU (D = L), squared ReLU (D = 2^L − 1)
   },

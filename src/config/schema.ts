@@ -63,7 +63,7 @@ const DataObject = z.strictObject({
 });
 
 const ModelObject = z.strictObject({
-  depth: z.int().min(2),
+  depth: z.int().min(1), // 1: the linear classifier (docs/science.md §3)
   width: z.int().min(1),
   init_scale: z.number().positive(),
   activations: distinctList(z.enum(ACTIVATIONS)),

@@ -136,7 +136,7 @@ export class F64Engine implements Engine {
     activation: Activation,
   ) {
     if (shapes[0]!.in !== data.d) throw new Error(`first layer expects ${shapes[0]!.in} inputs, data has ${data.d}`);
-    if (shapes.length < 2) throw new Error(`the model needs depth ≥ 2, got ${shapes.length}`);
+    if (shapes.length < 1) throw new Error('the model needs at least one layer');
     this.x = toSparse(data.X, data.n, data.d);
     this.labels = data.y;
     this.numClasses = data.numClasses;
@@ -231,13 +231,16 @@ export class F64Engine implements Engine {
     return result;
   }
 
-  /** Z_1 = X W_1ᵀ over the non-zero pixels only: Z_1[i, :] = Σ_p x_ip W_1ᵀ[p, :]. W: [m, d]; into acts[0]. */
+  /**
+   * Z_1 = X W_1ᵀ over the non-zero pixels only: Z_1[i, :] = Σ_p x_ip W_1ᵀ[p, :]. W: [m, d]; into
+   * acts[0], or into the logits when the first layer is the only one (the linear model).
+   */
   private forwardFirst(W: Float64Array): void {
     const { b } = this;
     const m = this.shapes[0]!.out;
     b.firstW.view.set(W);
     // Rows of pixels that are 0 in every sample are never read.
     this.arena.gatherColumns(b.firstT, b.firstW, m, this.x.d, b.activePixels);
-    this.arena.rowCombineSparse(b.acts[0]!, m, b.firstT, b.xRows);
+    this.arena.rowCombineSparse(this.shapes.length === 1 ? b.logits : b.acts[0]!, m, b.firstT, b.xRows);
   }
 }

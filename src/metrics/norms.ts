@@ -5,10 +5,13 @@ import type { NormName } from '../optimizers/families.js';
 
 export { NORM_NAMES, type NormName } from '../optimizers/families.js';
 
-/** docs/science.md §5: Muon layers default to every layer but the output layer. */
+/**
+ * docs/science.md §5: Muon layers default to every layer but the output layer; a one-layer model's
+ * single layer is its input layer too, and is the Muon layer by default (docs/science.md §3.1).
+ */
 export function resolveMuonLayers(muonLayers: readonly number[] | null, depth: number): boolean[] {
   const isMuon = new Array<boolean>(depth).fill(false);
-  if (muonLayers === null) for (let l = 0; l < depth - 1; l++) isMuon[l] = true;
+  if (muonLayers === null) for (let l = 0; l < Math.max(1, depth - 1); l++) isMuon[l] = true;
   else for (const l of muonLayers) isMuon[l] = true;
   return isMuon;
 }
