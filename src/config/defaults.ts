@@ -15,7 +15,7 @@ export const DEFAULTS: Config = {
     n_per_class: 10, // digits drawn per class (10 × 10 = 100 images); 'all' = every digit of each class; null when `indices` is set
     data_seed: 0, // seed of the RNG that draws the subset (independent of the training seeds)
     indices: null, // explicit global digit indices instead of a drawn subset; excludes n_per_class
-    test: null, // held-out set { n_per_class: k | all, split: test | train }, never a training digit (docs/science.md §2.1); null = none
+    // test: held-out set { n_per_class: k | all, split: test | train }, never a training digit (docs/science.md §2.1); absent or null = none
   },
   model: {
     depth: 2, // L, number of weight matrices (≥ 1; 1 = the linear classifier f = W x); no biases, so f is homogeneous (docs/science.md §3)
@@ -54,12 +54,19 @@ export const DEFAULTS: Config = {
   log: {
     n_log: 40, // about this many log points on a geometric grid in [1, T], plus 0 and T (docs/science.md §8)
     at_log10_loss: [], // also log the two steps around the first crossing of each of these log10 losses, for tables at that loss (docs/science.md §11.4)
-    robust: {
-      // PGD on the held-out set at the end of a run (docs/science.md §13.2); both lists empty = no attack
-      linf: [], // ℓ∞ radii ε (pixels are in [0, 1]), e.g. [0.05, 0.1]
-      l2: [], // ℓ2 radii ε, e.g. [0.5, 1]
-      steps: 20, // PGD steps per restart, step size α = 2.5 ε / steps
-      restarts: 1, // random starts per point; a point counts as robust only if it survives every one
-    },
+    // robust: PGD on the held-out set at the end of a run (docs/science.md §13.2); absent = no attack.
+    // A config that sets part of it gets the rest from ROBUST_DEFAULTS.
   },
+};
+
+/**
+ * What `log.robust` holds where a config sets only part of it. Kept out of DEFAULTS so that a
+ * config without an attack resolves (and is echoed in its summaries) exactly as it did before the
+ * key existed.
+ */
+export const ROBUST_DEFAULTS: NonNullable<Config['log']['robust']> = {
+  linf: [], // ℓ∞ radii ε (pixels are in [0, 1]), e.g. [0.05, 0.1]
+  l2: [], // ℓ2 radii ε, e.g. [0.5, 1]
+  steps: 20, // PGD steps per restart, step size α = 2.5 ε / steps
+  restarts: 1, // random starts per point; a point counts as robust only if it survives every one
 };

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { fsReason, UsageError } from '../errors.js';
-import { DEFAULTS } from './defaults.js';
+import { DEFAULTS, ROBUST_DEFAULTS } from './defaults.js';
 import { ConfigFileSchema, crossFieldIssues, type ConfigFile } from './schema.js';
 import type { Config } from './types.js';
 
@@ -95,6 +95,15 @@ function clearPartners(layer: ConfigFile): ConfigFile {
   return layer;
 }
 
+/**
+ * `log.robust` is absent from DEFAULTS (no attack, and summaries echo the config as before it
+ * existed); the first layer that sets part of it starts from ROBUST_DEFAULTS.
+ */
+function seedOptional(acc: Config, layer: ConfigFile): Config {
+  if (!isPlainObject(layer.log?.robust) || acc.log.robust !== undefined) return acc;
+  return { ...acc, log: { ...acc.log, robust: { ...ROBUST_DEFAULTS } } };
+}
+
 /** Objects merge key by key; anything else (arrays, scalars, null) replaces. */
 function deepMerge(base: unknown, over: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
@@ -133,7 +142,7 @@ export function resolveConfig(fileObj: unknown, file: string, sets: string[] = [
     layers.push({ label: `--set ${expr}`, value: validateLayer(nested, `--set ${expr}`) });
   }
   // Every layer passed the schema and DEFAULTS is a Config, so the merge has Config's shape.
-  const merged = layers.reduce<unknown>((acc, l) => deepMerge(acc, clearPartners(l.value)), DEFAULTS) as Config;
+  const merged = layers.reduce<unknown>((acc, l) => deepMerge(seedOptional(acc as Config, l.value), clearPartners(l.value)), DEFAULTS) as Config;
   const [issue] = crossFieldIssues(merged);
   if (issue) {
     // Blame the last layer that set a key involved; the file when none did.

@@ -78,7 +78,8 @@ test('unknown keys name the dotted key and the source', () => {
 test('wrong types and values name the key, what was expected and what was found', () => {
   assertUsage(() => resolveConfig({ train: { steps: 'many' } }, 'f.yaml'), 'f.yaml: train.steps: expected number, found "many"');
   assertUsage(() => resolveConfig({ train: { steps: 1.5 } }, 'f.yaml'), 'f.yaml: train.steps: expected int, found 1.5');
-  assertUsage(() => resolveConfig({ model: { depth: 1 } }, 'f.yaml'), 'f.yaml: model.depth: expected number to be >=2, found 1');
+  assertUsage(() => resolveConfig({ model: { depth: 0 } }, 'f.yaml'), 'f.yaml: model.depth: expected number to be >=1, found 0');
+  assert.equal(resolveConfig({ model: { depth: 1 } }, 'f.yaml').model.depth, 1); // the linear classifier
   assertUsage(() => resolveConfig({ train: 3 }, 'f.yaml'), 'f.yaml: train: expected object, found 3');
   assertUsage(() => resolveConfig({ train: { betas: [0.9, 1] } }, 'f.yaml'), 'f.yaml: train.betas[1]:', 'found 1');
   assertUsage(() => resolveConfig({ train: { optimizers: ['adam', 'adam'] } }, 'f.yaml'), 'f.yaml: train.optimizers: expected distinct values');
@@ -100,6 +101,10 @@ test('data.test and log.robust: set in parts across layers, checked whole', () =
   assertUsage(() => resolveConfig({}, 'f.yaml', ['data.test.split=test']), '--set data.test.split=test: data.test:', 'missing n_per_class');
   assertUsage(() => resolveConfig({ data: { test: { n_per_class: 0, split: 'test' } } }, 'f.yaml'), 'f.yaml: data.test.n_per_class:');
   assertUsage(() => resolveConfig({ data: { test: { n_per_class: 5, split: 'valid' } } }, 'f.yaml'), 'f.yaml: data.test.split:');
+  // Absent by default, so configs without them resolve (and echo in summaries) as before they existed.
+  assert.equal('test' in resolveConfig({}, 'f.yaml').data, false);
+  assert.equal(resolveConfig({}, 'f.yaml').log.robust, undefined);
+  assert.deepEqual(resolveConfig({}, 'f.yaml', ['log.robust.steps=5']).log.robust, { linf: [], l2: [], steps: 5, restarts: 1 });
   const robust = resolveConfig({ log: { robust: { linf: [0.05, 0.1] } } }, 'f.yaml', ['log.robust.steps=40']).log.robust!;
   assert.deepEqual(robust, { linf: [0.05, 0.1], l2: [], steps: 40, restarts: 1 });
   assertUsage(() => resolveConfig({ log: { robust: { linf: [0] } } }, 'f.yaml'), 'f.yaml: log.robust.linf[0]:', 'found 0');

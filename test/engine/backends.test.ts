@@ -12,6 +12,8 @@ import { runHash } from '../../src/results/hash.js';
 import { REPO, runCli } from '../cli/helpers.js';
 
 const SPEC = { activation: 'relu', optimizer: 'muon', beta: 0.9, seed: 0 } as const;
+/** runHash(DEFAULTS, SPEC) as the code computed it before the tfjs engine existed. */
+const BEFORE_ENGINE_HASH = '96f1e61d41ad2323b9a1c59f01240014304097c0e9e5910deb94808cbb681e7f';
 
 test('a backend that is not installed is a usage error naming the key and its install command', (t) => {
   for (const backend of ['tensorflow-gpu', 'tensorflow', 'webgpu'] as const) {
@@ -68,6 +70,8 @@ test('run hash: f64 runs keep the hash they had before train.engine existed; eng
   const { optimizers: _o, betas: _bs, seeds: _s, ...trainRest } = trainBefore;
   const before = configHash({ run: SPEC, config: { ...rest, log, model: modelRest, train: trainRest } });
   assert.equal(runHash(DEFAULTS, SPEC), before);
+  // The same value, written out: any key added to DEFAULTS since then must stay out of the hash at its default.
+  assert.equal(before, BEFORE_ENGINE_HASH);
   const withEngine = (engine: Config['train']['engine'], backend: Config['train']['backend']): Config => ({
     ...DEFAULTS,
     train: { ...DEFAULTS.train, engine, backend },
