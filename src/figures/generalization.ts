@@ -235,8 +235,11 @@ export function rankCorrelations(set: ResultSet): RankCell[] {
   return cells;
 }
 
+/** A ρ interval's bound as shown: the t-interval of the mean can pass ±1, which no ρ can; shown clipped to [−1, 1]. */
+const clipRho = (v: number) => Math.min(1, Math.max(-1, v));
+
 const rhoText = (c: RankCorrelation) =>
-  c.n === 0 ? '—' : Number.isFinite(c.halfWidth) ? `${c.mean.toFixed(2)} [${c.lo.toFixed(2)}, ${c.hi.toFixed(2)}]` : c.mean.toFixed(2);
+  c.n === 0 ? '—' : Number.isFinite(c.halfWidth) ? `${c.mean.toFixed(2)} [${clipRho(c.lo).toFixed(2)}, ${clipRho(c.hi).toFixed(2)}]` : c.mean.toFixed(2);
 
 /** The rank correlations as Markdown: one table per (activation, β), rows = norms, columns = accuracies. */
 export function rankCorrelationsMarkdown(cells: readonly RankCell[]): string {
@@ -258,14 +261,14 @@ export function rankCorrelationsMarkdown(cells: readonly RankCell[]): string {
   const seeds = Math.max(0, ...cells.map((c) => c.correlation.n));
   const note =
     `ρ is computed per seed across the optimizers (all optimizers of a seed share its data and initial weights), between each optimizer's final normalized training margin in that norm and its final held-out accuracy; ` +
-    `shown: the mean of the ${seeds} seeds' ρ and its 95% Student-t interval over the seeds (docs/science.md §13.4). ρ = 1: the larger the margin, the higher the accuracy, in the same order.`;
+    `shown: the mean of the ${seeds} seeds' ρ and its 95% Student-t interval over the seeds, clipped to [−1, 1] (docs/science.md §13.4). ρ = 1: the larger the margin, the higher the accuracy, in the same order.`;
   return `${[...blocks, note].join('\n\n')}\n`;
 }
 
 export function rankCorrelationsCsv(cells: readonly RankCell[]): string {
   const num = (v: number) => (Number.isFinite(v) ? String(v) : '');
   return stringify(
-    cells.map((c) => [c.activation, String(c.beta), c.norm, c.target, String(c.optimizers), num(c.correlation.mean), num(c.correlation.lo), num(c.correlation.hi), String(c.correlation.n)]),
+    cells.map((c) => [c.activation, String(c.beta), c.norm, c.target, String(c.optimizers), num(c.correlation.mean), num(clipRho(c.correlation.lo)), num(clipRho(c.correlation.hi)), String(c.correlation.n)]),
     { header: true, columns: ['activation', 'beta', 'margin_norm', 'target', 'optimizers', 'rho_mean', 'ci95_lo', 'ci95_hi', 'seeds'] },
   );
 }
