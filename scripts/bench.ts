@@ -26,7 +26,7 @@ import type { Evaluation } from '../src/engine/types.js';
 import { normalizedMarginDistribution, setMetrics } from '../src/metrics/generalization.js';
 import { allNorms, resolveMuonLayers } from '../src/metrics/norms.js';
 import { pgdAttack } from '../src/metrics/robust.js';
-import { heldOutValues } from '../src/train/heldOut.js';
+import { HeldOutSet, heldOutValues } from '../src/train/heldOut.js';
 import { F64_FACTORY, loadEngineFactory } from '../src/engine/create.js';
 import { initParams, layerShapes } from '../src/model/mlp.js';
 import { runSweep } from '../src/sweep/sweep.js';
@@ -326,10 +326,11 @@ async function generalizationSection() {
   console.log(`  ${logPoints} log points × the held-out metrics = ${((100 * logPoints * metricsMs) / (stepMs * run!.stepsCompleted)).toFixed(1)} % of the run's training steps`);
   // What `run` pays: the whole proxy run with data.test (every log point gains the held-out columns) against
   // the same run without it, alternating, medians of whole-run wall times.
+  const heldOutSet = new HeldOutSet(test, shapes, 'relu');
   const heldOutMs = timeMs(() =>
-    heldOutValues({ params, shapes, activation: 'relu', degree: 2, trainMargins, norms, test }),
+    heldOutValues({ params, degree: 2, trainMargins, norms, test: heldOutSet }),
   );
-  console.log(`  as \`run\` computes them (src/train/heldOut.ts, dense forward pass): ${heldOutMs.toFixed(2)} ms per log point`);
+  console.log(`  as \`run\` computes them (src/train/heldOut.ts): ${heldOutMs.toFixed(2)} ms per log point`);
   const spec = { activation: 'relu' as const, optimizer: 'adam', beta: 0.9, seed: 0 };
   const wall = { off: [] as number[], on: [] as number[], logOn: [] as number[], logOff: [] as number[] };
   for (let r = 0; r < Math.min(repeats, 3); r++) {

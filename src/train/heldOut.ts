@@ -1,7 +1,8 @@
 import type { Activation } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { MARGIN_PERCENTILES, normalizedMarginDistribution, setMetrics, type NamedNorm } from '../metrics/generalization.js';
-import { denseForward, type LayerShape, type Params } from '../model/mlp.js';
+import { F64Engine } from '../engine/f64.js';
+import type { LayerShape, Params } from '../model/mlp.js';
 
 /**
  * The CSV columns a run gains when `data.test` is set (docs/science.md §13.3), after every other
@@ -25,27 +26,44 @@ export function heldOutColumns(names: readonly string[]): string[] {
   return [TEST_ACC, TEST_LOSS, TEST_LOG10_LOSS, ...train, ...test];
 }
 
+/**
+ * The held-out set on the float64 engine (its sparse forward pass, several times faster than the
+ * dense one), built once per run: `outputs(θ)` is f(θ; x_i) for every held-out x_i, [n, C].
+ */
+export class HeldOutSet {
+  private readonly engine: F64Engine;
+
+  constructor(
+    readonly test: Dataset,
+    shapes: LayerShape[],
+    activation: Activation,
+  ) {
+    this.engine = new F64Engine(test, shapes, activation);
+  }
+
+  outputs(params: Params): Float64Array {
+    return this.engine.evaluate([params], false)[0]!.logits;
+  }
+}
+
 /** What the held-out columns are computed from at a log point. */
 export interface HeldOutPoint {
   params: Params;
-  shapes: readonly LayerShape[];
-  activation: Activation;
   degree: number;
   /** The training set's sample margins q_i at θ (the engine's evaluation). */
   trainMargins: Float64Array;
   /** N(θ) of every logged norm, in column order. */
   norms: readonly NamedNorm[];
-  test: Pick<Dataset, 'X' | 'y' | 'n' | 'numClasses'>;
+  test: HeldOutSet;
 }
 
 /**
- * docs/science.md §13.3: the held-out columns' values at one log point: one dense forward pass of
+ * docs/science.md §13.3: the held-out columns' values at one log point: one forward pass of
  * θ over the held-out set (accuracy, mean loss, margins), and the percentiles of both sets' sample
  * margins, each divided by N(θ)^D per norm.
  */
-export function heldOutValues({ params, shapes, activation, degree, trainMargins, norms, test }: HeldOutPoint): Record<string, number> {
-  const { outputs } = denseForward(params, shapes, activation, test.X, test.n);
-  const held = setMetrics(outputs, test.y, test.numClasses);
+export function heldOutValues({ params, degree, trainMargins, norms, test }: HeldOutPoint): Record<string, number> {
+  const held = setMetrics(test.outputs(params), test.test.y, test.test.numClasses);
   const out: Record<string, number> = { [TEST_ACC]: held.accuracy, [TEST_LOSS]: held.loss, [TEST_LOG10_LOSS]: held.log10Loss };
   for (const dist of normalizedMarginDistribution(trainMargins, norms, degree)) {
     for (const p of MARGIN_PERCENTILES) out[percentileColumn(p, dist.norm)] = dist[`p${p}`];

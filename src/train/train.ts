@@ -9,7 +9,7 @@ import { GramWorkspace } from '../numerics/linalg.js';
 import { toLog10 } from '../numerics/logLoss.js';
 import { alignColumn, extraNorms, loggedNorms, marginColumn, normColumn, ownNormName, runComposition, type LoggedNorm } from '../metrics/normTable.js';
 import type { Dataset } from '../data/dataset.js';
-import { heldOutValues } from './heldOut.js';
+import { HeldOutSet, heldOutValues } from './heldOut.js';
 import { compositeNorm } from '../optimizers/compose.js';
 import type { OptimizerSettings } from '../optimizers/registry.js';
 import { firstLayerPath, fullParametrization, spanParametrization, type FirstLayerPath, type Parametrization } from './parametrization.js';
@@ -194,7 +194,7 @@ export function* trainSteps(
   let stop: RunStop = { reason: 'steps', step: T };
   let stepsCompleted = 0;
   let logTimeMs = 0;
-  const test = options.test ?? null;
+  const test = options.test ? new HeldOutSet(options.test, shapes, spec.activation) : null;
   const loggedNames = test ? loggedNorms(config, depth).map((n) => n.name) : [];
   // A log point of the parameters `at` (in the run's coordinates) and their evaluation, always of θ.
   const log = (step: number, lr: number, ev: Evaluation, cosMG: number, at: Params) => {
@@ -206,7 +206,7 @@ export function* trainSteps(
     const row = logRow({ step, lr, ev: full, cosMG, params: theta, shapes, isMuon, degree, unit, prev, gram, rho, extras });
     if (test) {
       const norms = loggedNames.map((name) => ({ name, value: row[normColumn(name)]! }));
-      Object.assign(row, heldOutValues({ params: theta, shapes, activation: spec.activation, degree, trainMargins: full.margins, norms, test }));
+      Object.assign(row, heldOutValues({ params: theta, degree, trainMargins: full.margins, norms, test }));
     }
     rows.push(row);
     directions.push(unit);
