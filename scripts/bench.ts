@@ -26,6 +26,7 @@ import type { Evaluation } from '../src/engine/types.js';
 import { normalizedMarginDistribution, setMetrics } from '../src/metrics/generalization.js';
 import { allNorms, resolveMuonLayers } from '../src/metrics/norms.js';
 import { pgdAttack } from '../src/metrics/robust.js';
+import { HeldOutSet, heldOutValues } from '../src/train/heldOut.js';
 import { F64_FACTORY, loadEngineFactory } from '../src/engine/create.js';
 import { initParams, layerShapes } from '../src/model/mlp.js';
 import { runSweep } from '../src/sweep/sweep.js';
@@ -323,6 +324,27 @@ async function generalizationSection() {
   console.log(`  the training set's margin percentiles in 4 norms: ${trainPercentilesMs.toFixed(3)} ms; the 4 norms themselves (already computed at a log point): ${normsMs.toFixed(2)} ms`);
   const logPoints = run!.rows.length;
   console.log(`  ${logPoints} log points × the held-out metrics = ${((100 * logPoints * metricsMs) / (stepMs * run!.stepsCompleted)).toFixed(1)} % of the run's training steps`);
+  // What `run` pays: the whole proxy run with data.test (every log point gains the held-out columns) against
+  // the same run without it, alternating, medians of whole-run wall times.
+  const heldOutSet = new HeldOutSet(test, shapes, 'relu');
+  const heldOutMs = timeMs(() =>
+    heldOutValues({ params, degree: 2, trainMargins, norms, test: heldOutSet }),
+  );
+  console.log(`  as \`run\` computes them (src/train/heldOut.ts): ${heldOutMs.toFixed(2)} ms per log point`);
+  const spec = { activation: 'relu' as const, optimizer: 'adam', beta: 0.9, seed: 0 };
+  const wall = { off: [] as number[], on: [] as number[], logOn: [] as number[], logOff: [] as number[] };
+  for (let r = 0; r < Math.min(repeats, 3); r++) {
+    for (const on of [false, true]) {
+      const [res] = await trainRuns(config, [spec], F64_FACTORY.create(data, shapes, 'relu'), shapes, [initParams(shapes, config.model.init_scale, 0)], [{ test: on ? test : null }]);
+      (on ? wall.on : wall.off).push(res!.wallTimeS);
+      (on ? wall.logOn : wall.logOff).push(res!.logTimeS);
+    }
+  }
+  const [off, on] = [median(wall.off), median(wall.on)];
+  console.log(
+    `whole proxy run (4000 adam steps, ${logPoints} log points, medians of ${wall.on.length}): ${off.toFixed(2)} s without data.test, ${on.toFixed(2)} s with it ` +
+      `(+${((100 * (on - off)) / off).toFixed(1)} %); log points ${median(wall.logOff).toFixed(2)} s → ${median(wall.logOn).toFixed(2)} s`,
+  );
   const net = { params, shapes, activation: 'relu' as const };
   for (const [ball, radius] of [['linf', 0.05], ['linf', 0.1], ['l2', 0.5], ['l2', 1]] as const) {
     let acc = 0;

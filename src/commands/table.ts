@@ -5,6 +5,8 @@ import { loadResults } from '../results/load.js';
 import { settleSettings } from '../report/settings.js';
 import { configLevels, reportTables, tablesCsv, tablesLatex, tablesMarkdown } from '../figures/tables.js';
 import { UsageError } from '../errors.js';
+import { checkMetrics, parseMetrics } from '../results/heldOut.js';
+import { metricTablesCsv, metricTablesLatex, metricTablesMarkdown, metricTables } from '../figures/generalization.js';
 
 const FORMATS = ['md', 'latex', 'tex', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -27,6 +29,7 @@ export function tableCommand(): Command {
     .argument('<dirs...>', 'results folder(s) of `margin-bench run`')
     .option('--allow-mixed', 'tabulate runs made with different settings (other than activation, optimizer, β, seed) together, one row per optimizer and settings', false)
     .option('--at-loss <losses...>', 'only the tables at these training losses (e.g. 1e-8, or 1e-8,1e-4), each run read where its loss first reaches the level (default: final, common-loss and every level the configs name)')
+    .option('--metric <names...>', 'instead of the margin tables, a table of these metrics at the end of each run (mean ± 95% CI over seeds): CSV columns such as test_acc or p10_margin_linf, and robust_<linf|l2>@<radius>, e.g. test_acc,robust_linf@0.05')
     .addOption(new Option('--format <format>', 'md (Markdown), latex (booktabs tabulars) or csv (every cell, full precision)').choices(FORMATS).default('md'))
     .addHelpText(
       'after',
@@ -43,14 +46,24 @@ Examples:
   margin-bench table results/multiclass-proxy                    # Markdown on stdout
   margin-bench table results/multiclass-proxy --format latex > table.tex
   margin-bench table shard-0 shard-1 --format csv
-  margin-bench table results/paper-cpu --at-loss 1e-8       # compared at equal loss`,
+  margin-bench table results/paper-cpu --at-loss 1e-8       # compared at equal loss
+  margin-bench table results/generalization --metric test_acc,robust_linf@0.05`,
     )
-    .action((dirs: string[], flags: { format: Format; allowMixed: boolean; atLoss?: string[] }) => {
+    .action((dirs: string[], flags: { format: Format; allowMixed: boolean; atLoss?: string[]; metric?: string[] }) => {
+      const metrics = flags.metric ? parseMetrics(flags.metric) : null;
+      if (metrics && flags.atLoss) throw new UsageError('--metric and --at-loss: give one of them (the metrics are read at the end of each run)');
       const asked = flags.atLoss?.flatMap((a) => a.split(',')).map(parseLossLevel);
       for (const dir of dirs) checkInputDir(dir, dir);
       const set = settleSettings(loadResults(dirs), 'table', flags.allowMixed);
       const notes = coverage(set).notes;
       for (const note of notes) process.stderr.write(`margin-bench: note: ${note}\n`);
+      if (metrics) {
+        checkMetrics(set.runs, metrics);
+        const tables = metricTables(set, metrics);
+        const format = flags.format === 'tex' ? 'latex' : flags.format;
+        process.stdout.write(format === 'csv' ? metricTablesCsv(tables, metrics) : format === 'md' ? metricTablesMarkdown(tables, metrics) : metricTablesLatex(tables, metrics));
+        return;
+      }
       const all = reportTables(set, asked ?? configLevels(set));
       const tables = asked ? { ...all, final: [], commonLoss: [] } : all;
       if (tables.mixed) process.stderr.write(`margin-bench: note: ${tables.mixed}\n`);

@@ -247,6 +247,14 @@ export function crossFieldIssues(cfg: Config): CrossFieldIssue[] {
       });
     }
   }
+  const robust = cfg.log.robust;
+  if (robust !== undefined && robust.linf.length + robust.l2.length > 0 && test == null) {
+    issues.push({
+      key: 'log.robust',
+      involves: ['log.robust', 'data.test'],
+      message: 'the attack runs on the held-out set: set data.test (e.g. { n_per_class: 100, split: test }) or leave out the radii',
+    });
+  }
   if (cfg.train.batch_runs > 1 && cfg.train.engine !== 'tfjs') {
     issues.push({
       key: 'train.batch_runs',

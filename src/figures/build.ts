@@ -6,6 +6,8 @@ import { figureDefs, type FigureDef, type LossAxis, type SkippedFigure } from '.
 import { indexHtml, type RenderedFigure } from './html.js';
 import type { ResultSet } from '../results/load.js';
 import { renderSvg, rendererVersions, svgToPng } from './render.js';
+import { heldOutFigures, rankCorrelations, rankCorrelationsCsv, rankCorrelationsMarkdown } from './generalization.js';
+import { hasHeldOut } from '../results/heldOut.js';
 import { configLevels, reportTables, tablesCsv, tablesLatex, tablesMarkdown, verdictCsv, type ReportTables } from './tables.js';
 
 export interface FiguresOptions {
@@ -37,7 +39,11 @@ export const DEFAULT_DPI = 300;
  */
 export async function writeFigures(set: ResultSet, options: FiguresOptions): Promise<FiguresResult> {
   const cov = coverage(set);
-  const { figures, skipped } = figureDefs(set, cov, { lossAxis: options.lossAxis ?? 'symlog' });
+  const defs = figureDefs(set, cov, { lossAxis: options.lossAxis ?? 'symlog' });
+  // The held-out figures only where the runs have a held-out set (docs/science.md §13).
+  const heldOut = hasHeldOut(set.runs) ? heldOutFigures(set) : { figures: [], skipped: [] };
+  const figures: FigureDef[] = [...defs.figures, ...heldOut.figures];
+  const skipped: SkippedFigure[] = [...defs.skipped, ...heldOut.skipped];
   // Besides the final and common-loss tables, one at each loss level the configs name.
   const tables = reportTables(set, configLevels(set));
   const files: string[] = [];
@@ -63,6 +69,12 @@ export async function writeFigures(set: ResultSet, options: FiguresOptions): Pro
   write('table.tex', tablesLatex(tables, cov.notes));
   write('table.csv', tablesCsv(tables));
   write('verdict.csv', verdictCsv(tables));
+  const ranks = rankCorrelations(set);
+  if (ranks.length > 0) {
+    tableFiles.push('rank-correlations.md', 'rank-correlations.csv');
+    write('rank-correlations.md', rankCorrelationsMarkdown(ranks));
+    write('rank-correlations.csv', rankCorrelationsCsv(ranks));
+  }
   write(
     'index.html',
     indexHtml({

@@ -12,7 +12,7 @@ import { ACTIVATION_LABEL, normLabel } from './style.js';
 export const FIGURE1_OPTIMIZERS: readonly OptimizerName[] = ['ngd', 'signum', 'muon', 'muon_signum'];
 export const FIGURE2_OPTIMIZERS: readonly OptimizerName[] = ['adam', 'muon_adam', 'signum', 'muon_signum'];
 
-export type FigureName = 'figure1a' | 'figure1b' | 'figure2' | 'alignment' | 'composed';
+export type FigureName = 'figure1a' | 'figure1b' | 'figure2' | 'alignment' | 'composed' | 'test_accuracy' | 'robustness';
 
 /**
  * The loss axis: `symlog` (default) is linear within ±1 and logarithmic beyond, so runs that end

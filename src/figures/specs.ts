@@ -14,6 +14,8 @@ export interface Panel {
   /** The row the panel belongs to (its activation), for the notes on what is not drawn. */
   row: string;
   curves: Curve[];
+  /** This panel's x range, where panels of one figure need their own (robust accuracy per ball). */
+  xDomain?: [number, number];
 }
 
 export interface FigureSpecInput {
@@ -260,7 +262,7 @@ export function figureSpec(input: FigureSpecInput): TopLevelSpec {
       field: 'x',
       type: 'quantitative',
       title: input.x.title,
-      scale: { type: input.x.symlog ? 'symlog' : 'linear', domain: xDomain, reverse: input.x.reverse, nice: false, zero: false },
+      scale: { type: input.x.symlog ? 'symlog' : 'linear', domain: panel.xDomain ?? xDomain, reverse: input.x.reverse, nice: false, zero: false },
       axis: xTicks.length >= 3 ? { values: xTicks, format: 'd' } : { tickCount: 5 },
     };
     const yScale = input.y.log

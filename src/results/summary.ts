@@ -52,7 +52,14 @@ export const RunSummarySchema = z.looseObject({
   eta0: nullableNumber,
   own_norm_init: nullableNumber,
   homogeneity_degree: z.int().min(1),
-  data: z.looseObject({ source: z.unknown(), n: z.int().min(1), classes: z.array(z.int()), indices: z.array(z.int()) }),
+  /** `test`: the held-out set of `data.test` (docs/science.md §2.1), where the config has one. */
+  data: z.looseObject({
+    source: z.unknown(),
+    n: z.int().min(1),
+    classes: z.array(z.int()),
+    indices: z.array(z.int()),
+    test: z.looseObject({ source: z.unknown(), n: z.int().min(1), indices: z.array(z.int()) }).optional(),
+  }),
   /** The resolved config the run was made with (validated when it was loaded). */
   config: z.custom<Readonly<Config>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { error: 'expected the resolved config' }),
   config_hash: z.string(),
@@ -73,6 +80,22 @@ export const RunSummarySchema = z.looseObject({
    * summaries and where the engine could not be built.
    */
   engine_path: z.string().optional(),
+  /**
+   * Robust accuracy of θ_T on the held-out set per ball and radius, by PGD (docs/science.md §13.2),
+   * where `log.robust` lists radii and the run did not fail; `time_s` is the attack's, outside
+   * wall_time_s. Absent otherwise (every older summary).
+   */
+  robust: z
+    .looseObject({
+      set: z.literal('test'),
+      n: z.int().min(1),
+      steps: z.int().min(1),
+      restarts: z.int().min(1),
+      seed: z.int(),
+      points: z.array(z.looseObject({ ball: z.enum(['linf', 'l2']), radius: finite, accuracy: finite })),
+      time_s: finite,
+    })
+    .optional(),
   wall_time_s: finite,
   ms_per_step: finite,
   started_at: z.string(),

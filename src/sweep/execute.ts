@@ -8,7 +8,9 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { readWeights, writeWeights } from '../io/weights.js';
 import { homogeneityDegree, initParams, shapesFor, type Params } from '../model/mlp.js';
-import { extraColumns, extraNorms, normRecord, ownNormName } from '../metrics/normTable.js';
+import { extraColumns, extraNorms, loggedNorms, normRecord, ownNormName } from '../metrics/normTable.js';
+import { robustAccuracies } from '../metrics/robust.js';
+import { heldOutColumns } from '../train/heldOut.js';
 import { gitCommit, versions } from '../provenance.js';
 import { runHash, sha256Of } from '../results/hash.js';
 import { LOG_COLUMNS, runFiles, runId, type RunFailure, type RunSpec } from '../results/runs.js';
@@ -24,6 +26,8 @@ export interface RunOptions {
   gitCommit?: string | null;
   /** Builds the engine (src/engine/create.ts); required for `train.engine: tfjs`, f64 by default. */
   engines?: EngineFactory;
+  /** The held-out set of `data.test` (loadTestSet), when the config has one (docs/science.md §13). */
+  test?: Dataset | null;
 }
 
 /** What differs between the runs of one batch: each run's own hash (when the caller has it) and progress callback. */
@@ -80,6 +84,7 @@ export async function executeRuns(
     try {
       paths = specs.map((spec) => firstLayerPath(config, spec, shapes.length, engine));
       const trainOptions = specs.map((_, i) => ({
+        test: options.test ?? null,
         onStep: (done: number, total: number) => {
           lastStep[i] = done;
           perRun[i]?.onStep?.(done, total);
@@ -121,7 +126,9 @@ function writeRunFiles(
   const rows = result?.rows ?? [];
   const files: RunSummary['files'] = { csv: names.csv };
   const extras = extraNorms(config, config.model.depth);
-  writeCsvAtomic(join(outDir, files.csv), [...LOG_COLUMNS, ...extraColumns(extras)], rows);
+  const test = options.test ?? null;
+  const heldOut = test ? heldOutColumns(loggedNorms(config, config.model.depth).map((n) => n.name)) : [];
+  writeCsvAtomic(join(outDir, files.csv), [...LOG_COLUMNS, ...extraColumns(extras), ...heldOut], rows);
   if (options.saveWeights && result) {
     files.init_weights = names.initWeights;
     files.final_weights = names.finalWeights;
@@ -129,6 +136,7 @@ function writeRunFiles(
     writeWeights(join(outDir, files.final_weights), result.finalParams, shapes);
   }
   const failure = thrown ?? result?.failure ?? null;
+  const robust = test && result && !failure ? robustRecord(config, spec, result, test, shapes) : null;
   const wallTimeS = result?.wallTimeS ?? (performance.now() - common.started) / 1000;
   const stepsCompleted = result?.stepsCompleted ?? lastStep;
   const summary: RunSummary = {
@@ -147,7 +155,7 @@ function writeRunFiles(
     eta0: result?.eta0 ?? NaN,
     own_norm_init: result?.ownNormInit ?? NaN,
     homogeneity_degree: result?.degree ?? homogeneityDegree(spec.activation, config.model.depth),
-    data: { source: data.source, n: data.n, classes: data.classes, indices: data.indices },
+    data: { source: data.source, n: data.n, classes: data.classes, indices: data.indices, ...(test ? { test: { source: test.source, n: test.n, indices: test.indices } } : {}) },
     config,
     config_hash: configHash(config),
     run_hash: perRun.runHash ?? runHash(config, spec),
@@ -156,6 +164,7 @@ function writeRunFiles(
     engine: common.engineName,
     ...(result?.transfer ? { transfer: result.transfer } : {}),
     ...(common.path ? { engine_path: common.path } : {}),
+    ...(robust ? { robust } : {}),
     wall_time_s: wallTimeS,
     ms_per_step: (wallTimeS * 1000) / Math.max(1, stepsCompleted),
     started_at: common.startedAt.toISOString(),
@@ -166,4 +175,16 @@ function writeRunFiles(
   };
   writeJsonAtomic(join(outDir, names.json), summary);
   return summary;
+}
+
+/**
+ * docs/science.md §13.2 at the end of a run: PGD on the held-out set against θ_T at every radius of
+ * `log.robust`, the random starts seeded with the run's seed; null when the config lists no radius.
+ */
+function robustRecord(config: Readonly<Config>, spec: RunSpec, result: RunResult, test: Dataset, shapes: ReturnType<typeof shapesFor>): NonNullable<RunSummary['robust']> | null {
+  const settings = config.log.robust;
+  if (!settings || settings.linf.length + settings.l2.length === 0) return null;
+  const started = performance.now();
+  const points = robustAccuracies({ params: result.finalParams, shapes, activation: spec.activation }, test, settings, spec.seed);
+  return { set: 'test', n: test.n, steps: settings.steps, restarts: settings.restarts, seed: spec.seed, points: points.map((p) => ({ ...p })), time_s: (performance.now() - started) / 1000 };
 }

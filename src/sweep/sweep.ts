@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { makeDirs } from '../io/paths.js';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
-import { loadDataset, type Dataset } from '../data/dataset.js';
+import { loadDataset, loadTestSet, type Dataset } from '../data/dataset.js';
 import { F64_FACTORY, loadEngineFactory, type EngineFactory } from '../engine/create.js';
 import { RunError } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
@@ -132,6 +132,7 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
   const started = performance.now();
   // Everything that can be wrong with the input is checked before the first write.
   const data = loadDataset(config.data);
+  const test = loadTestSet(config.data, data);
   const init = config.train.init_from ? readWeights(config.train.init_from, shapesFor(config.model, data)) : null;
   const engineSetup = await prepareEngine(config);
   const grid = gridOf(config);
@@ -145,7 +146,7 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
   const lock = lockDir(outDir, 'run');
   try {
     if (lock.tookOver) process.stderr.write(`note: ${tookOverNote(outDir, lock.tookOver)}\n`);
-    return await sweepLocked(config, outDir, options, { started, data, init, engineSetup, grid, shard, runs, ids, hashes });
+    return await sweepLocked(config, outDir, options, { started, data, test, init, engineSetup, grid, shard, runs, ids, hashes });
   } finally {
     lock.release();
   }
@@ -154,6 +155,7 @@ export async function runSweep(config: Readonly<Config>, outDir: string, options
 interface Prepared {
   started: number;
   data: Dataset;
+  test: Dataset | null;
   init: Params | null;
   engineSetup: EngineSetup;
   grid: RunSpec[];
@@ -165,7 +167,7 @@ interface Prepared {
 
 /** runSweep once the folder is locked. */
 async function sweepLocked(config: Readonly<Config>, outDir: string, options: SweepOptions, prepared: Prepared): Promise<SweepResult> {
-  const { started, data, init, engineSetup, grid, shard, runs, ids, hashes } = prepared;
+  const { started, data, test, init, engineSetup, grid, shard, runs, ids, hashes } = prepared;
   removeOrphanTemps(outDir, ids);
   const sweepFile: SweepFile = {
     config,
@@ -229,7 +231,7 @@ async function sweepLocked(config: Readonly<Config>, outDir: string, options: Sw
     pool = await runPool(
       poolTasks(config, pending, hashes),
       jobs,
-      { config, outDir, data, init, saveWeights: options.saveWeights ?? false, gitCommit: gitCommit() },
+      { config, outDir, data, test, init, saveWeights: options.saveWeights ?? false, gitCommit: gitCommit() },
       {
         started: (id) => progress?.runStarted(id, costs.get(id)!, config.train.steps),
         progress: (id, done) => progress?.runProgress(id, done),

@@ -13,6 +13,8 @@ export interface WorkerInit {
   outDir: string;
   /** Loaded once by the sweep and copied to each worker (a few hundred kB). */
   data: Dataset;
+  /** The held-out set of `data.test`, loaded once like `data`; null without one. */
+  test: Dataset | null;
   init: Params | null;
   saveWeights: boolean;
   gitCommit: string | null;
@@ -50,7 +52,7 @@ export async function workerMain(): Promise<void> {
       port.postMessage({ type: 'progress', id, done } satisfies FromWorker);
     };
   };
-  const shared = { init: w.init, saveWeights: w.saveWeights, gitCommit: w.gitCommit, engines };
+  const shared = { test: w.test, init: w.init, saveWeights: w.saveWeights, gitCommit: w.gitCommit, engines };
   const runTask = async (msg: ToWorker): Promise<void> => {
     const ids = msg.runs.map((r) => runId(r.spec));
     try {

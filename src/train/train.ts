@@ -7,7 +7,9 @@ import { allNorms, normOf, resolveMuonLayers, type NormName } from '../metrics/n
 import { homogeneityDegree, type LayerShape, type Params, cloneParams } from '../model/mlp.js';
 import { GramWorkspace } from '../numerics/linalg.js';
 import { toLog10 } from '../numerics/logLoss.js';
-import { alignColumn, extraNorms, marginColumn, normColumn, ownNormName, runComposition, type LoggedNorm } from '../metrics/normTable.js';
+import { alignColumn, extraNorms, loggedNorms, marginColumn, normColumn, ownNormName, runComposition, type LoggedNorm } from '../metrics/normTable.js';
+import type { Dataset } from '../data/dataset.js';
+import { HeldOutSet, heldOutValues } from './heldOut.js';
 import { compositeNorm } from '../optimizers/compose.js';
 import type { OptimizerSettings } from '../optimizers/registry.js';
 import { firstLayerPath, fullParametrization, spanParametrization, type FirstLayerPath, type Parametrization } from './parametrization.js';
@@ -43,6 +45,8 @@ export interface TrainOptions {
   onStep?: (done: number, total: number) => void;
   /** `auto` (the default): the first layer trains in the data's span where that applies; `full`: never. */
   firstLayer?: 'auto' | 'full';
+  /** The held-out set of `data.test`: each log point gains its columns (docs/science.md §13.3). */
+  test?: Dataset | null;
 }
 
 /**
@@ -190,6 +194,8 @@ export function* trainSteps(
   let stop: RunStop = { reason: 'steps', step: T };
   let stepsCompleted = 0;
   let logTimeMs = 0;
+  const test = options.test ? new HeldOutSet(options.test, shapes, spec.activation) : null;
+  const loggedNames = test ? loggedNorms(config, depth).map((n) => n.name) : [];
   // A log point of the parameters `at` (in the run's coordinates) and their evaluation, always of θ.
   const log = (step: number, lr: number, ev: Evaluation, cosMG: number, at: Params) => {
     const logStarted = performance.now();
@@ -197,7 +203,12 @@ export function* trainSteps(
     const full = ev.grad && coords.path !== 'full' ? { ...ev, grad: coords.gradToFull(ev.grad) } : ev;
     const unit = unitFlat(theta);
     const prev = rows.length > 0 ? { unit: directions[directions.length - 1]!, normL2: rows[rows.length - 1]!.norm_l2 } : null;
-    rows.push(logRow({ step, lr, ev: full, cosMG, params: theta, shapes, isMuon, degree, unit, prev, gram, rho, extras }));
+    const row = logRow({ step, lr, ev: full, cosMG, params: theta, shapes, isMuon, degree, unit, prev, gram, rho, extras });
+    if (test) {
+      const norms = loggedNames.map((name) => ({ name, value: row[normColumn(name)]! }));
+      Object.assign(row, heldOutValues({ params: theta, degree, trainMargins: full.margins, norms, test }));
+    }
+    rows.push(row);
     directions.push(unit);
     logTimeMs += performance.now() - logStarted;
   };

@@ -105,7 +105,7 @@ test('data.test and log.robust: set in parts across layers, checked whole', () =
   assert.equal('test' in resolveConfig({}, 'f.yaml').data, false);
   assert.equal(resolveConfig({}, 'f.yaml').log.robust, undefined);
   assert.deepEqual(resolveConfig({}, 'f.yaml', ['log.robust.steps=5']).log.robust, { linf: [], l2: [], steps: 5, restarts: 1 });
-  const robust = resolveConfig({ log: { robust: { linf: [0.05, 0.1] } } }, 'f.yaml', ['log.robust.steps=40']).log.robust!;
+  const robust = resolveConfig({ data: { test: { n_per_class: 5, split: 'test' } }, log: { robust: { linf: [0.05, 0.1] } } }, 'f.yaml', ['log.robust.steps=40']).log.robust!;
   assert.deepEqual(robust, { linf: [0.05, 0.1], l2: [], steps: 40, restarts: 1 });
   assertUsage(() => resolveConfig({ log: { robust: { linf: [0] } } }, 'f.yaml'), 'f.yaml: log.robust.linf[0]:', 'found 0');
   assertUsage(() => resolveConfig({ log: { robust: { l2: [1, 1] } } }, 'f.yaml'), 'f.yaml: log.robust.l2: expected distinct values');
