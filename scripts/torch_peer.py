@@ -281,7 +281,8 @@ def train_run(torch, cfg, meta, X, y, params, spec, steps, logged, device):
     step_s.sort()
     return rows, {
         'eta0': eta0, 'own_norm_init': own_norm_init, 'steps_completed': t,
-        'ms_per_step': 1000 * step_s[len(step_s) // 2] if step_s else None, 'timed_steps': len(step_s),
+        'ms_per_step': 1000 * step_s[len(step_s) // 2] if step_s else None,
+        'ms_per_step_mean': 1000 * sum(step_s) / len(step_s) if step_s else None, 'timed_steps': len(step_s),
     }
 
 
