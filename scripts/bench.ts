@@ -13,10 +13,15 @@
 //                                               the float64 engine: docs/science.md §9 and a wide net (width 2048)
 //   npm run bench -- --generalization           the held-out metrics and PGD (docs/science.md §13) on 1000
 //                                               test digits for a trained §9 network, against one training step
+//   npm run bench -- --gpu                      ms/step of the TF.js engine on its best backend here beside
+//                                               PyTorch (scripts/torch_peer.py, float32) on the same device:
+//                                               CUDA where torch sees it, else the CPU (and it says so)
 //
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { writeWeights } from '../src/io/weights.js';
+import { writePeerData } from './peer-data.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +102,11 @@ const machine = `${new Date().toISOString().slice(0, 10)}, node ${process.versio
 if (flag('--engine', 'f64') === 'tfjs') {
   console.log(`margin-bench bench — ${machine}`);
   await tfjsSection();
+  process.exit(0);
+}
+if (args.includes('--gpu')) {
+  console.log(`margin-bench bench — ${machine}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  await gpuSection();
   process.exit(0);
 }
 if (args.includes('--generalization')) {
@@ -352,5 +362,88 @@ async function generalizationSection() {
       acc = pgdAttack(net, test, { ball, radius, steps: 20, restarts: 1, seed: 0, box: true }).accuracy;
     }, Math.min(repeats, 3));
     console.log(`PGD ${ball} ε = ${radius}, 20 steps, 1 restart: ${ms.toFixed(0)} ms = ${(ms / stepMs).toFixed(0)} steps (robust acc ${acc.toFixed(3)})`);
+  }
+}
+
+/**
+ * `--gpu`: ms per training step of the TF.js engine on the best backend usable here (one on a GPU:
+ * tensorflow-gpu, then webgpu; else tensorflow, wasm, cpu) and of the PyTorch peer
+ * (scripts/torch_peer.py) on the same kind of device (CUDA where torch sees it, else the CPU), both
+ * in float32, same data, same initial weights, same schedule; the ratio is margin-bench / PyTorch.
+ * A step is forward, backward, optimizer step and update, log points excluded: for TF.js the run's
+ * wall time less its log points over its steps (median of --repeats runs), for PyTorch the mean of
+ * its unlogged steps (device synchronised on CUDA).
+ */
+async function gpuSection() {
+  const { probeBackends } = await import('../src/engine/tfjs/backends.js');
+  const reports = (await probeBackends()).filter((r) => r.status === 'usable');
+  const best = reports.find((r) => (r.name === 'tensorflow-gpu' || r.name === 'webgpu') && r.device?.gpu) ??
+    (['tensorflow', 'wasm', 'cpu'] as const).map((n) => reports.find((r) => r.name === n)).find((r) => r !== undefined)!;
+  const onGpu = best.device?.gpu === true;
+  const python = [process.env.PYTHON, 'python3', '/usr/bin/python3']
+    .filter((p): p is string => !!p)
+    .find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+  if (!python) {
+    console.log('PyTorch not found (none of $PYTHON, python3, /usr/bin/python3 imports torch): apt-get install python3-torch');
+    return;
+  }
+  const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__, torch.cuda.is_available(), torch.get_num_threads())'], { encoding: 'utf8' });
+  const [torchVersion, cuda, threads] = probe.stdout.trim().split(' ');
+  const device = cuda === 'True' ? 'cuda' : 'cpu';
+  const repeats = Number(flag('--repeats', 3));
+  const steps = Number(flag('--steps', 100));
+  const setups = [
+    { label: 'docs/science.md §9: 100 digits, 784-50-10', width: 50, steps },
+    { label: 'wide: 100 digits, 784-2048-10', width: Number(flag('--wide', 2048)), steps: Number(flag('--wide-steps', 10)) },
+  ];
+  const factory = await loadEngineFactory({ engine: 'tfjs', backend: best.name });
+  const data = loadDataset(resolveConfig({}, 'bench').data);
+  const peer = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
+  const scratch = mkdtempSync(join(tmpdir(), 'margin-bench-gpu-'));
+  console.log(`TF.js ${best.name} (${best.device ? best.device.description : best.detail.split(';')[0]}) against PyTorch ${torchVersion} on ${device}` +
+    `${device === 'cpu' ? ` (${threads} threads)` : ''}, both float32; ReLU, β = 0.9, seed 0`);
+  if (!onGpu || device === 'cpu') {
+    console.log(`NOT a GPU comparison: ${onGpu ? '' : `no TF.js backend runs on a GPU here (${best.name} computes on the CPU)`}` +
+      `${!onGpu && device === 'cpu' ? '; ' : ''}${device === 'cpu' ? 'torch sees no CUDA device' : ''}`);
+  }
+  console.log(`ms per training step, log points excluded: TF.js median of ${repeats} runs, PyTorch mean of its timed steps\n`);
+  try {
+    for (const setup of setups) {
+      const config = resolveConfig({ model: { width: setup.width }, train: { steps: setup.steps, betas: [0.9] }, log: { n_log: 1 } }, 'bench');
+      const shapes = layerShapes({ inputDim: data.d, width: setup.width, outputDim: data.numClasses, depth: 2 });
+      const init = initParams(shapes, config.model.init_scale, 0);
+      const dataFile = join(scratch, `data-${setup.width}.json`);
+      const initFile = join(scratch, `init-${setup.width}.json`);
+      writePeerData(config, data, dataFile);
+      writeWeights(initFile, init, shapes);
+      console.log(`${setup.label} (${setup.steps} steps per run)`);
+      console.log(`${'optimizer'.padEnd(12)}${`tfjs-${best.name}`.padStart(16)}${`torch-${device}`.padStart(14)}${'ratio'.padStart(9)}`);
+      for (const optimizer of OPTIMIZERS) {
+        const run = { model: { width: setup.width }, train: { steps: setup.steps, optimizers: [optimizer], betas: [0.9] }, log: { n_log: 1 } };
+        const runConfig = resolveConfig(run, 'bench');
+        const xs: number[] = [];
+        for (let r = 0; r < repeats; r++) {
+          const engine = factory.create(data, shapes, 'relu');
+          try {
+            const [res] = await trainRuns(runConfig, [{ activation: 'relu', optimizer, beta: 0.9, seed: 0 }], engine, shapes, [init]);
+            xs.push(((res!.wallTimeS - res!.logTimeS) * 1000) / setup.steps);
+          } finally {
+            engine.dispose?.();
+          }
+        }
+        const child = spawnSync(python, [peer, '--data', dataFile, '--init', initFile, '--optimizer', optimizer, '--beta', '0.9', '--activation', 'relu',
+          '--device', device, '--dtype', 'float32', '--steps', String(setup.steps + 1), '--no-log'], { encoding: 'utf8' });
+        if (child.status !== 0) {
+          console.log(`${optimizer.padEnd(12)}torch_peer failed: ${child.stderr.trim().split('\n').pop()}`);
+          continue;
+        }
+        const torchMs = (JSON.parse(child.stdout.trim().split('\n').pop()!) as { ms_per_step_mean: number }).ms_per_step_mean;
+        const ours = median(xs);
+        console.log(`${optimizer.padEnd(12)}${ours.toFixed(2).padStart(16)}${torchMs.toFixed(2).padStart(14)}${(ours / torchMs).toFixed(2).padStart(9)}`);
+      }
+      console.log('');
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 }

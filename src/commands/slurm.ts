@@ -153,8 +153,13 @@ export function onPath(name: string, path = process.env.PATH ?? ''): string | nu
   return null;
 }
 
-/** How this very process was started (node, its flags, the CLI script), for the job scripts to start the same. */
-function launcher(): string[] {
+/**
+ * How this very process was started (node, its flags, the CLI script), for the job scripts to start
+ * the same. The offline bundle's launcher names itself in MARGIN_BENCH_LAUNCHER, so that the tasks
+ * start it (its Node, its Vulkan loader on LD_LIBRARY_PATH) rather than the bare Node binary.
+ */
+export function launcher(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.MARGIN_BENCH_LAUNCHER) return [shellQuote(env.MARGIN_BENCH_LAUNCHER)];
   return [process.execPath, ...process.execArgv, resolve(process.argv[1]!)].map(shellQuote);
 }
 
