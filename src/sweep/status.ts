@@ -1,10 +1,13 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
 import { formatOtherSettings, otherSettingsRuns, type OtherSettingsRun } from '../report/settings.js';
 import { runId } from '../results/runs.js';
 import { gridOf } from './grid.js';
 import { runHash } from '../results/hash.js';
 import type { RunSummary } from '../results/summary.js';
 import { runState, type RunStateName } from '../results/state.js';
-import { requireSweepFile, type SweepFile } from '../results/sweepFile.js';
+import { readSweepFile, requireSweepFile, type SweepFile } from '../results/sweepFile.js';
 
 export const RUN_STATES: readonly RunStateName[] = ['complete', 'failed', 'stale', 'partial', 'corrupt', 'missing'];
 
@@ -73,5 +76,72 @@ export function formatStatus(report: StatusReport): string {
     for (const r of runs) lines.push(withDetail(r) ? `  ${r.id}: ${r.detail}` : `  ${r.id}`);
   }
   lines.push(...formatOtherSettings(report.other_settings));
+  return lines.join('\n') + '\n';
+}
+
+/** One array task of a Slurm study: its shard folder and, once the task has started, its report. */
+export interface TaskStatus {
+  index: number;
+  dir: string;
+  /** null: the task has not written its sweep.json yet (not started, or still queued). */
+  report: StatusReport | null;
+}
+
+/** Where a study submitted by `margin-bench slurm` stands across its array tasks, before its merge. */
+export interface TasksReport {
+  dir: string;
+  shardsDir: string;
+  tasks: TaskStatus[];
+  /** The runs of the started tasks, by state. */
+  counts: Record<RunStateName, number>;
+  /** The whole grid's size, from any started task's sweep.json; null while none has started. */
+  grid_runs: number | null;
+}
+
+/**
+ * The study `margin-bench slurm` submitted for the results folder `dir`, read from `<dir>-shards/`:
+ * the task count from its array.sbatch (`#SBATCH --array=1-n`), each task's shard folder
+ * `shard-i` through sweepStatus. null where `dir` has no such study.
+ */
+export function tasksStatus(dir: string): TasksReport | null {
+  const shardsDir = `${dir.replace(/\/+$/, '')}-shards`;
+  const script = join(shardsDir, 'array.sbatch');
+  if (!existsSync(script)) return null;
+  const array = /^#SBATCH --array=1-(\d+)\s*$/m.exec(readFileSync(script, 'utf8'));
+  if (!array) throw new UsageError(`${script}: no "#SBATCH --array=1-n" line, so not a script margin-bench slurm wrote`);
+  const counts = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunStateName, number>;
+  let gridRuns: number | null = null;
+  const tasks = Array.from({ length: Number(array[1]) }, (_, i): TaskStatus => {
+    const shard = join(shardsDir, `shard-${i + 1}`);
+    if (!readSweepFile(shard).ok) return { index: i + 1, dir: shard, report: null };
+    const report = sweepStatus(shard);
+    for (const state of RUN_STATES) counts[state] += report.counts[state];
+    gridRuns ??= report.sweep.grid_runs ?? null;
+    return { index: i + 1, dir: shard, report };
+  });
+  return { dir, shardsDir, tasks, counts, grid_runs: gridRuns };
+}
+
+/** The tasks report as text: a headline, the run counts, then every task that is not complete and every failed run. */
+export function formatTasksStatus(report: TasksReport): string {
+  const started = report.tasks.filter((t) => t.report !== null);
+  const listed = started.reduce((sum, t) => sum + t.report!.runs.length, 0);
+  const waiting = report.tasks.length - started.length;
+  const waitingRuns = report.grid_runs === null ? '' : ` (${report.grid_runs - listed} runs)`;
+  const grid = report.grid_runs === null ? '' : ` of a ${report.grid_runs}-run grid`;
+  const lines = [
+    `${report.dir}: not merged yet; ${report.tasks.length} array tasks${grid} in ${report.shardsDir}`,
+    [...RUN_STATES.map((s) => `${s} ${report.counts[s]}`), `not started ${waiting} tasks${waitingRuns}`].join(' · '),
+  ];
+  const open = report.tasks.filter((t) => t.report === null || t.report.counts.complete < t.report.runs.length);
+  if (open.length > 0) lines.push('tasks not complete:');
+  for (const t of open) {
+    const r = t.report;
+    const detail = r === null ? 'not started' : `${RUN_STATES.filter((s) => r.counts[s] > 0).map((s) => `${s} ${r.counts[s]}`).join(' · ')} of ${r.runs.length} runs`;
+    lines.push(`  shard-${t.index}: ${detail}`);
+  }
+  const failed = started.flatMap((t) => t.report!.runs.filter((r) => r.state === 'failed').map((r) => `  shard-${t.index}/${r.id}: ${r.detail}`));
+  if (failed.length > 0) lines.push('failed:', ...failed);
+  if (open.length === 0) lines.push(`every task complete: margin-bench merge ${join(report.shardsDir, 'shard-*')} --out ${report.dir} (the merge job does this)`);
   return lines.join('\n') + '\n';
 }

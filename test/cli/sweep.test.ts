@@ -78,6 +78,37 @@ test('shards 1/3, 2/3 (flag) and 3/3 (MARGIN_BENCH_SHARD) merged equal the unsha
   assert.equal(status.stdout.split('\n')[1], 'complete 6 · failed 0 · stale 0 · partial 0 · corrupt 0 · missing 0');
 });
 
+test('status of a Slurm study before its merge: every array task of <dir>-shards/, started or not', async () => {
+  // The layout `margin-bench slurm --out study` leaves: study-shards/array.sbatch and shard-i folders.
+  const study = join(root, 'study');
+  const shards = `${study}-shards`;
+  mkdirSync(shards);
+  writeFileSync(join(shards, 'array.sbatch'), '#!/bin/bash\n#SBATCH --job-name=margin-bench-g\n#SBATCH --array=1-3\n');
+  cpSync(join(root, 'shard-1'), join(shards, 'shard-1'), { recursive: true });
+  cpSync(join(root, 'shard-2'), join(shards, 'shard-2'), { recursive: true });
+  const cut = (readJson(join(shards, 'shard-2', 'sweep.json')).runs as string[])[0]!;
+  rmSync(join(shards, 'shard-2', `${cut}.json`)); // its CSV stays: a run killed mid-way
+  const held = (i: number) => (readJson(join(root, `shard-${i}`, 'sweep.json')).runs as string[]).length;
+
+  const early = await runCli(['status', study]);
+  assert.equal(early.code, 1, early.stderr);
+  const lines = early.stdout.split('\n');
+  assert.equal(lines[0], `${study}: not merged yet; 3 array tasks of a 6-run grid in ${shards}`);
+  assert.equal(lines[1], `complete ${held(1) + held(2) - 1} · failed 0 · stale 0 · partial 1 · corrupt 0 · missing 0 · not started 1 tasks (${held(3)} runs)`);
+  assert.deepEqual(lines.slice(2, 5), ['tasks not complete:', `  shard-2: ${held(2) > 1 ? `complete ${held(2) - 1} · ` : ''}partial 1 of ${held(2)} runs`, '  shard-3: not started']);
+  const json = JSON.parse((await runCli(['status', study, '--json'])).stdout) as { tasks: { started: boolean }[]; grid_runs: number };
+  assert.deepEqual([json.grid_runs, json.tasks.map((t) => t.started)], [6, [true, true, false]]);
+
+  cpSync(join(root, 'shard-2'), join(shards, 'shard-2'), { recursive: true });
+  cpSync(join(root, 'shard-3'), join(shards, 'shard-3'), { recursive: true });
+  const done = await runCli(['status', study]);
+  ok(done, 'status when every task is complete');
+  assert.match(done.stdout, /^complete 6 · .* · not started 0 tasks \(0 runs\)\nevery task complete: margin-bench merge /m);
+  // Neither a results folder nor a study: the usual one line, exit 2.
+  const none = await runCli(['status', join(root, 'nothing')]);
+  assert.equal(none.code, 2);
+});
+
 test('merge fails listing runs missing and runs duplicated with different content; status lists what is missing', async () => {
   // A copy of the reference with one CSV changed (and its summary's hash updated, so it looks complete).
   const other = join(root, 'tampered');
