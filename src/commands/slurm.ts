@@ -244,6 +244,9 @@ Examples:
         const est = await estimatedTime(config, tasks, jobs);
         limit = slurmTime(est.seconds);
         process.stderr.write(`slurm: heaviest task estimated at ${formatDuration(est.perTask)} here; --time ${limit}\n`);
+        if (flags.gres !== undefined) {
+          process.stderr.write(`slurm: the estimate timed this host's ${config.train.engine} engine, not the nodes' GPU: give --time for a GPU partition\n`);
+        }
       }
       const plan: SlurmPlan = {
         name: config.name,
