@@ -118,13 +118,19 @@ export function solveSchattenDual(op: MarginOperator, p: number, norm: LinearNor
   };
   type Point = ReturnType<typeof at>;
 
-  /** W(λ) [C, r] in the operator's coordinates: c · 2 h'(S) G, G = Bᵀ X, lifted by the left basis. */
-  const primal = (pt: Point): Float64Array => {
+  /** G = Bᵀ X [C', r], the dual matrix in the reduced coordinates. */
+  const denseG = (pt: Point): Float64Array => {
     const G = new Float64Array(Cp * r);
     for (let i = 0; i < n; i++) for (let a = 0; a < Cp; a++) {
       const b = pt.B[i * Cp + a]!;
       if (b !== 0) for (let c = 0; c < r; c++) G[a * r + c]! += b * op.X[i * r + c]!;
     }
+    return G;
+  };
+
+  /** W(λ) [C, r] in the operator's coordinates: c · 2 h'(S) G, G = Bᵀ X, lifted by the left basis. */
+  const primal = (pt: Point): Float64Array => {
+    const G = denseG(pt);
     // M = V diag(2 c h') Vᵀ [C', C'].
     const M = new Float64Array(Cp * Cp);
     for (let e = 0; e < Cp; e++) for (let a = 0; a < Cp; a++) for (let b = 0; b < Cp; b++) M[a * Cp + b]! += pt.Vt[e * Cp + a]! * 2 * pt.coef * pt.d1[e]! * pt.Vt[e * Cp + b]!;
@@ -154,11 +160,7 @@ export function solveSchattenDual(op: MarginOperator, p: number, norm: LinearNor
    * other (on the W it builds, spectral norm included), so a poor guess only gives a poor bound.
    */
   const recover = (pt: Point, lambda: Float64Array, target: number) => {
-    const G = new Float64Array(Cp * r);
-    for (let i = 0; i < n; i++) for (let a = 0; a < Cp; a++) {
-      const b = pt.B[i * Cp + a]!;
-      if (b !== 0) for (let c = 0; c < r; c++) G[a * r + c]! += b * op.X[i * r + c]!;
-    }
+    const G = denseG(pt);
     const top = lambda.reduce((acc, v) => Math.max(acc, v), 0);
     const active: number[] = [];
     for (let j = 0; j < m; j++) if (lambda[j]! > 1e-7 * top) active.push(j);
