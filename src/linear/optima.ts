@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { sha256Of } from '../results/hash.js';
-import { solveWithHighs } from './highs.js';
+import { solveWithHighs, type SolvedMargin } from './highs.js';
+import { solveSchattenDual } from './schattenDual.js';
 import { linearNorm, type LinearNorm } from './norms.js';
 import { inDataSpan, onLivePixels, smallestMargin, type MarginOperator } from './problem.js';
 
@@ -21,6 +22,9 @@ export interface Optimum {
   gap: number;
   solver: string;
   seconds: number;
+  /** The dual Newton solver's iterations and whether it met its tolerance (spectral, Schatten-p); absent for HiGHS. */
+  iterations?: number;
+  converged?: boolean;
   /** W* [rows, cols] row-major over every pixel, N(W*) = 1. */
   rows: number;
   cols: number;
@@ -33,14 +37,31 @@ function pixelOperator(data: LinearData): MarginOperator {
   return { n: data.n, r: data.d, C, perSample: C === 1 ? 1 : C - 1, X: data.X, y: data.y };
 }
 
-/** Solves the max-margin problem of docs/science.md §14.2 for one norm (l2, linf, l1), certified. */
+/** The Schatten p of a norm name: spectral → ∞, schatten<p> → p, others null. */
+function schattenP(name: string): number | null {
+  if (name === 'spectral') return Infinity;
+  const m = /^schatten([0-9]*\.?[0-9]+)$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * Solves the max-margin problem of docs/science.md §14.2 for one norm, certified (§14.3): l2, linf
+ * and l1 by HiGHS; spectral and Schatten-p by the dual Newton solver (src/linear/schattenDual.ts),
+ * started from its own solution of the q = 2 problem (the ℓ2 one, solved in one Newton step).
+ */
 export async function solveOptimum(data: LinearData, norm: LinearNorm): Promise<Optimum> {
   const start = performance.now();
   const reduced = norm.rotationInvariant ? inDataSpan(data) : onLivePixels(data);
-  if (norm.name !== 'l2' && norm.name !== 'linf' && norm.name !== 'l1') {
-    throw new Error(`no exact solver for the ${norm.name} max-margin problem yet (l2, linf and l1 are solved)`);
+  const p = schattenP(norm.name);
+  let solved: SolvedMargin & { iterations?: number; converged?: boolean };
+  if (p !== null) {
+    const warm = solveSchattenDual(reduced.op, 2, linearNorm('l2'));
+    solved = solveSchattenDual(reduced.op, p, norm, warm.lambda, p === Infinity ? 1e-7 : 1e-9, p === Infinity ? 400 : 200);
+  } else if (norm.name === 'l2' || norm.name === 'linf' || norm.name === 'l1') {
+    solved = await solveWithHighs(reduced.op, norm);
+  } else {
+    throw new Error(`no max-margin solver for the norm ${norm.name} (l2, linf, l1, spectral and schatten<p> are solved)`);
   }
-  const solved = await solveWithHighs(reduced.op, norm);
   const W = reduced.lift(solved.K);
   const C = data.numClasses;
   const nW = norm.norm(W, C, data.d);
@@ -52,8 +73,9 @@ export async function solveOptimum(data: LinearData, norm: LinearNorm): Promise<
     lower,
     upper,
     gap: (upper - lower) / upper,
-    solver: norm.name === 'l2' ? 'highs-qp' : 'highs-lp',
+    solver: p !== null ? 'dual-newton' : norm.name === 'l2' ? 'highs-qp' : 'highs-lp',
     seconds: (performance.now() - start) / 1000,
+    ...(solved.iterations !== undefined ? { iterations: solved.iterations, converged: solved.converged! } : {}),
     rows: C,
     cols: data.d,
     W: Array.from(W, (v) => v / nW),
