@@ -147,6 +147,8 @@ const LogObject = z.strictObject({
     .optional(),
   // Optional in the type only (DEFAULTS gives the lists empty: no attack).
   robust: RobustObject.optional(),
+  // Depth 1: compare every log point with the exact max-margin optima (docs/science.md §14.5); absent = true.
+  optimum: z.boolean().optional(),
 });
 
 const NAME = z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'expected a non-empty filename-safe name ([A-Za-z0-9._-]+)' });

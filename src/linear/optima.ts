@@ -89,6 +89,12 @@ export function optimumKey(data: LinearData, norm: string): string {
   return sha256Of(`${sha256Of(x)}:${sha256Of(y)}:${data.n}:${data.d}:${data.numClasses}:${norm}`).slice(0, 24);
 }
 
+/** Where optimaFor caches the optimum of a dataset and a norm. */
+const optimumFile = (data: LinearData, norm: string, outDir: string): string => join(outDir, 'optima', `${optimumKey(data, norm)}.json`);
+
+/** Whether optimaFor would read the optimum back rather than solve it. */
+export const optimumCached = (data: LinearData, norm: string, outDir: string): boolean => existsSync(optimumFile(data, linearNorm(norm).name, outDir));
+
 /**
  * The optima of a dataset for each named norm: read from <outDir>/optima/<key>.json where solved
  * before, else solved and written there (atomically). What a depth-1 run's logging calls once per sweep.
@@ -98,7 +104,7 @@ export async function optimaFor(data: LinearData, norms: readonly string[], outD
   const out: Record<string, Optimum> = {};
   for (const name of norms) {
     const norm = linearNorm(name);
-    const file = join(dir, `${optimumKey(data, norm.name)}.json`);
+    const file = optimumFile(data, norm.name, outDir);
     if (existsSync(file)) {
       out[name] = JSON.parse(readFileSync(file, 'utf8')) as Optimum;
       continue;
@@ -117,7 +123,7 @@ export function optimumRatio(qmin: number, normOfTheta: number, optimum: Pick<Op
 }
 
 /** docs/science.md §14.5: cos∠(θ, W*) = ⟨θ, W*⟩/(‖θ‖_F ‖W*‖_F), the Euclidean angle to the optimal direction. */
-export function cosineToOptimum(W: Float64Array, optimum: Pick<Optimum, 'W'>): number {
+export function cosineToOptimum(W: Float64Array, optimum: { readonly W: ArrayLike<number> }): number {
   let dot = 0;
   let a = 0;
   let b = 0;

@@ -96,6 +96,14 @@ export const RunSummarySchema = z.looseObject({
       time_s: finite,
     })
     .optional(),
+  /**
+   * A depth-1 run's exact max-margin optima per logged norm (docs/science.md §14.5): the solved
+   * linear norm, γ*_N, the certificate's relative gap, the solver and whether it met its tolerance.
+   * W* lies in <out>/optima. Absent for deeper networks (and every older summary).
+   */
+  optima: z
+    .array(z.looseObject({ name: z.string(), base: z.string(), gamma: finite, gap: z.number(), converged: z.boolean(), solver: z.string() }))
+    .optional(),
   wall_time_s: finite,
   ms_per_step: finite,
   started_at: z.string(),

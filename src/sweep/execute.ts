@@ -11,6 +11,7 @@ import { homogeneityDegree, initParams, shapesFor, type Params } from '../model/
 import { extraColumns, extraNorms, loggedNorms, normRecord, ownNormName } from '../metrics/normTable.js';
 import { robustAccuracies } from '../metrics/robust.js';
 import { heldOutColumns } from '../train/heldOut.js';
+import { optimumColumns, optimumRecord, type OptimumTarget } from '../linear/track.js';
 import { gitCommit, versions } from '../provenance.js';
 import { runHash, sha256Of } from '../results/hash.js';
 import { LOG_COLUMNS, runFiles, runId, type RunFailure, type RunSpec } from '../results/runs.js';
@@ -28,6 +29,8 @@ export interface RunOptions {
   engines?: EngineFactory;
   /** The held-out set of `data.test` (loadTestSet), when the config has one (docs/science.md §13). */
   test?: Dataset | null;
+  /** A depth-1 config's exact optima (optimumTargets, src/linear/track.ts), solved once per sweep; [] otherwise. */
+  optima?: readonly OptimumTarget[];
 }
 
 /** What differs between the runs of one batch: each run's own hash (when the caller has it) and progress callback. */
@@ -85,6 +88,7 @@ export async function executeRuns(
       paths = specs.map((spec) => firstLayerPath(config, spec, shapes.length, engine));
       const trainOptions = specs.map((_, i) => ({
         test: options.test ?? null,
+        optima: options.optima ?? [],
         onStep: (done: number, total: number) => {
           lastStep[i] = done;
           perRun[i]?.onStep?.(done, total);
@@ -128,7 +132,8 @@ function writeRunFiles(
   const extras = extraNorms(config, config.model.depth);
   const test = options.test ?? null;
   const heldOut = test ? heldOutColumns(loggedNorms(config, config.model.depth).map((n) => n.name)) : [];
-  writeCsvAtomic(join(outDir, files.csv), [...LOG_COLUMNS, ...extraColumns(extras), ...heldOut], rows);
+  const optima = options.optima ?? [];
+  writeCsvAtomic(join(outDir, files.csv), [...LOG_COLUMNS, ...extraColumns(extras), ...heldOut, ...optimumColumns(optima)], rows);
   if (options.saveWeights && result) {
     files.init_weights = names.initWeights;
     files.final_weights = names.finalWeights;
@@ -165,6 +170,7 @@ function writeRunFiles(
     ...(result?.transfer ? { transfer: result.transfer } : {}),
     ...(common.path ? { engine_path: common.path } : {}),
     ...(robust ? { robust } : {}),
+    ...(optima.length > 0 ? { optima: optima.map(optimumRecord) } : {}),
     wall_time_s: wallTimeS,
     ms_per_step: (wallTimeS * 1000) / Math.max(1, stepsCompleted),
     started_at: common.startedAt.toISOString(),

@@ -23,6 +23,8 @@ import { removeOrphanTemps, removeRunFiles, runState } from '../results/state.js
 import { SWEEP_FILE } from '../results/runs.js';
 import type { SweepFile } from '../results/sweepFile.js';
 import { ESTIMATE_ABOVE, estimateSweep, formatDuration } from './estimate.js';
+import { optimumCached } from '../linear/optima.js';
+import { optimumTargets, tracksOptimum, type OptimumTarget } from '../linear/track.js';
 
 export interface SweepOptions {
   saveWeights?: boolean;
@@ -165,6 +167,21 @@ interface Prepared {
   hashes: Map<string, string>;
 }
 
+/**
+ * docs/science.md §14: the optima of a depth-1 config (src/linear/track.ts), with a line per norm
+ * solved and its time and certificate; cached ones are read back silently.
+ */
+async function solveOptima(config: Readonly<Config>, data: Dataset, outDir: string, progress: SweepProgress | null): Promise<OptimumTarget[]> {
+  if (!tracksOptimum(config)) return [];
+  const targets = await optimumTargets(config, data, outDir, (base) => {
+    if (!optimumCached(data, base, outDir)) progress?.note(`optimum: solving the ${base} max-margin problem of ${plural(data.n, 'sample')} (cached in ${join(outDir, 'optima')})`);
+  });
+  for (const t of targets.filter((t) => !t.converged)) {
+    progress?.note(`optimum: ${t.name} certified only to a relative gap of ${t.gap.toExponential(1)} (the solver's iteration cap); ratios use its upper bound`);
+  }
+  return targets;
+}
+
 /** runSweep once the folder is locked. */
 async function sweepLocked(config: Readonly<Config>, outDir: string, options: SweepOptions, prepared: Prepared): Promise<SweepResult> {
   const { started, data, test, init, engineSetup, grid, shard, runs, ids, hashes } = prepared;
@@ -224,6 +241,8 @@ async function sweepLocked(config: Readonly<Config>, outDir: string, options: Sw
   // a run that silently does a slice of the grid looks like a run that lost the rest.
   if (!progress && shard && shard.source !== '--shard') process.stderr.write(`sweep: ${where} → ${outDir}\n`);
 
+  // A depth-1 config's exact optima, solved once here (or read from <outDir>/optima) for every worker.
+  const optima = pending.length === 0 ? [] : await solveOptima(config, data, outDir, progress);
   const fresh = new Map<string, RunSummary>();
   const errors = new Map<string, string>();
   let pool: PoolResult;
@@ -231,7 +250,7 @@ async function sweepLocked(config: Readonly<Config>, outDir: string, options: Sw
     pool = await runPool(
       poolTasks(config, pending, hashes),
       jobs,
-      { config, outDir, data, test, init, saveWeights: options.saveWeights ?? false, gitCommit: gitCommit() },
+      { config, outDir, data, test, optima, init, saveWeights: options.saveWeights ?? false, gitCommit: gitCommit() },
       {
         started: (id) => progress?.runStarted(id, costs.get(id)!, config.train.steps),
         progress: (id, done) => progress?.runProgress(id, done),

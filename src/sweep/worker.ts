@@ -5,6 +5,7 @@ import { loadEngineFactory } from '../engine/create.js';
 import type { Params } from '../model/mlp.js';
 import { runId, type RunSpec } from '../results/runs.js';
 import { executeRuns } from './execute.js';
+import type { OptimumTarget } from '../linear/track.js';
 import type { RunSummary } from '../results/summary.js';
 
 /** What a worker is started with: everything a run needs except its spec (sent per task). */
@@ -15,6 +16,8 @@ export interface WorkerInit {
   data: Dataset;
   /** The held-out set of `data.test`, loaded once like `data`; null without one. */
   test: Dataset | null;
+  /** A depth-1 config's exact optima, solved once by the sweep (src/linear/track.ts); [] otherwise. */
+  optima: OptimumTarget[];
   init: Params | null;
   saveWeights: boolean;
   gitCommit: string | null;
@@ -52,7 +55,7 @@ export async function workerMain(): Promise<void> {
       port.postMessage({ type: 'progress', id, done } satisfies FromWorker);
     };
   };
-  const shared = { test: w.test, init: w.init, saveWeights: w.saveWeights, gitCommit: w.gitCommit, engines };
+  const shared = { test: w.test, optima: w.optima, init: w.init, saveWeights: w.saveWeights, gitCommit: w.gitCommit, engines };
   const runTask = async (msg: ToWorker): Promise<void> => {
     const ids = msg.runs.map((r) => runId(r.spec));
     try {

@@ -10,6 +10,7 @@ import { toLog10 } from '../numerics/logLoss.js';
 import { alignColumn, extraNorms, loggedNorms, marginColumn, normColumn, ownNormName, runComposition, type LoggedNorm } from '../metrics/normTable.js';
 import type { Dataset } from '../data/dataset.js';
 import { HeldOutSet, heldOutValues } from './heldOut.js';
+import { optimumValues, type OptimumTarget } from '../linear/track.js';
 import { compositeNorm } from '../optimizers/compose.js';
 import type { OptimizerSettings } from '../optimizers/registry.js';
 import { firstLayerPath, fullParametrization, spanParametrization, type FirstLayerPath, type Parametrization } from './parametrization.js';
@@ -47,6 +48,8 @@ export interface TrainOptions {
   firstLayer?: 'auto' | 'full';
   /** The held-out set of `data.test`: each log point gains its columns (docs/science.md §13.3). */
   test?: Dataset | null;
+  /** A depth-1 run's exact optima (src/linear/track.ts): each log point gains ratio_ and cos_opt_ columns (docs/science.md §14.5). */
+  optima?: readonly OptimumTarget[];
 }
 
 /**
@@ -195,6 +198,7 @@ export function* trainSteps(
   let stepsCompleted = 0;
   let logTimeMs = 0;
   const test = options.test ? new HeldOutSet(options.test, shapes, spec.activation) : null;
+  const optima = options.optima ?? [];
   const loggedNames = test ? loggedNorms(config, depth).map((n) => n.name) : [];
   // A log point of the parameters `at` (in the run's coordinates) and their evaluation, always of θ.
   const log = (step: number, lr: number, ev: Evaluation, cosMG: number, at: Params) => {
@@ -208,6 +212,7 @@ export function* trainSteps(
       const norms = loggedNames.map((name) => ({ name, value: row[normColumn(name)]! }));
       Object.assign(row, heldOutValues({ params: theta, degree, trainMargins: full.margins, norms, test }));
     }
+    if (optima.length > 0) Object.assign(row, optimumValues(optima, row, theta[0]!));
     rows.push(row);
     directions.push(unit);
     logTimeMs += performance.now() - logStarted;
