@@ -8,7 +8,7 @@ import { groupRuns, resultNorms, type LoadedRun, type ResultSet } from '../resul
 import { lossCurves, type Curve, type CurvePoint } from './align.js';
 import { figureSpec } from './specs.js';
 import { ACTIVATION_LABEL, normLabel } from './style.js';
-import { formatNumber } from './tables.js';
+import { ciText } from './tables.js';
 
 /**
  * The held-out figures and tables (docs/science.md §13, docs/generalization.md): test accuracy
@@ -144,7 +144,6 @@ export function metricTables(set: ResultSet, metrics: readonly Metric[]): Metric
   return [...tables.values()];
 }
 
-const ciText = (c: { mean: number; halfWidth: number }) => (Number.isFinite(c.halfWidth) ? `${formatNumber(c.mean)} ± ${formatNumber(c.halfWidth, 2)}` : formatNumber(c.mean));
 
 function markdownTable(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
