@@ -25,7 +25,7 @@ export interface HeldOutFigure {
 }
 
 /** The optimizers of the runs, presets in registry order, then composed ones by name. */
-function presentOptimizers(runs: readonly LoadedRun[]): string[] {
+export function presentOptimizers(runs: readonly LoadedRun[]): string[] {
   const present = new Set(runs.map((r) => r.summary.run.optimizer));
   const presets = OPTIMIZER_NAMES.filter((o) => present.has(o));
   return [...presets, ...[...present].filter((o) => !(presets as string[]).includes(o)).sort()];
