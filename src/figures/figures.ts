@@ -368,10 +368,14 @@ function noOptimumReason(runs: readonly LoadedRun[]): SkippedFigure['reason'] {
 function optimumFigure(set: ResultSet, cov: Coverage, name: 'optimum' | 'optimum_cosine', lossAxis: LossAxis): FigureDef | SkippedFigure {
   const norms = optimumNorms(set.runs);
   if (norms.length === 0) return { name, reason: noOptimumReason(set.runs) };
+  // Every preset in every panel; a composed optimizer in its own norm's panel only, as in the
+  // composed figure, so that a panel never holds two of them (they share one colour).
   const optimizers = presentOptimizers(set.runs);
+  const presets = optimizers.filter((o) => (OPTIMIZER_NAMES as readonly string[]).includes(o));
+  const ofPanel = (n: ResultNorm) => [...presets, ...(!n.standard && optimizers.includes(n.name) ? [n.name] : [])];
   const ratio = name === 'optimum';
   const column = (n: string) => (ratio ? `ratio_${n}` : `cos_opt_${n}`);
-  const curvesByNorm = norms.map((n) => lossCurves(set.runs, column(n.name), optimizers));
+  const curvesByNorm = norms.map((n) => lossCurves(set.runs, column(n.name), ofPanel(n)));
   const all = curvesByNorm.flat();
   const rows = rowsOf(all);
   const notes = cov.notesFor(optimizers);
@@ -389,7 +393,7 @@ function optimumFigure(set: ResultSet, cov: Coverage, name: 'optimum' | 'optimum
     title,
     caption: caption(
       [
-        `${title}. One panel per norm with an exact optimum (docs/science.md §14) and activation, every optimizer of the results; ${AXIS_PHRASE[lossAxis]}; ${what}.`,
+        `${title}. One panel per norm with an exact optimum (docs/science.md §14) and activation: every preset optimizer of the results, and a composed optimizer in its own norm's panel (near-black); ${AXIS_PHRASE[lossAxis]}; ${what}.`,
         unique,
         gaps.full,
         `${average} ${STYLE_PHRASE} ${rows.phrase}`,

@@ -290,8 +290,8 @@ export function formatMarginTables(tables: MarginTable[]): string {
 /** What "reaches ≥ x of the optimum" means (shared by the terminal table and the reports). */
 export const REACH_EXPLANATION =
   'Fraction of the optimum (depth-1 networks, docs/science.md §14.5): γ_N(θ)/γ*_N, where γ*_N is the exact max-margin value of the training data in norm N, ' +
-  'recorded as its certified upper bound, so every ratio is ≤ 1. "Reaches ≥ x of the optimum": x is the smallest ratio over the members of the norm\'s own family ' +
-  'and their seeds, rounded down to three decimals.';
+  'recorded as its certified upper bound, so every ratio is ≤ 1; read where the table reads the margins (the final log point, or a loss level). ' +
+  '"Reaches ≥ x of the optimum": x is the smallest ratio over the members of the norm\'s own family and their seeds, rounded down to three decimals.';
 
 /** The terminal's block of γ_N/γ*_N: mean ± 95% CI half-width over seeds, then what the verdict's x is. */
 function formatOptimumTable(o: OptimumTable, rows: readonly TableRow[], width: number): string[] {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { colourPairs } from '../../src/figures/color.js';
 import { coverage } from '../../src/figures/coverage.js';
 import { figureDefs, optimumFigures, type FigureDef } from '../../src/figures/figures.js';
 import { metricTables } from '../../src/figures/generalization.js';
@@ -16,9 +17,10 @@ import { configLevels, reportTables, tablesCsv, tablesLatex, tablesMarkdown, ver
 import { formatMarginTables, marginTables } from '../../src/report/finalTable.js';
 import { checkMetrics, parseMetrics } from '../../src/results/heldOut.js';
 import { loadResults, type ResultSet } from '../../src/results/load.js';
+import { MIN_DELTA_E } from '../../src/figures/style.js';
 import { runCli } from '../cli/helpers.js';
 import { FIXTURE, cleanup, tempDir } from './fixtures.js';
-import { panelCount, texts } from './svg.js';
+import { panelCount, panelLines, texts } from './svg.js';
 
 after(cleanup);
 
@@ -89,7 +91,14 @@ test('depth 1: the optimum figure has one panel per norm with an optimum, γ/γ*
     assert.ok(p.data.values.every((v) => v.mean <= 1 + 1e-12), 'a ratio above 1');
     const rule = p.layer.find((l) => l.mark.type === 'rule')!;
     assert.equal(rule.data!.values[0]!.reference, 1);
-    assert.deepEqual([...new Set(p.data.values.map((v) => v.optimizer))].sort(), ['adam', 'muon', 'ngd', 'schatten4', 'signum']);
+  }
+  // Presets everywhere; the composed optimizer in its own norm's panel only (one near-black line per panel).
+  const drawn = panels.map((p) => [...new Set(p.data.values.map((v) => v.optimizer))].sort());
+  assert.deepEqual(drawn, [...norms.slice(0, 4).map(() => ['adam', 'muon', 'ngd', 'signum']), ['adam', 'muon', 'ngd', 'schatten4', 'signum']]);
+  for (let i = 0; i < panelCount(svg); i++) {
+    const strokes = panelLines(svg, i).map((l) => l.stroke);
+    assert.equal(new Set(strokes).size, strokes.length, `panel ${i}: two lines share a colour`);
+    for (const pair of colourPairs(strokes)) assert.ok(pair.deltaE >= MIN_DELTA_E, `panel ${i}: ${pair.a} / ${pair.b} ΔE00 ${pair.deltaE.toFixed(1)}`);
   }
   // Largest gap and the unconverged norms, from the summaries' optima by hand.
   const optima = readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'sweep.json').flatMap((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')).optima);
