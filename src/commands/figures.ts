@@ -6,7 +6,7 @@ import { DEFAULT_DPI, writeFigures } from '../figures/build.js';
 import type { LossAxis } from '../figures/figures.js';
 import { loadResults } from '../results/load.js';
 import { settleSettings } from '../report/settings.js';
-import { describePaired, formatReach } from '../report/finalTable.js';
+import { describePaired, reachPhrase } from '../report/finalTable.js';
 import { NORM_NAMES } from '../optimizers/families.js';
 import { ACTIVATION_LABEL } from '../figures/style.js';
 
@@ -70,7 +70,7 @@ Examples:
         lines.push(`  ${ACTIVATION_LABEL[r.table.activation]}, β = ${r.table.beta}`);
         for (const n of NORM_NAMES) {
           const reach = r.table.optimum?.reach[n];
-          lines.push(`    ${describePaired(n, r.table.paired[n])}${reach ? `; own family reaches ≥ ${formatReach(reach.min)} of the optimum` : ''}`);
+          lines.push(`    ${describePaired(n, r.table.paired[n])}${reach ? `; own family ${reachPhrase(reach)}` : ''}`);
         }
       }
       lines.push(...result.files.map((f) => `wrote ${f}`), `figures: ${outDir}`, '');

@@ -317,15 +317,15 @@ function optimaPhrase(runs: readonly LoadedRun[], norms: readonly ResultNorm[]):
     return `${normLabel(r.norm.name)} ${lo === hi ? formatNumber(lo) : `${formatNumber(lo)}–${formatNumber(hi)}`} (${solvers})`;
   });
   const gaps = largestGaps(known.map((r) => ({ name: r.norm.name, gap: r.gap })));
-  const short = known.filter((r) => !r.converged).map((r) => normLabel(r.norm.name));
+  const open = known.filter((r) => !r.converged).map((r) => normLabel(r.norm.name));
   const unconverged =
-    short.length === 0
+    open.length === 0
       ? 'every solver met its tolerance'
-      : `not converged (the solver stopped at its iteration limit; the ratio to the true optimum is at most ratio/(1 − gap)): ${short.join(', ')}`;
+      : `not converged (the solver stopped short of its tolerance; the ratio to the true optimum is at most ratio/(1 − gap)): ${open.join(', ')}`;
   const missing = recorded.filter((r) => r.own.length < runs.length).map((r) => normLabel(r.norm.name));
   const absent = missing.length > 0 ? ` Some summaries record no optimum for ${missing.join(', ')}.` : '';
   return {
-    short: `γ*: the certified upper bound of the exact optimum; largest relative duality gap ${gaps}; ${short.length === 0 ? 'all converged' : `not converged: ${short.join(', ')}`}.`,
+    short: `γ*: the certified upper bound of the exact optimum; largest relative duality gap ${gaps}; ${open.length === 0 ? 'all converged' : `not converged: ${open.join(', ')}`}.`,
     full: `γ*_N: ${gammas.join('; ')}. Largest relative duality gap (upper − lower)/upper: ${gaps}; ${unconverged}.${absent}`,
   };
 }

@@ -1,4 +1,4 @@
-import { formatReach, inFamily, type MarginTable } from '../report/finalTable.js';
+import { inFamily, reachPhrase, type MarginTable } from '../report/finalTable.js';
 import type { FigureDef, SkippedFigure } from './figures.js';
 import type { ResultSet } from '../results/load.js';
 import { ACTIVATION_LABEL, FONT_STACK, normLabel } from './style.js';
@@ -88,7 +88,7 @@ function verdictSummary(tables: ReportTable[]): string {
     const t = r.table;
     const reach = (n: string) => {
       const x = t.optimum?.reach[n];
-      return x ? ` (own family reaches ≥ ${formatReach(x.min)} of the optimum)` : '';
+      return x ? ` (own family ${reachPhrase(x)})` : '';
     };
     const parts = t.norms.map((n) => `${escapeHtml(normLabel(n))}: <span class="s-${t.paired[n]!.status}">${t.paired[n]!.status}</span>${reach(n)}`);
     return `<li>${ACTIVATION_LABEL[t.activation]}, β = ${t.beta} — ${parts.join(', ')}</li>`;

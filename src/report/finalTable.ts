@@ -163,6 +163,9 @@ function optimumTable(norms: readonly NormName[], rows: readonly TableRow[], run
  */
 export const formatReach = (min: number): string => (Number.isFinite(min) ? (Math.floor(min * 1000) / 1000).toFixed(3) : '—');
 
+/** `reaches ≥ 0.973 of the optimum` (the terminal, the figures command, index.html). */
+export const reachPhrase = (reach: OptimumReach): string => `reaches ≥ ${formatReach(reach.min)} of the optimum`;
+
 /**
  * docs/science.md §1, §10: group samples by (activation, β), average each row's margins over seeds (a row is
  * an optimizer, or an optimizer and settings label), find each norm's winner and judge the
@@ -273,7 +276,7 @@ export function formatMarginTables(tables: MarginTable[]): string {
       const w = t.winners[norm]!;
       if (!w.familyPresent) return `${norm}: no ${norm}-family optimizer run`;
       const reach = t.optimum?.reach[norm];
-      const fraction = reach ? `reaches ≥ ${formatReach(reach.min)} of the optimum` : '';
+      const fraction = reach ? reachPhrase(reach) : '';
       if (w.ownFamily) return `${norm}: own family wins${fraction ? ` (${fraction})` : ''}`;
       return `${norm}: won by ${w.row} (not ${norm} family${fraction ? `; own family ${fraction}` : ''})`;
     });
