@@ -314,7 +314,9 @@ export function verdictRows(t: MarginTable, latex = false, atLoss = false): Verd
 function reachText(t: MarginTable, norm: NormName, latex: boolean): string | null {
   if (!t.optimum) return null;
   const r = t.optimum.reach[norm];
-  return r ? `${latex ? '\\geq' : '≥'} ${formatReach(r.min)}` : '—';
+  if (!r) return '—';
+  if (Number.isNaN(r.min)) return latex ? '\\mathrm{NaN}' : 'NaN';
+  return `${latex ? '\\geq' : '≥'} ${formatReach(r.min)}`;
 }
 
 /** Header of the verdict's optimum column. */

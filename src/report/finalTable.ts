@@ -164,7 +164,8 @@ function optimumTable(norms: readonly NormName[], rows: readonly TableRow[], run
 export const formatReach = (min: number): string => (Number.isFinite(min) ? (Math.floor(min * 1000) / 1000).toFixed(3) : '—');
 
 /** `reaches ≥ 0.973 of the optimum` (the terminal, the figures command, index.html). */
-export const reachPhrase = (reach: OptimumReach): string => `reaches ≥ ${formatReach(reach.min)} of the optimum`;
+export const reachPhrase = (reach: OptimumReach): string =>
+  Number.isNaN(reach.min) ? `has no ratio to the optimum (NaN for ${reach.row}, seed ${reach.seed})` : `reaches ≥ ${formatReach(reach.min)} of the optimum`;
 
 /**
  * docs/science.md §1, §10: group samples by (activation, β), average each row's margins over seeds (a row is

@@ -14,7 +14,7 @@ import { figureDefs, optimumFigures, type FigureDef } from '../../src/figures/fi
 import { metricTables } from '../../src/figures/generalization.js';
 import { renderSvg } from '../../src/figures/render.js';
 import { configLevels, reportTables, tablesCsv, tablesLatex, tablesMarkdown, verdictCsv } from '../../src/figures/tables.js';
-import { formatMarginTables, marginTables } from '../../src/report/finalTable.js';
+import { formatMarginTables, formatReach, marginTables, marginTablesFrom, reachPhrase, type MarginSample } from '../../src/report/finalTable.js';
 import { checkMetrics, parseMetrics } from '../../src/results/heldOut.js';
 import { loadResults, type ResultSet } from '../../src/results/load.js';
 import { MIN_DELTA_E } from '../../src/figures/style.js';
@@ -180,6 +180,25 @@ test('the verdict\'s x is the smallest final ratio_<norm> over the own family\'s
   assert.match(md, /"Reaches ≥ x of the optimum": x is the smallest ratio over the members of the norm's own family and their seeds/);
   // LaTeX: one more verdict column, and the ratio rows.
   assert.match(tablesLatex(tables, []), /own family \$\\geq\$ \(of \$\\gamma\^\*\$\)/);
+});
+
+test('x is rounded down, so that "≥ x" stays true; a NaN ratio is said, not hidden; tables without ratios have no optimum part', () => {
+  assert.equal(formatReach(0.97389), '0.973');
+  assert.equal(formatReach(0.99999), '0.999');
+  assert.equal(formatReach(-0.2004), '-0.201');
+  const sample = (optimizer: string, seed: number, ratio: number | null): MarginSample => ({
+    activation: 'relu', optimizer, beta: 0.9, seed,
+    margins: { l2: 1 + seed, linf: 1, spectral: 1, hybrid: 1 },
+    ...(ratio === null ? {} : { ratios: { l2: ratio } }),
+  });
+  const [t] = marginTablesFrom([sample('ngd', 0, 0.91), sample('ngd', 1, 0.87), sample('adam', 0, 0.5), sample('adam', 1, 0.4)]);
+  assert.deepEqual(t!.optimum!.norms, ['l2']);
+  assert.deepEqual(t!.optimum!.reach.l2, { min: 0.87, row: 'ngd', seed: 1 });
+  assert.equal(reachPhrase(t!.optimum!.reach.l2!), 'reaches ≥ 0.870 of the optimum');
+  const [withNaN] = marginTablesFrom([sample('ngd', 0, NaN), sample('ngd', 1, 0.87), sample('adam', 0, 0.5), sample('adam', 1, 0.4)]);
+  assert.equal(reachPhrase(withNaN!.optimum!.reach.l2!), 'has no ratio to the optimum (NaN for ngd, seed 0)');
+  const [partial] = marginTablesFrom([sample('ngd', 0, 0.9), sample('ngd', 1, null), sample('adam', 0, 0.5), sample('adam', 1, 0.4)]);
+  assert.equal(partial!.optimum, null);
 });
 
 test('the γ_N/γ*_N table: mean ± 95% Student-t half-width over seeds, by hand; table --metric reads the ratio_ and cos_opt_ columns', () => {
