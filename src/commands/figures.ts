@@ -6,7 +6,7 @@ import { DEFAULT_DPI, writeFigures } from '../figures/build.js';
 import type { LossAxis } from '../figures/figures.js';
 import { loadResults } from '../results/load.js';
 import { settleSettings } from '../report/settings.js';
-import { describePaired } from '../report/finalTable.js';
+import { describePaired, reachPhrase } from '../report/finalTable.js';
 import { NORM_NAMES } from '../optimizers/families.js';
 import { ACTIVATION_LABEL } from '../figures/style.js';
 
@@ -25,7 +25,7 @@ export function parseDpi(text: string): number {
   return dpi;
 }
 
-/** `margin-bench figures <dir...>`: Figure 1(a), 1(b), 2 (and KKT alignment), the tables and index.html. */
+/** `margin-bench figures <dir...>`: Figure 1(a), 1(b), 2 (and KKT alignment, composed, optimum), the tables and index.html. */
 export function figuresCommand(): Command {
   return new Command('figures')
     .description('draw Figure 1(a), 1(b), Figure 2, the margin tables and index.html from the run files of one or more results folders')
@@ -40,8 +40,10 @@ export function figuresCommand(): Command {
     .addHelpText(
       'after',
       `
-Writes figure1a, figure1b, figure2 (and alignment, when the CSVs have align_* columns) as .svg and
-.png, table.md, table.tex, table.csv, verdict.csv and index.html (one self-contained page).
+Writes figure1a, figure1b, figure2 (and alignment, when the CSVs have align_* columns; composed,
+for composed optimizers; optimum and optimum_cosine, γ/γ* and cos(θ, W*) per norm, for depth-1
+runs) as .svg and .png, table.md, table.tex, table.csv, verdict.csv and index.html (one
+self-contained page).
 Runs whose resolved settings differ (say train.steps) are refused (exit 2, naming the keys) unless
 --allow-mixed: then each curve, legend entry and table row carries its runs' values (steps=200).
 
@@ -66,7 +68,10 @@ Examples:
       const lines = [`${set.runs.length} runs; diagonal verdict on the final margins (paired by seed, 95% CI):`];
       for (const r of result.tables.final) {
         lines.push(`  ${ACTIVATION_LABEL[r.table.activation]}, β = ${r.table.beta}`);
-        for (const n of NORM_NAMES) lines.push(`    ${describePaired(n, r.table.paired[n])}`);
+        for (const n of NORM_NAMES) {
+          const reach = r.table.optimum?.reach[n];
+          lines.push(`    ${describePaired(n, r.table.paired[n])}${reach ? `; own family ${reachPhrase(reach)}` : ''}`);
+        }
       }
       lines.push(...result.files.map((f) => `wrote ${f}`), `figures: ${outDir}`, '');
       process.stdout.write(lines.join('\n'));

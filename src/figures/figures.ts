@@ -4,7 +4,9 @@ import { NORM_NAMES } from '../optimizers/families.js';
 import { describeDiffs } from '../report/settings.js';
 import { lastStep, lossCurves, timeCurves, type Curve } from './align.js';
 import type { Coverage } from './coverage.js';
-import { ALIGN_COLUMNS, hasAlignment, resultNorms, type ResultSet } from '../results/load.js';
+import { ALIGN_COLUMNS, hasAlignment, optimumNorms, resultNorms, type LoadedRun, type ResultNorm, type ResultSet } from '../results/load.js';
+import { presentOptimizers } from './generalization.js';
+import { formatNumber } from './tables.js';
 import { figureSpec, type Panel } from './specs.js';
 import { ACTIVATION_LABEL, normLabel } from './style.js';
 
@@ -12,7 +14,7 @@ import { ACTIVATION_LABEL, normLabel } from './style.js';
 export const FIGURE1_OPTIMIZERS: readonly OptimizerName[] = ['ngd', 'signum', 'muon', 'muon_signum'];
 export const FIGURE2_OPTIMIZERS: readonly OptimizerName[] = ['adam', 'muon_adam', 'signum', 'muon_signum'];
 
-export type FigureName = 'figure1a' | 'figure1b' | 'figure2' | 'alignment' | 'composed' | 'test_accuracy' | 'robustness';
+export type FigureName = 'figure1a' | 'figure1b' | 'figure2' | 'alignment' | 'composed' | 'optimum' | 'optimum_cosine' | 'test_accuracy' | 'robustness';
 
 /**
  * The loss axis: `symlog` (default) is linear within ±1 and logarithmic beyond, so runs that end
@@ -290,6 +292,137 @@ function composedFigure(set: ResultSet, cov: Coverage, lossAxis: LossAxis): Figu
   };
 }
 
+/** The largest of a list, and every name that has it: `spectral, hybrid (1.8e-5)`. */
+function largestGaps(optima: readonly { name: string; gap: number }[]): string {
+  const largest = Math.max(...optima.map((o) => o.gap));
+  return `${optima.filter((o) => o.gap === largest).map((o) => normLabel(o.name)).join(', ')} (${largest.toExponential(1)})`;
+}
+
+/**
+ * The optima the runs' summaries record for `norms` (docs/science.md §14.4), in words: each γ*
+ * (a range where the runs' data differ), the largest relative duality gap and which norms'
+ * solvers stopped short of their tolerance; short (subtitle) or full (caption).
+ */
+function optimaPhrase(runs: readonly LoadedRun[], norms: readonly ResultNorm[]): { short: string; full: string } {
+  const recorded = norms.map((n) => {
+    const own = runs.flatMap((r) => (r.summary.optima ?? []).filter((o) => o.name === n.name));
+    return { norm: n, own, gap: Math.max(...own.map((o) => o.gap)), converged: own.every((o) => o.converged) };
+  });
+  const known = recorded.filter((r) => r.own.length > 0);
+  if (known.length === 0) return { short: 'The summaries record no optima.', full: 'The runs’ summaries record no optima (γ*, gap, solver).' };
+  const gammas = known.map((r) => {
+    const values = r.own.map((o) => o.gamma);
+    const [lo, hi] = [Math.min(...values), Math.max(...values)];
+    const solvers = [...new Set(r.own.map((o) => o.solver))].join(', ');
+    return `${normLabel(r.norm.name)} ${lo === hi ? formatNumber(lo) : `${formatNumber(lo)}–${formatNumber(hi)}`} (${solvers})`;
+  });
+  const gaps = largestGaps(known.map((r) => ({ name: r.norm.name, gap: r.gap })));
+  const open = known.filter((r) => !r.converged).map((r) => normLabel(r.norm.name));
+  const unconverged =
+    open.length === 0
+      ? 'every solver met its tolerance'
+      : `not converged (the solver stopped short of its tolerance; the ratio to the true optimum is at most ratio/(1 − gap)): ${open.join(', ')}`;
+  const missing = recorded.filter((r) => r.own.length < runs.length).map((r) => normLabel(r.norm.name));
+  const absent = missing.length > 0 ? ` Some summaries record no optimum for ${missing.join(', ')}.` : '';
+  return {
+    short: `γ*: the certified upper bound of the exact optimum; largest relative duality gap ${gaps}; ${open.length === 0 ? 'all converged' : `not converged: ${open.join(', ')}`}.`,
+    full: `γ*_N: ${gammas.join('; ')}. Largest relative duality gap (upper − lower)/upper: ${gaps}; ${unconverged}.${absent}`,
+  };
+}
+
+/** Linear norms that are not strictly convex: their max-margin direction need not be unique. */
+const FLAT_BASES = ['linf', 'l1', 'spectral'];
+
+/** Which norms' W* is the one optimal direction (ℓ2, Schatten-p: strictly convex) and which may be one of many, by the solved base norm. */
+function uniquenessPhrase(runs: readonly LoadedRun[], norms: readonly ResultNorm[]): string {
+  const base = new Map(runs.flatMap((r) => r.summary.optima ?? []).map((o) => [o.name, o.base]));
+  const flat = norms.filter((n) => FLAT_BASES.includes(base.get(n.name) ?? '')).map((n) => normLabel(n.name));
+  const strict = norms.filter((n) => base.has(n.name) && !FLAT_BASES.includes(base.get(n.name)!)).map((n) => normLabel(n.name));
+  return [
+    strict.length > 0 ? `W*_N is the one optimal direction for ${strict.join(', ')} (strictly convex norms).` : '',
+    flat.length > 0
+      ? `For ${flat.join(', ')} (norms with flat faces: ℓ∞, ℓ1, spectral) the optimal set can hold more than one direction, so a cosine below 1 need not mean a margin below the optimum; the optimum figure shows the margin.`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** Whether a run was compared with the exact optimum (a depth-1 run): its CSV has ratio_<norm> columns. */
+const comparesWithOptimum = (r: LoadedRun): boolean => r.columns.some((c) => c.startsWith('ratio_'));
+
+/** Why the optimum figures are not drawn: no run, or not every run, has ratio_<norm> columns. */
+function noOptimumReason(runs: readonly LoadedRun[]): SkippedFigure['reason'] {
+  const tracked = runs.filter(comparesWithOptimum).length;
+  return tracked === 0
+    ? 'the CSVs have no ratio_<norm> columns (only depth-1 runs are compared with the exact optimum, docs/science.md §14)'
+    : `only ${tracked} of ${runs.length} runs have ratio_<norm> and cos_opt_<norm> columns for a common norm (depth-1 runs); runs of other depths have no optimum to compare with`;
+}
+
+/**
+ * docs/science.md §14.5, depth-1 runs: per logged norm with an exact optimum (and activation),
+ * `ratio_<norm>` = γ_N/γ*_N (figure `optimum`) or `cos_opt_<norm>` = cos∠(θ, W*_N) (figure
+ * `optimum_cosine`) against log10 training loss, for every optimizer of the results. Two figures,
+ * not two rows of one: each has one y quantity, so one axis title and one reference at 1.
+ */
+function optimumFigure(set: ResultSet, cov: Coverage, name: 'optimum' | 'optimum_cosine', lossAxis: LossAxis): FigureDef | SkippedFigure {
+  const norms = optimumNorms(set.runs);
+  if (norms.length === 0) return { name, reason: noOptimumReason(set.runs) };
+  // Every preset in every panel; a composed optimizer in its own norm's panel only, as in the
+  // composed figure, so that a panel never holds two of them (they share one colour).
+  const optimizers = presentOptimizers(set.runs);
+  const presets = optimizers.filter((o) => (OPTIMIZER_NAMES as readonly string[]).includes(o));
+  const ofPanel = (n: ResultNorm) => [...presets, ...(!n.standard && optimizers.includes(n.name) ? [n.name] : [])];
+  const ratio = name === 'optimum';
+  const column = (n: string) => (ratio ? `ratio_${n}` : `cos_opt_${n}`);
+  const curvesByNorm = norms.map((n) => lossCurves(set.runs, column(n.name), ofPanel(n)));
+  const all = curvesByNorm.flat();
+  const rows = rowsOf(all);
+  const notes = cov.notesFor(optimizers);
+  const gaps = optimaPhrase(set.runs, norms);
+  const title = ratio ? 'Fraction of the exact optimum: γ/γ* in each norm' : 'Direction to the exact optimum: cos(θ, W*) in each norm';
+  const average = averagePhrase(all, ratio ? 'clipped at 1' : 'clipped to [−1, 1]');
+  const what = ratio
+    ? 'y: γ_N(θ_t)/γ*_N, the normalized margin over the exact max-margin value of the training data in that norm (a depth-1 network is linear in its weights); dashed line: the optimum'
+    : 'y: cos∠(θ_t, W*_N) = ⟨θ_t, W*_N⟩/(‖θ_t‖_F ‖W*_N‖_F), W*_N the optimal direction the solver returned; dashed line: cos = 1';
+  const unique = ratio
+    ? 'γ*_N is recorded as the certified upper bound of the max-margin problem (docs/science.md §14.3), so every ratio is ≤ 1 and a ratio near 1 is a proof of near-optimality.'
+    : uniquenessPhrase(set.runs, norms);
+  return {
+    name,
+    title,
+    caption: caption(
+      [
+        `${title}. One panel per norm with an exact optimum (docs/science.md §14) and activation: every preset optimizer of the results, and a composed optimizer in its own norm's panel (near-black); ${AXIS_PHRASE[lossAxis]}; ${what}.`,
+        unique,
+        gaps.full,
+        `${average} ${STYLE_PHRASE} ${rows.phrase}`,
+        HOW_ALIGNED,
+        ...mixedPhrase(set),
+      ],
+      notes,
+    ),
+    spec: figureSpec({
+      title,
+      subtitle: [`${average} ${STYLE_PHRASE} ${rows.phrase} Dashed line: ${ratio ? 'the optimum' : 'cos = 1'}.`, gaps.short, ...mixedPhrase(set), ...(notes.length > 0 ? [`Incomplete: ${notes.join('; ')}`] : [])],
+      panels: rows.activations.flatMap((a) =>
+        norms.map((n, i) => ({ title: `${normLabel(n.name)} · ${ACTIVATION_LABEL[a]}`, row: ACTIVATION_LABEL[a], curves: curvesByNorm[i]!.filter((c) => c.activation === a) })),
+      ),
+      columns: norms.length,
+      x: { title: LOSS_AXIS, reverse: true, symlog: lossAxis === 'symlog' },
+      y: { title: ratio ? 'γ / γ* (fraction of the optimum)' : 'cos(θ_t, W*)', log: false, fit: ratio ? [-Infinity, 1] : [-1, 1], reference: 1 },
+      optimizers,
+      width: 210,
+      height: 180,
+    }),
+  };
+}
+
+/** The figures `optimum` (γ_N/γ*_N) and `optimum_cosine` (cos∠(θ, W*_N)), each drawn or skipped with why. */
+export function optimumFigures(set: ResultSet, cov: Coverage, lossAxis: LossAxis = 'symlog'): (FigureDef | SkippedFigure)[] {
+  return [optimumFigure(set, cov, 'optimum', lossAxis), optimumFigure(set, cov, 'optimum_cosine', lossAxis)];
+}
+
 /** Every figure the results allow, and why any other was skipped. */
 export function figureDefs(
   set: ResultSet,
@@ -303,6 +436,8 @@ export function figureDefs(
     marginFigure(set, cov, 'figure2', FIGURE2_OPTIMIZERS, lossAxis),
     alignmentFigure(set, cov, lossAxis),
     composedFigure(set, cov, lossAxis),
+    // Only results with some depth-1 run are told why there is no optimum figure (as the held-out figures, src/figures/build.ts).
+    ...(set.runs.some(comparesWithOptimum) ? optimumFigures(set, cov, lossAxis) : []),
   ];
   return {
     figures: all.filter((f): f is FigureDef => 'spec' in f),

@@ -8,7 +8,7 @@ import { groupRuns, resultNorms, type LoadedRun, type ResultSet } from '../resul
 import { lossCurves, type Curve, type CurvePoint } from './align.js';
 import { figureSpec } from './specs.js';
 import { ACTIVATION_LABEL, normLabel } from './style.js';
-import { formatNumber } from './tables.js';
+import { ciText } from './tables.js';
 
 /**
  * The held-out figures and tables (docs/science.md §13, docs/generalization.md): test accuracy
@@ -25,7 +25,7 @@ export interface HeldOutFigure {
 }
 
 /** The optimizers of the runs, presets in registry order, then composed ones by name. */
-function presentOptimizers(runs: readonly LoadedRun[]): string[] {
+export function presentOptimizers(runs: readonly LoadedRun[]): string[] {
   const present = new Set(runs.map((r) => r.summary.run.optimizer));
   const presets = OPTIMIZER_NAMES.filter((o) => present.has(o));
   return [...presets, ...[...present].filter((o) => !(presets as string[]).includes(o)).sort()];
@@ -144,7 +144,6 @@ export function metricTables(set: ResultSet, metrics: readonly Metric[]): Metric
   return [...tables.values()];
 }
 
-const ciText = (c: { mean: number; halfWidth: number }) => (Number.isFinite(c.halfWidth) ? `${formatNumber(c.mean)} ± ${formatNumber(c.halfWidth, 2)}` : formatNumber(c.mean));
 
 function markdownTable(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');

@@ -1,4 +1,4 @@
-import { inFamily, type MarginTable } from '../report/finalTable.js';
+import { inFamily, reachPhrase, type MarginTable } from '../report/finalTable.js';
 import type { FigureDef, SkippedFigure } from './figures.js';
 import type { ResultSet } from '../results/load.js';
 import { ACTIVATION_LABEL, FONT_STACK, normLabel } from './style.js';
@@ -9,7 +9,11 @@ import {
   familyName,
   formatLossLevel,
   formatMeanStd,
+  hasOptimum,
   levelNote,
+  OPTIMUM_CAPTION,
+  optimumRows,
+  REACH_EXPLANATION,
   tableHeading,
   VERDICT_EXPLANATION,
   verdictRows,
@@ -59,22 +63,34 @@ function marginTableHtml(r: ReportTable): string {
   });
   const verdict = verdictRows(t, false, r.kind === 'at-loss').map(
     (v) =>
-      `<tr class="v-${v.status.toLowerCase().replace(/\W+/g, '-')}"><th>${normLabel(v.norm)}</th><td>${escapeHtml(v.family)}</td><td>${escapeHtml(v.comparison)}</td><td>${escapeHtml(v.difference)}</td><td>${v.agree}</td><td>${escapeHtml(v.status)}</td><td>${escapeHtml(v.winner)}</td></tr>`,
+      `<tr class="v-${v.status.toLowerCase().replace(/\W+/g, '-')}"><th>${normLabel(v.norm)}</th><td>${escapeHtml(v.family)}</td><td>${escapeHtml(v.comparison)}</td><td>${escapeHtml(v.difference)}</td><td>${v.agree}</td><td>${escapeHtml(v.status)}</td><td>${escapeHtml(v.winner)}</td>${v.reach === null ? '' : `<td>${escapeHtml(v.reach)}</td>`}</tr>`,
   );
   const note = levelNote(r);
   return [
     `<h3>${escapeHtml(tableHeading(r))}</h3>`,
     note ? `<p class="note">${escapeHtml(note)}</p>` : '',
     `<table class="margins">${head}${rows.join('')}</table>`,
-    '<table class="verdict"><tr><th>norm</th><th>family</th><th>weakest member − best other</th><th>mean difference [95% CI]</th><th>seeds agree</th><th>verdict</th><th>best mean</th></tr>',
+    `<table class="verdict"><tr><th>norm</th><th>family</th><th>weakest member − best other</th><th>mean difference [95% CI]</th><th>seeds agree</th><th>verdict</th><th>best mean</th>${t.optimum ? '<th>own family reaches (of γ*)</th>' : ''}</tr>`,
     `${verdict.join('')}</table>`,
+    ...(t.optimum ? [optimumTableHtml(t)] : []),
   ].join('\n');
+}
+
+/** docs/science.md §14.5: a depth-1 table's γ_N/γ*_N per optimizer and norm. */
+function optimumTableHtml(t: MarginTable): string {
+  const head = `<tr><th>optimizer (family)</th>${t.optimum!.norms.map((n) => `<th>γ/γ* ${escapeHtml(normLabel(n))}</th>`).join('')}</tr>`;
+  const rows = optimumRows(t, (text, best) => `<td${best ? ' class="best"' : ''}>${best ? `<strong>${escapeHtml(text)}</strong>` : escapeHtml(text)}</td>`, (r) => `<th>${escapeHtml(familyName(r))}</th>`);
+  return `<p class="note">${escapeHtml(OPTIMUM_CAPTION)}</p>\n<table class="optimum">${head}${rows.map((r) => `<tr>${r.join('')}</tr>`).join('')}</table>`;
 }
 
 function verdictSummary(tables: ReportTable[]): string {
   const items = tables.map((r) => {
     const t = r.table;
-    const parts = t.norms.map((n) => `${escapeHtml(normLabel(n))}: <span class="s-${t.paired[n]!.status}">${t.paired[n]!.status}</span>`);
+    const reach = (n: string) => {
+      const x = t.optimum?.reach[n];
+      return x ? ` (own family ${reachPhrase(x)})` : '';
+    };
+    const parts = t.norms.map((n) => `${escapeHtml(normLabel(n))}: <span class="s-${t.paired[n]!.status}">${t.paired[n]!.status}</span>${reach(n)}`);
     return `<li>${ACTIVATION_LABEL[t.activation]}, β = ${t.beta} — ${parts.join(', ')}</li>`;
   });
   return `<ul>${items.join('')}</ul>`;
@@ -169,7 +185,7 @@ export function indexHtml(input: PageInput): string {
 <h2>Diagonal verdict (final margins, paired by seed)</h2>
 ${verdictSummary(input.tables.final)}
 <p class="note">${escapeHtml(VERDICT_EXPLANATION)}</p>
-${mixed}
+${hasOptimum(input.tables) ? `<p class="note">${escapeHtml(REACH_EXPLANATION)}</p>\n` : ''}${mixed}
 ${notes}
 <h2>Figures</h2>
 ${fig.join('\n')}

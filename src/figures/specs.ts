@@ -31,7 +31,15 @@ export interface FigureSpecInput {
    * beyond them are clipped); neither: log panels fit their positive means, linear ones Vega's.
    * `clamp`: values outside an explicit domain are drawn at its edge (a CI band above cos = 1).
    */
-  y: { title: string; log: boolean; domain?: [number, number]; fit?: [number, number]; clamp?: boolean };
+  y: {
+    title: string;
+    log: boolean;
+    domain?: [number, number];
+    fit?: [number, number];
+    clamp?: boolean;
+    /** A dashed horizontal line at this value (γ/γ* = 1: the optimum), kept inside a fitted range. */
+    reference?: number;
+  };
   /** Optimizers in legend order. */
   optimizers: readonly string[];
   width?: number;
@@ -254,7 +262,7 @@ export function figureSpec(input: FigureSpecInput): TopLevelSpec {
       (input.y.log
         ? logDomain(panel)
         : input.y.fit
-          ? fitDomain(panel.curves.flatMap((c) => drawable(c, false).flatMap((p) => (p.n > 1 ? [p.mean, p.lo, p.hi] : [p.mean]))), input.y.fit)
+          ? fitDomain([...panel.curves.flatMap((c) => drawable(c, false).flatMap((p) => (p.n > 1 ? [p.mean, p.lo, p.hi] : [p.mean]))), ...(input.y.reference === undefined ? [] : [input.y.reference])], input.y.fit)
           : null);
     const floor = input.y.log && domain ? domain[0] : bounds[0];
     const values = panelData(panel, input.y.log, floor, bounds[1]);
@@ -298,6 +306,15 @@ export function figureSpec(input: FigureSpecInput): TopLevelSpec {
             strokeDash,
           },
         },
+        ...(input.y.reference === undefined
+          ? []
+          : [
+              {
+                data: { values: [{ reference: input.y.reference }] },
+                mark: { type: 'rule', color: '#444', strokeWidth: 1.2, strokeDash: [5, 4] },
+                encoding: { y: { field: 'reference', type: 'quantitative', title: input.y.title, scale: yScale, axis: yAxis } },
+              },
+            ]),
       ],
     };
   });

@@ -3,9 +3,9 @@ import type { Activation } from '../config/types.js';
 import { ownNormName } from '../metrics/normTable.js';
 
 type NormName = string;
-import { inFamily, marginTablesFrom, type MarginSample, type MarginTable, type PairedVerdict, type TableRow } from '../report/finalTable.js';
+import { formatReach, inFamily, marginTablesFrom, REACH_EXPLANATION, type MarginSample, type MarginTable, type PairedVerdict, type TableRow } from '../report/finalTable.js';
 import { lossBracket, lossRange, valueAtLoss } from './align.js';
-import { resultNorms, type LoadedRun, type ResultSet } from '../results/load.js';
+import { optimumNorms, resultNorms, type LoadedRun, type ResultSet } from '../results/load.js';
 import { describeDiffs } from '../report/settings.js';
 import { ACTIVATION_LABEL, normLabel, normLatex } from './style.js';
 
@@ -73,9 +73,10 @@ export interface ReportTables {
 const marginsWith = (norms: readonly string[]) => (get: (norm: NormName) => number) =>
   Object.fromEntries(norms.map((n) => [n, get(n)])) as Record<NormName, number>;
 
-function sample(run: LoadedRun, margins: Record<NormName, number>): MarginSample {
+/** `ratios`: γ_N/γ*_N at the same point, for the norms with an exact optimum (depth 1; absent otherwise). */
+function sample(run: LoadedRun, margins: Record<NormName, number>, ratios?: Record<NormName, number>): MarginSample {
   const { activation, optimizer, beta, seed } = run.summary.run;
-  return { activation, optimizer, beta, seed, margins, variant: run.variant };
+  return { activation, optimizer, beta, seed, margins, variant: run.variant, ...(ratios ? { ratios } : {}) };
 }
 
 /** Group key (activation, β) of a run. */
@@ -88,7 +89,13 @@ const tableKey = (r: LoadedRun) => `${r.summary.run.activation}|${r.summary.run.
 export function reportTables(set: ResultSet, levels: readonly number[] = []): ReportTables {
   const norms = resultNorms(set.runs).map((n) => n.name);
   const marginsOf = marginsWith(norms);
-  const finalSamples = set.runs.map((r) => sample(r, marginsOf((n) => r.rows[r.rows.length - 1]![`margin_${n}`]!)));
+  // Depth 1: each table also reads γ_N/γ*_N where it reads γ_N (docs/science.md §14.5).
+  const optimal = optimumNorms(set.runs).map((n) => n.name);
+  const ratiosOf = (get: (column: string) => number) => (optimal.length > 0 ? marginsWith(optimal)((n) => get(`ratio_${n}`)) : undefined);
+  const finalSamples = set.runs.map((r) => {
+    const last = r.rows[r.rows.length - 1]!;
+    return sample(r, marginsOf((n) => last[`margin_${n}`]!), ratiosOf((c) => last[c]!));
+  });
   const final = marginTablesFrom(finalSamples).map((table) => ({ kind: 'final' as const, table, level: null, levelSetBy: null }));
 
   const byTable = new Map<string, LoadedRun[]>();
@@ -101,7 +108,7 @@ export function reportTables(set: ResultSet, levels: readonly number[] = []): Re
       const { lowest } = lossRange(r.rows);
       if (lowest > level) [level, setBy] = [lowest, r.summary.id];
     }
-    const samples = runs.map((r) => sample(r, marginsOf((n) => valueAtLoss(r.rows, level, `margin_${n}`)!)));
+    const samples = runs.map((r) => sample(r, marginsOf((n) => valueAtLoss(r.rows, level, `margin_${n}`)!), ratiosOf((c) => valueAtLoss(r.rows, level, c)!)));
     for (const table of marginTablesFrom(samples)) commonLoss.push({ kind: 'common-loss', table, level, levelSetBy: setBy });
   }
   const mixed =
@@ -120,14 +127,15 @@ export function reportTables(set: ResultSet, levels: readonly number[] = []): Re
           unreached.push({ id: r.summary.id, optimizer, seed, lowest: lossRange(r.rows).lowest, steps: r.rows[r.rows.length - 1]!.step! });
           continue;
         }
-        const margins = marginsOf((n) => br.a[`margin_${n}`]! + br.w * (br.b[`margin_${n}`]! - br.a[`margin_${n}`]!));
+        const at = (column: string) => br.a[column]! + br.w * (br.b[column]! - br.a[column]!);
+        const margins = marginsOf((n) => at(`margin_${n}`));
         bracket.steps = Math.max(bracket.steps, br.b.step! - br.a.step!);
         bracket.decades = Math.max(bracket.decades, br.a.log10_loss! - br.b.log10_loss!);
         for (const n of norms) {
           const change = Math.abs(br.b[`margin_${n}`]! - br.a[`margin_${n}`]!) / Math.abs(margins[n]!);
           if (Number.isFinite(change)) bracket.relChange = Math.max(bracket.relChange, change);
         }
-        samples.push(sample(r, margins));
+        samples.push(sample(r, margins, ratiosOf(at)));
       }
       if (samples.length === 0) {
         const { activation, beta } = runs[0]!.summary.run;
@@ -225,6 +233,10 @@ export function formatMeanStd(mean: number, std: number, latex = false): string 
   return latex ? `${m} \\pm ${s}` : `${m} ± ${s}`;
 }
 
+/** "mean ± 95% CI half-width": 0.8756 ± 0.0038; just the mean for one seed. */
+export const ciText = (c: { mean: number; halfWidth: number }): string =>
+  Number.isFinite(c.halfWidth) ? `${formatNumber(c.mean)} ± ${formatNumber(c.halfWidth, 2)}` : formatNumber(c.mean);
+
 // ---- what the tables say in words ------------------------------------------------------------
 
 export function tableHeading(r: ReportTable): string {
@@ -270,6 +282,8 @@ export interface VerdictRow {
   agree: string;
   status: string;
   winner: string;
+  /** Depth 1: `≥ 0.973`, the own family's smallest γ_N/γ*_N ('—' without a family member or an optimum); null for tables without optima. */
+  reach: string | null;
 }
 
 /** One row per norm of a table's diagonal verdict, as text (shared by Markdown, HTML, LaTeX). */
@@ -291,9 +305,36 @@ export function verdictRows(t: MarginTable, latex = false, atLoss = false): Verd
       // In a table at a loss level, a missing family is one whose runs never reached the level.
       status: atLoss && v.status === 'no-family' ? 'no family member reached it' : STATUS_WORDS[v.status],
       winner: `${w.row}${w.familyPresent ? (w.ownFamily ? ' (own family)' : ' (other family)') : ''}`,
+      reach: reachText(t, norm, latex),
     };
   });
 }
+
+/** A verdict row's fraction of the optimum: `≥ 0.973`; '—' where the norm has no optimum or no family member ran; null without optima. */
+function reachText(t: MarginTable, norm: NormName, latex: boolean): string | null {
+  if (!t.optimum) return null;
+  const r = t.optimum.reach[norm];
+  if (!r) return '—';
+  if (Number.isNaN(r.min)) return latex ? '\\mathrm{NaN}' : 'NaN';
+  return `${latex ? '\\geq' : '≥'} ${formatReach(r.min)}`;
+}
+
+/** Header of the verdict's optimum column. */
+const REACH_HEADER = 'own family reaches (of γ*)';
+
+/** Whether any table of the report has optima (depth 1): then the notes say what the fraction of the optimum is. */
+export const hasOptimum = (tables: ReportTables): boolean => [...tables.final, ...tables.commonLoss, ...tables.atLoss].some((r) => r.table.optimum !== null);
+
+export { REACH_EXPLANATION };
+
+/** The γ_N/γ*_N rows of a table: per row, each norm's mean ± 95% CI half-width; `best` marks the largest mean of a column. */
+export function optimumRows(t: MarginTable, cell: (text: string, best: boolean) => string, name: (r: TableRow) => string, text = ciText): string[][] {
+  const o = t.optimum!;
+  const best = Object.fromEntries(o.norms.map((n) => [n, t.rows.reduce((a, b) => (o.cells[b.label]![n]!.mean > o.cells[a.label]![n]!.mean ? b : a)).label]));
+  return t.rows.map((r) => [name(r), ...o.norms.map((n) => cell(text(o.cells[r.label]![n]!), best[n] === r.label))]);
+}
+
+export const OPTIMUM_CAPTION = 'Fraction of the optimum γ_N/γ*_N (mean ± 95% Student-t half-width over seeds; bold = the largest mean in its column):';
 
 export const VERDICT_EXPLANATION =
   'Diagonal verdict, paired by seed: for each norm, the weakest member of its own family minus the best other optimizer, ' +
@@ -337,11 +378,19 @@ function markdownBlock(r: ReportTable): string {
     ),
     '',
     markdownTable(
-      ['norm', 'family', 'weakest member − best other', 'mean difference [95% CI]', 'seeds agree', 'verdict', 'best mean'],
-      verdictRows(t, false, r.kind === 'at-loss').map((v) => [normLabel(v.norm), v.family, v.comparison, v.difference, v.agree, v.status, v.winner]),
+      ['norm', 'family', 'weakest member − best other', 'mean difference [95% CI]', 'seeds agree', 'verdict', 'best mean', ...(t.optimum ? [REACH_HEADER] : [])],
+      verdictRows(t, false, r.kind === 'at-loss').map((v) => [normLabel(v.norm), v.family, v.comparison, v.difference, v.agree, v.status, v.winner, ...(v.reach === null ? [] : [v.reach])]),
     ),
     '',
   );
+  if (t.optimum) {
+    out.push(
+      OPTIMUM_CAPTION,
+      '',
+      markdownTable(['optimizer (family)', ...t.optimum.norms.map((n) => `γ/γ* ${normLabel(n)}`)], optimumRows(t, (text, best) => (best ? `**${text}**` : text), familyName)),
+      '',
+    );
+  }
   return out.join('\n');
 }
 
@@ -354,6 +403,7 @@ export function tablesMarkdown(tables: ReportTables, notes: readonly string[]): 
     '',
     VERDICT_EXPLANATION,
     '',
+    ...(hasOptimum(tables) ? [REACH_EXPLANATION, ''] : []),
   ];
   if (tables.mixed) out.push(`**Mixed settings.** ${tables.mixed}`, '');
   if (notes.length > 0) out.push('**Incomplete results.**', '', ...notes.map((n) => `- ${n}`), '');
@@ -384,10 +434,12 @@ function latexBlock(r: ReportTable): string {
   const out: string[] = [];
   const seeds = seedCount(t);
   const where = r.kind === 'final' ? 'final' : `at $\\log_{10}$ loss $= ${formatNumberLatex(r.level!)}$`; // at-loss tables too
+  // Columns: the norms, and room for the verdict's cells (four, five with the optimum's).
+  const columns = Math.max(t.optimum ? 5 : 4, t.norms.length);
   out.push(`% ${tableHeading(r)}`);
-  out.push(`\\begin{tabular}{l${'r'.repeat(Math.max(4, t.norms.length))}}`, '\\toprule');
+  out.push(`\\begin{tabular}{l${'r'.repeat(columns)}}`, '\\toprule');
   out.push(
-    `\\multicolumn{${1 + Math.max(4, t.norms.length)}}{l}{${texEscape(ACTIVATION_LABEL[t.activation])}, $\\beta = ${t.beta}$, ${where}, ${seeds.max} seed${seeds.max === 1 ? '' : 's'}${seeds.uneven ? ' (fewer for some)' : ''}} \\\\`,
+    `\\multicolumn{${1 + columns}}{l}{${texEscape(ACTIVATION_LABEL[t.activation])}, $\\beta = ${t.beta}$, ${where}, ${seeds.max} seed${seeds.max === 1 ? '' : 's'}${seeds.uneven ? ' (fewer for some)' : ''}} \\\\`,
   );
   out.push('\\midrule');
   out.push(`optimizer & ${t.norms.map((n) => normLatex(n)).join(' & ')} \\\\`, '\\midrule');
@@ -399,11 +451,19 @@ function latexBlock(r: ReportTable): string {
     });
     out.push(`${texEscape(r.label)} & ${cells.join(' & ')} \\\\`);
   }
-  out.push('\\midrule', 'norm & weakest $-$ best other & mean diff.\\ [95\\% CI] & seeds & verdict \\\\', '\\midrule');
+  const reachHead = t.optimum ? ' & own family $\\geq$ (of $\\gamma^*$)' : '';
+  out.push('\\midrule', `norm & weakest $-$ best other & mean diff.\\ [95\\% CI] & seeds & verdict${reachHead} \\\\`, '\\midrule');
   for (const v of verdictRows(t, true, r.kind === 'at-loss')) {
+    const reach = v.reach === null ? '' : ` & ${v.reach === '—' ? '--' : `$${v.reach}$`}`;
     out.push(
-      `${normLatex(v.norm)} & ${texEscape(v.comparison).replace('−', '$-$')} & $${v.difference === '—' ? '-' : v.difference}$ & ${v.agree === '—' ? '--' : v.agree} & ${texEscape(v.status)} \\\\`,
+      `${normLatex(v.norm)} & ${texEscape(v.comparison).replace('−', '$-$')} & $${v.difference === '—' ? '-' : v.difference}$ & ${v.agree === '—' ? '--' : v.agree} & ${texEscape(v.status)}${reach} \\\\`,
     );
+  }
+  if (t.optimum) {
+    out.push('\\midrule', `$\\gamma/\\gamma^*$ & ${t.optimum.norms.map((n) => normLatex(n)).join(' & ')} \\\\`, '\\midrule');
+    const latexCI = (c: { mean: number; halfWidth: number }) =>
+      Number.isFinite(c.halfWidth) ? `${formatNumberLatex(c.mean)} \\pm ${formatNumberLatex(c.halfWidth, 2)}` : formatNumberLatex(c.mean);
+    for (const row of optimumRows(t, (text, best) => (best ? `$\\mathbf{${text}}$` : `$${text}$`), (r) => texEscape(r.label), latexCI)) out.push(`${row.join(' & ')} \\\\`);
   }
   out.push('\\bottomrule', '\\end{tabular}', '');
   return out.join('\n');
@@ -415,6 +475,7 @@ export function tablesLatex(tables: ReportTables, notes: readonly string[]): str
     '% Normalized margins (margin-bench; docs/science.md §10): mean $\\pm$ std over seeds, bold = column best.',
     '% Verdict: weakest own-family member minus best other optimizer, paired by seed, 95% Student-t CI.',
     '% Needs \\usepackage{booktabs}.',
+    ...(hasOptimum(tables) ? [`% ${REACH_EXPLANATION}`] : []),
     ...(tables.mixed ? [`% Mixed settings: ${tables.mixed}`] : []),
     ...notes.map((n) => `% Incomplete: ${n}`),
     '',
@@ -431,14 +492,19 @@ export function tablesLatex(tables: ReportTables, notes: readonly string[]): str
 
 // ---- CSV --------------------------------------------------------------------------------------
 
-/** Every cell of both tables, one row each, full precision. */
+/**
+ * Every cell of both tables, one row each, full precision. Depth 1 (docs/science.md §14.5): two
+ * more columns, γ_N/γ*_N's mean and 95% half-width over seeds (empty for a norm without an optimum).
+ */
 export function tablesCsv(tables: ReportTables): string {
   const rows: (string | number)[][] = [];
+  const optimum = hasOptimum(tables);
   for (const r of [...tables.final, ...tables.commonLoss, ...tables.atLoss]) {
     const t = r.table;
     for (const row of t.rows) {
       for (const norm of t.norms) {
         const c = t.cells[row.label]![norm]!;
+        const ratio = t.optimum?.cells[row.label]![norm];
         rows.push([
           r.kind,
           t.activation,
@@ -452,25 +518,35 @@ export function tablesCsv(tables: ReportTables): string {
           c.seeds,
           t.winners[norm]!.row === row.label ? 1 : 0,
           row.variant,
+          ...(optimum ? [ratio ? ratio.mean : '', ratio && Number.isFinite(ratio.halfWidth) ? ratio.halfWidth : ''] : []),
         ]);
       }
     }
   }
   return stringify(rows.map((r) => r.map(String)), {
     header: true,
-    columns: ['table', 'activation', 'beta', 'log10_loss_level', 'optimizer', 'family', 'norm', 'mean', 'std', 'seeds', 'best', 'settings'],
+    columns: [
+      'table', 'activation', 'beta', 'log10_loss_level', 'optimizer', 'family', 'norm', 'mean', 'std', 'seeds', 'best', 'settings',
+      ...(optimum ? ['ratio_mean', 'ratio_ci95_half_width'] : []),
+    ],
   });
 }
 
-/** The verdicts of both tables, one row per (table, activation, β, norm). */
+/**
+ * The verdicts of both tables, one row per (table, activation, β, norm). Depth 1: three more
+ * columns, the own family's smallest γ_N/γ*_N and the row and seed it belongs to (the x of
+ * "reaches ≥ x of the optimum", unrounded; empty where the norm has no optimum or family member).
+ */
 export function verdictCsv(tables: ReportTables): string {
   const rows: string[][] = [];
+  const optimum = hasOptimum(tables);
   for (const r of [...tables.final, ...tables.commonLoss, ...tables.atLoss]) {
     const t = r.table;
     for (const norm of t.norms) {
       const v = t.paired[norm]!;
       const w = t.winners[norm]!;
       const num = (x: number) => (Number.isFinite(x) ? String(x) : '');
+      const reach = t.optimum?.reach[norm];
       rows.push([
         r.kind,
         t.activation,
@@ -487,6 +563,7 @@ export function verdictCsv(tables: ReportTables): string {
         v.status,
         w.row,
         w.familyPresent ? String(w.ownFamily ? 1 : 0) : '',
+        ...(optimum ? (reach ? [Number.isNaN(reach.min) ? 'NaN' : String(reach.min), reach.row, String(reach.seed)] : ['', '', '']) : []),
       ]);
     }
   }
@@ -495,6 +572,7 @@ export function verdictCsv(tables: ReportTables): string {
     columns: [
       'table', 'activation', 'beta', 'log10_loss_level', 'norm', 'weakest_own', 'best_other', 'paired_seeds',
       'mean_diff', 'ci95_lo', 'ci95_hi', 'seeds_agree', 'verdict', 'best_mean', 'best_mean_is_own_family',
+      ...(optimum ? ['own_min_ratio', 'own_min_ratio_row', 'own_min_ratio_seed'] : []),
     ],
   });
 }

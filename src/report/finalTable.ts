@@ -1,6 +1,6 @@
 import type { Activation } from '../config/types.js';
 import { OPTIMIZER_NAMES } from '../config/types.js';
-import { meanCI, meanStd } from './stats.js';
+import { meanCI, meanStd, type MeanCI } from './stats.js';
 import { ownNormName } from '../metrics/normTable.js';
 import { NORM_NAMES } from '../optimizers/families.js';
 import type { RunSummary } from '../results/summary.js';
@@ -21,6 +21,11 @@ export interface MarginSample {
   margins: Record<NormName, number>;
   /** The settings label of runs of different settings tabulated together (`steps=200`); '' or absent otherwise. */
   variant?: string;
+  /**
+   * A depth-1 run's fraction of the exact optimum γ_N/γ*_N at the same point, by norm, for the
+   * norms with an optimum (docs/science.md §14.5); absent for deeper networks and older runs.
+   */
+  ratios?: Record<NormName, number>;
 }
 
 /**
@@ -81,6 +86,26 @@ export interface MarginTable {
   winners: Record<NormName, { row: string; optimizer: string; ownFamily: boolean; familyPresent: boolean }>;
   /** Per norm: the paired-by-seed verdict. */
   paired: Record<NormName, PairedVerdict>;
+  /** How close the runs come to the exact optima (depth 1); null where no norm has one for every run of the group. */
+  optimum: OptimumTable | null;
+}
+
+/** The smallest γ_N/γ*_N of a norm's own family: over its members and their seeds, and where it is. */
+export interface OptimumReach {
+  /** NaN where some member's ratio is undefined (a NaN in its CSV). */
+  min: number;
+  row: string;
+  seed: number;
+}
+
+/** docs/science.md §14.5: a table's fractions of the optimum, for the norms every run of the group has one for. */
+export interface OptimumTable {
+  /** In column order. */
+  norms: NormName[];
+  /** By row label and norm: γ_N/γ*_N, mean and 95% Student-t interval over seeds. */
+  cells: Record<string, Record<NormName, MeanCI>>;
+  /** By norm: the own family's smallest ratio ("reaches ≥ x of the optimum"); null where no member ran. */
+  reach: Record<NormName, OptimumReach | null>;
 }
 
 /** docs/science.md §1: the presets whose implicit bias maximizes the margin in `norm` (a composed norm's family is its optimizer). */
@@ -112,6 +137,36 @@ export function pairedVerdict(norm: NormName, rows: readonly TableRow[], cells: 
   return { status, weakest, rival, seeds, diffs, meanDiff: ci.mean, lo: ci.lo, hi: ci.hi, agree };
 }
 
+const ofRow = (runs: readonly MarginSample[], row: TableRow) => runs.filter((r) => r.optimizer === row.optimizer && (r.variant ?? '') === row.variant);
+
+/**
+ * docs/science.md §14.5: per row and norm, γ_N/γ*_N over seeds; per norm, the smallest ratio of any
+ * member of its own family on any seed, the x of "reaches ≥ x of the optimum". Only the norms
+ * every sample has a ratio for; null where there are none (deeper networks, older runs).
+ */
+function optimumTable(norms: readonly NormName[], rows: readonly TableRow[], runs: readonly MarginSample[]): OptimumTable | null {
+  const withRatio = norms.filter((n) => runs.every((r) => r.ratios !== undefined && n in r.ratios));
+  if (withRatio.length === 0) return null;
+  const cells: OptimumTable['cells'] = {};
+  for (const row of rows) cells[row.label] = Object.fromEntries(withRatio.map((n) => [n, meanCI(ofRow(runs, row).map((r) => r.ratios![n]!))]));
+  const reach: OptimumTable['reach'] = {};
+  for (const n of withRatio) {
+    const own = rows.filter((r) => inFamily(r, n)).flatMap((row) => ofRow(runs, row).map((r) => ({ min: r.ratios![n]!, row: row.label, seed: r.seed })));
+    reach[n] = own.find((o) => Number.isNaN(o.min)) ?? own.reduce<OptimumReach | null>((a, b) => (a === null || b.min < a.min ? b : a), null);
+  }
+  return { norms: withRatio, cells, reach };
+}
+
+/**
+ * "reaches ≥ x of the optimum": x rounded down to three decimals, so that the text stays a true
+ * lower bound (0.97389 → 0.973); "—" where a ratio is undefined.
+ */
+export const formatReach = (min: number): string => (Number.isFinite(min) ? (Math.floor(min * 1000) / 1000).toFixed(3) : '—');
+
+/** `reaches ≥ 0.973 of the optimum` (the terminal, the figures command, index.html). */
+export const reachPhrase = (reach: OptimumReach): string =>
+  Number.isNaN(reach.min) ? `has no ratio to the optimum (NaN for ${reach.row}, seed ${reach.seed})` : `reaches ≥ ${formatReach(reach.min)} of the optimum`;
+
 /**
  * docs/science.md §1, §10: group samples by (activation, β), average each row's margins over seeds (a row is
  * an optimizer, or an optimizer and settings label), find each norm's winner and judge the
@@ -137,7 +192,7 @@ export function marginTablesFrom(samples: readonly MarginSample[]): MarginTable[
     );
     const cells: MarginTable['cells'] = {};
     for (const row of rows) {
-      const mine = runs.filter((r) => r.optimizer === row.optimizer && (r.variant ?? '') === row.variant);
+      const mine = ofRow(runs, row);
       cells[row.label] = Object.fromEntries(
         norms.map((norm) => {
           const { mean, std, n } = meanStd(mine.map((r) => r.margins[norm]!));
@@ -160,7 +215,7 @@ export function marginTablesFrom(samples: readonly MarginSample[]): MarginTable[
       }),
     ) as MarginTable['winners'];
     const paired = Object.fromEntries(norms.map((norm) => [norm, pairedVerdict(norm, rows, cells)])) as MarginTable['paired'];
-    tables.push({ activation, beta, rows, norms, cells, winners, paired });
+    tables.push({ activation, beta, rows, norms, cells, winners, paired, optimum: optimumTable(norms, rows, runs) });
   }
   return tables;
 }
@@ -175,15 +230,16 @@ export function marginTables(summaries: RunSummary[]): MarginTable[] {
         optimizer: s.run.optimizer,
         beta: s.run.beta,
         seed: s.run.seed,
-        margins: finalMargins(s.final!),
+        margins: finalColumns(s.final!, 'margin_'),
+        ...(Object.keys(s.final!).some((k) => k.startsWith('ratio_')) ? { ratios: finalColumns(s.final!, 'ratio_') } : {}),
       })),
   );
 }
 
-/** γ_N of every norm a final row has a `margin_<name>` column for (the standard four first). */
-function finalMargins(final: Record<string, number | null>): Record<NormName, number> {
+/** By norm, the values of a final row's `<prefix><name>` columns: γ_N (`margin_`), γ_N/γ*_N (`ratio_`). */
+function finalColumns(final: Record<string, number | null>, prefix: 'margin_' | 'ratio_'): Record<NormName, number> {
   const out: Record<NormName, number> = {};
-  for (const [k, v] of Object.entries(final)) if (k.startsWith('margin_')) out[k.slice('margin_'.length)] = v ?? NaN;
+  for (const [k, v] of Object.entries(final)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v ?? NaN;
   return out;
 }
 
@@ -220,13 +276,34 @@ export function formatMarginTables(tables: MarginTable[]): string {
     const verdict = t.norms.map((norm) => {
       const w = t.winners[norm]!;
       if (!w.familyPresent) return `${norm}: no ${norm}-family optimizer run`;
-      return `${norm}: ${w.ownFamily ? 'own family wins' : `won by ${w.row} (not ${norm} family)`}`;
+      const reach = t.optimum?.reach[norm];
+      const fraction = reach ? reachPhrase(reach) : '';
+      if (w.ownFamily) return `${norm}: own family wins${fraction ? ` (${fraction})` : ''}`;
+      return `${norm}: won by ${w.row} (not ${norm} family${fraction ? `; own family ${fraction}` : ''})`;
     });
     lines.push(`diagonal — ${verdict.join('; ')}`);
     if (t.rows.some((r) => t.cells[r.label]!.l2!.seeds > 1)) {
       lines.push(`paired by seed (weakest own-family − best other, 95% CI) — ${t.norms.map((n) => describePaired(n, t.paired[n]!)).join('; ')}`);
     }
+    if (t.optimum) lines.push(...formatOptimumTable(t.optimum, t.rows, width));
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** What "reaches ≥ x of the optimum" means (shared by the terminal table and the reports). */
+export const REACH_EXPLANATION =
+  'Fraction of the optimum (depth-1 networks, docs/science.md §14.5): γ_N(θ)/γ*_N, where γ*_N is the exact max-margin value of the training data in norm N, ' +
+  'recorded as its certified upper bound, so every ratio is ≤ 1; read where the table reads the margins (the final log point, or a loss level). ' +
+  '"Reaches ≥ x of the optimum": x is the smallest ratio over the members of the norm\'s own family and their seeds, rounded down to three decimals.';
+
+/** The terminal's block of γ_N/γ*_N: mean ± 95% CI half-width over seeds, then what the verdict's x is. */
+function formatOptimumTable(o: OptimumTable, rows: readonly TableRow[], width: number): string[] {
+  const cell = (c: MeanCI) => (Number.isFinite(c.halfWidth) ? `${c.mean.toFixed(4)} ± ${c.halfWidth.toFixed(4)}` : c.mean.toFixed(4));
+  return [
+    'fraction of the optimum γ_N/γ*_N (mean ± 95% CI half-width over seeds)',
+    ['optimizer'.padEnd(width), ...o.norms.map((n) => n.padStart(24))].join(''),
+    ...rows.map((r) => [r.label.padEnd(width), ...o.norms.map((n) => `${cell(o.cells[r.label]![n]!)} `.padStart(24))].join('')),
+    REACH_EXPLANATION,
+  ];
 }

@@ -219,6 +219,16 @@ export function hasAlignment(runs: readonly LoadedRun[]): boolean {
   return runs.length > 0 && runs.every((r) => ALIGN_COLUMNS.every((c) => r.columns.includes(c)));
 }
 
+/**
+ * docs/science.md §14.5: the norms of `runs` (resultNorms) with an exact optimum, i.e. whose
+ * `ratio_<name>` and `cos_opt_<name>` columns every run's CSV has (depth-1 runs); [] where some
+ * run has none (deeper networks, `log.optimum: false`, older results).
+ */
+export function optimumNorms(runs: readonly LoadedRun[]): ResultNorm[] {
+  if (runs.length === 0) return [];
+  return resultNorms(runs).filter((n) => runs.every((r) => r.columns.includes(`ratio_${n.name}`) && r.columns.includes(`cos_opt_${n.name}`)));
+}
+
 /** The key of a curve or table cell group: one (activation, optimizer, β) and settings label. */
 export interface GroupKey {
   activation: Activation;
