@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { cosOptColumn, ratioColumn } from '../metrics/normTable.js';
 import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation, type OptimizerName } from '../config/types.js';
 import { NORM_NAMES } from '../optimizers/families.js';
 import { describeDiffs } from '../report/settings.js';
@@ -374,7 +375,7 @@ function optimumFigure(set: ResultSet, cov: Coverage, name: 'optimum' | 'optimum
   const presets = optimizers.filter((o) => (OPTIMIZER_NAMES as readonly string[]).includes(o));
   const ofPanel = (n: ResultNorm) => [...presets, ...(!n.standard && optimizers.includes(n.name) ? [n.name] : [])];
   const ratio = name === 'optimum';
-  const column = (n: string) => (ratio ? `ratio_${n}` : `cos_opt_${n}`);
+  const column = (n: string) => (ratio ? ratioColumn(n) : cosOptColumn(n));
   const curvesByNorm = norms.map((n) => lossCurves(set.runs, column(n.name), ofPanel(n)));
   const all = curvesByNorm.flat();
   const rows = rowsOf(all);

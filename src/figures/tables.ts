@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Activation } from '../config/types.js';
-import { ownNormName } from '../metrics/normTable.js';
+import { ownNormName, ratioColumn } from '../metrics/normTable.js';
 
 type NormName = string;
 import { formatReach, inFamily, marginTablesFrom, REACH_EXPLANATION, type MarginSample, type MarginTable, type PairedVerdict, type TableRow } from '../report/finalTable.js';
@@ -91,7 +91,7 @@ export function reportTables(set: ResultSet, levels: readonly number[] = []): Re
   const marginsOf = marginsWith(norms);
   // Depth 1: each table also reads γ_N/γ*_N where it reads γ_N (docs/science.md §14.5).
   const optimal = optimumNorms(set.runs).map((n) => n.name);
-  const ratiosOf = (get: (column: string) => number) => (optimal.length > 0 ? marginsWith(optimal)((n) => get(`ratio_${n}`)) : undefined);
+  const ratiosOf = (get: (column: string) => number) => (optimal.length > 0 ? marginsWith(optimal)((n) => get(ratioColumn(n))) : undefined);
   const finalSamples = set.runs.map((r) => {
     const last = r.rows[r.rows.length - 1]!;
     return sample(r, marginsOf((n) => last[`margin_${n}`]!), ratiosOf((c) => last[c]!));

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
-import { loggedNorms, marginColumn, type LoggedNorm } from '../metrics/normTable.js';
+import { cosOptColumn, loggedNorms, marginColumn, ratioColumn, type LoggedNorm } from '../metrics/normTable.js';
 import type { Composition } from '../optimizers/compose.js';
 import { cosineToOptimum, optimaFor, type Optimum } from './optima.js';
 
@@ -25,9 +25,7 @@ export interface OptimumTarget {
   W: Float64Array;
 }
 
-/** The CSV columns of a target: γ_N(θ)/γ*_N and cos∠(θ, W*) (docs/science.md §14.5). */
-export const ratioColumn = (name: string): string => `ratio_${name}`;
-export const cosOptColumn = (name: string): string => `cos_opt_${name}`;
+export { cosOptColumn, ratioColumn };
 
 /**
  * The linear norm of a one-layer composition's rule, for a W with `rows` rows: Frobenius is ℓ2,

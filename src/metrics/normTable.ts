@@ -49,6 +49,9 @@ export interface LoggedNorm {
 export const marginColumn = (name: string): string => `margin_${name}`;
 export const normColumn = (name: string): string => `norm_${name}`;
 export const alignColumn = (name: string): string => `align_${name}`;
+/** A depth-1 run's columns per norm with an exact optimum: γ_N(θ)/γ*_N and cos∠(θ, W*_N) (docs/science.md §14.5). */
+export const ratioColumn = (name: string): string => `ratio_${name}`;
+export const cosOptColumn = (name: string): string => `cos_opt_${name}`;
 
 
 const isPreset = (name: string): name is OptimizerName => (OPTIMIZER_NAMES as readonly string[]).includes(name);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { cosOptColumn, ratioColumn } from '../metrics/normTable.js';
 import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ACTIVATIONS, OPTIMIZER_NAMES, type Activation } from '../config/types.js';
@@ -226,7 +227,7 @@ export function hasAlignment(runs: readonly LoadedRun[]): boolean {
  */
 export function optimumNorms(runs: readonly LoadedRun[]): ResultNorm[] {
   if (runs.length === 0) return [];
-  return resultNorms(runs).filter((n) => runs.every((r) => r.columns.includes(`ratio_${n.name}`) && r.columns.includes(`cos_opt_${n.name}`)));
+  return resultNorms(runs).filter((n) => runs.every((r) => r.columns.includes(ratioColumn(n.name)) && r.columns.includes(cosOptColumn(n.name))));
 }
 
 /** The key of a curve or table cell group: one (activation, optimizer, β) and settings label. */
