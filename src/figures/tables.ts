@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Activation } from '../config/types.js';
-import { ownNormName, ratioColumn } from '../metrics/normTable.js';
+import { ownNormName, ratioColumn, stepSignature } from '../metrics/normTable.js';
 
 type NormName = string;
 import { formatReach, inFamily, marginTablesFrom, REACH_EXPLANATION, type MarginSample, type MarginTable, type PairedVerdict, type TableRow } from '../report/finalTable.js';
@@ -76,7 +76,8 @@ const marginsWith = (norms: readonly string[]) => (get: (norm: NormName) => numb
 /** `ratios`: γ_N/γ*_N at the same point, for the norms with an exact optimum (depth 1; absent otherwise). */
 function sample(run: LoadedRun, margins: Record<NormName, number>, ratios?: Record<NormName, number>): MarginSample {
   const { activation, optimizer, beta, seed } = run.summary.run;
-  return { activation, optimizer, beta, seed, margins, variant: run.variant, ...(ratios ? { ratios } : {}) };
+  const steps = stepSignature(run.summary.config, optimizer, run.summary.config.model.depth);
+  return { activation, optimizer, beta, seed, margins, variant: run.variant, ...(ratios ? { ratios } : {}), steps };
 }
 
 /** Group key (activation, β) of a run. */

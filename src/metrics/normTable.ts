@@ -145,6 +145,22 @@ export function runComposition(config: Readonly<Config>, name: string, depth: nu
 }
 
 /**
+ * What makes two optimizers of `config` take the same steps on a network of `depth` layers: the
+ * per-layer rules, rates and momentum rule, and the aggregation where there is more than one layer
+ * (every aggregation of a single layer is that layer, docs/science.md §12.2). At depth 1, Muon,
+ * Muon-Signum and Muon-Adam are one optimizer (docs/science.md §3.1). null where the config no
+ * longer resolves the name (an old results folder).
+ */
+export function stepSignature(config: Readonly<Config>, name: string, depth: number): string | null {
+  try {
+    const c = runComposition(config, name, depth);
+    return JSON.stringify([c.rules.map((r) => r.id), c.rates, c.rules.length > 1 ? c.aggregate : null, c.momentum, c.momentum === 'lion' ? c.lionBeta2 : null]);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The norm whose max-margin problem optimizer `name` solves (docs/science.md §1, §12): a preset's
  * family (`l2`, `linf`, `spectral`, `hybrid`), a composed optimizer's own implied norm (its name).
  */

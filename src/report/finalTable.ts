@@ -1,7 +1,7 @@
 import type { Activation } from '../config/types.js';
 import { OPTIMIZER_NAMES } from '../config/types.js';
 import { meanCI, meanStd, type MeanCI } from './stats.js';
-import { ownNormName } from '../metrics/normTable.js';
+import { ownNormName, stepSignature } from '../metrics/normTable.js';
 import { NORM_NAMES } from '../optimizers/families.js';
 import type { RunSummary } from '../results/summary.js';
 
@@ -26,6 +26,11 @@ export interface MarginSample {
    * norms with an optimum (docs/science.md §14.5); absent for deeper networks and older runs.
    */
   ratios?: Record<NormName, number>;
+  /**
+   * What decides the optimizer's steps (stepSignature, src/metrics/normTable.ts): optimizers of
+   * one signature take the same steps, so one is never the other's rival in a verdict.
+   */
+  steps?: string | null;
 }
 
 /**
@@ -118,9 +123,9 @@ export function familyOf(norm: NormName): string[] {
 export const inFamily = (row: Pick<TableRow, 'optimizer'>, norm: NormName): boolean => ownNormName(row.optimizer) === norm;
 
 /** The paired verdict for `norm` in one table (see PairedVerdict). */
-export function pairedVerdict(norm: NormName, rows: readonly TableRow[], cells: MarginTable['cells'], level = 0.95): PairedVerdict {
+export function pairedVerdict(norm: NormName, rows: readonly TableRow[], cells: MarginTable['cells'], level = 0.95, twins: ReadonlySet<string> = new Set()): PairedVerdict {
   const members = rows.filter((r) => inFamily(r, norm)).map((r) => r.label);
-  const others = rows.filter((r) => !inFamily(r, norm)).map((r) => r.label);
+  const others = rows.filter((r) => !inFamily(r, norm) && !twins.has(r.label)).map((r) => r.label);
   const empty = { seeds: [], diffs: [], meanDiff: NaN, lo: NaN, hi: NaN, agree: 0 };
   if (members.length === 0) return { status: 'no-family', weakest: null, rival: null, ...empty };
   const weakest = members.reduce((a, b) => (cells[b]![norm].mean < cells[a]![norm].mean ? b : a));
@@ -200,21 +205,31 @@ export function marginTablesFrom(samples: readonly MarginSample[]): MarginTable[
         }),
       ) as Record<NormName, MarginCell>;
     }
+    // Rows outside a norm's family that take the steps of one of its members (at depth 1, Muon is
+    // Muon-Signum): not rivals in its verdict, and their win is the family's.
+    const stepsOf = (row: TableRow) => ofRow(runs, row)[0]?.steps ?? null;
+    const twinsOf = (norm: NormName): Set<string> => {
+      const own = new Set(rows.filter((r) => inFamily(r, norm)).map((r) => `${r.variant}|${stepsOf(r)}`));
+      return new Set(rows.filter((r) => !inFamily(r, norm) && stepsOf(r) !== null && own.has(`${r.variant}|${stepsOf(r)}`)).map((r) => r.label));
+    };
+    const twins = Object.fromEntries(norms.map((norm) => [norm, twinsOf(norm)]));
     const winners = Object.fromEntries(
       norms.map((norm) => {
-        const best = rows.reduce((a, b) => (cells[b.label]![norm]!.mean > cells[a.label]![norm]!.mean ? b : a));
+        const mean = (r: TableRow) => cells[r.label]![norm]!.mean;
+        // On an exact tie (the same steps), the family's member is named.
+        const best = rows.reduce((a, b) => (mean(b) > mean(a) || (mean(b) === mean(a) && inFamily(b, norm) && !inFamily(a, norm)) ? b : a));
         return [
           norm,
           {
             row: best.label,
             optimizer: best.optimizer,
-            ownFamily: inFamily(best, norm),
+            ownFamily: inFamily(best, norm) || twins[norm]!.has(best.label),
             familyPresent: rows.some((r) => inFamily(r, norm)),
           },
         ];
       }),
     ) as MarginTable['winners'];
-    const paired = Object.fromEntries(norms.map((norm) => [norm, pairedVerdict(norm, rows, cells)])) as MarginTable['paired'];
+    const paired = Object.fromEntries(norms.map((norm) => [norm, pairedVerdict(norm, rows, cells, 0.95, twins[norm])])) as MarginTable['paired'];
     tables.push({ activation, beta, rows, norms, cells, winners, paired, optimum: optimumTable(norms, rows, runs) });
   }
   return tables;
@@ -231,6 +246,7 @@ export function marginTables(summaries: RunSummary[]): MarginTable[] {
         beta: s.run.beta,
         seed: s.run.seed,
         margins: finalColumns(s.final!, 'margin_'),
+        steps: stepSignature(s.config, s.run.optimizer, s.config.model.depth),
         ...(Object.keys(s.final!).some((k) => k.startsWith('ratio_')) ? { ratios: finalColumns(s.final!, 'ratio_') } : {}),
       })),
   );
@@ -295,7 +311,9 @@ export function formatMarginTables(tables: MarginTable[]): string {
 export const REACH_EXPLANATION =
   'Fraction of the optimum (depth-1 networks, docs/science.md §14.5): γ_N(θ)/γ*_N, where γ*_N is the exact max-margin value of the training data in norm N, ' +
   'recorded as its certified upper bound, so every ratio is ≤ 1; read where the table reads the margins (the final log point, or a loss level). ' +
-  '"Reaches ≥ x of the optimum": x is the smallest ratio over the members of the norm\'s own family and their seeds, rounded down to three decimals.';
+  '"Reaches ≥ x of the optimum": x is the smallest ratio over the members of the norm\'s own family and their seeds, rounded down to three decimals. ' +
+  'At depth 1 Muon, Muon-Signum and Muon-Adam take the same steps (the single layer is the Muon layer), as do any optimizers whose one-layer rule, rate and momentum agree: ' +
+  'such optimizers are never rivals in each other\'s verdicts, and a tie between them is won by the norm\'s family (docs/science.md §10.3).';
 
 /** The terminal's block of γ_N/γ*_N: mean ± 95% CI half-width over seeds, then what the verdict's x is. */
 function formatOptimumTable(o: OptimumTable, rows: readonly TableRow[], width: number): string[] {

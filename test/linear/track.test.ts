@@ -11,6 +11,8 @@ import { optimumCached } from '../../src/linear/optima.js';
 import { linearNorm } from '../../src/linear/norms.js';
 import { cosOptColumn, linearBase, optimumColumns, optimumTargets, ratioColumn } from '../../src/linear/track.js';
 import { minMargin } from '../../src/metrics/margins.js';
+import { stepSignature } from '../../src/metrics/normTable.js';
+import { marginTablesFrom } from '../../src/report/finalTable.js';
 import { readWeights } from '../../src/io/weights.js';
 import { shapesFor } from '../../src/model/mlp.js';
 import { runSweep } from '../../src/sweep/sweep.js';
@@ -136,4 +138,36 @@ test('depth 1, binary, through the sweep: spectral and Schatten-p are ℓ2 for o
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('at depth 1 Muon, Muon-Signum and Muon-Adam take the same steps: never each other\'s rivals, and a tie goes to the family (docs/science.md §10.3)', () => {
+  const config = resolveConfig(
+    { model: { depth: 1 }, train: { optimizers: [...OPTIMIZER_NAMES, { name: 'frob_max', layers: { all: 'frobenius' }, aggregate: 'max' }], lr: { hybrid_ratio: 0.5 } } },
+    'twins',
+  );
+  const sig = (o: string, depth = 1) => stepSignature(config, o, depth);
+  assert.equal(sig('muon'), sig('muon_signum'));
+  assert.equal(sig('muon'), sig('muon_adam'));
+  assert.equal(sig('ngd'), sig('frob_max'), 'one layer: the aggregation does not matter');
+  assert.notEqual(sig('muon'), sig('ngd'));
+  const deep = resolveConfig({ model: { depth: 2 } }, 'deep');
+  assert.notEqual(stepSignature(deep, 'muon', 2), stepSignature(deep, 'muon_signum', 2));
+  assert.equal(stepSignature(deep, 'no_such_optimizer', 2), null);
+
+  // Muon and its twins tie on every norm; ngd is the best optimizer that takes other steps.
+  const margins = (o: string, s: number) => (o === 'ngd' ? { l2: 2, linf: 1, spectral: 1, hybrid: 1 } : o === 'signum' ? { l2: 0.5, linf: 3, spectral: 0.3, hybrid: 0.3 } : { l2: 1, linf: 0.5, spectral: 2 + 0.01 * s, hybrid: 2 + 0.01 * s });
+  const samples = ['ngd', 'signum', 'muon', 'muon_signum', 'muon_adam'].flatMap((o) =>
+    [0, 1, 2].map((seed) => ({ activation: 'relu' as const, optimizer: o, beta: 0.9, seed, margins: margins(o, seed), steps: sig(o) })),
+  );
+  const [t] = marginTablesFrom(samples);
+  assert.equal(t!.paired.spectral.rival, 'ngd');
+  assert.equal(t!.paired.hybrid.rival, 'ngd');
+  assert.equal(t!.paired.spectral.status, 'holds');
+  assert.equal(t!.paired.hybrid.status, 'holds');
+  assert.deepEqual([t!.winners.hybrid.row, t!.winners.hybrid.ownFamily], ['muon_signum', true]);
+  // ℓ2's rival is still the best of the others (Muon, not a twin of ngd).
+  assert.equal(t!.paired.l2.rival, 'muon');
+  // Without signatures (older folders) nothing changes: the twin is the rival, and the verdict is a tie.
+  const [old] = marginTablesFrom(samples.map(({ steps: _, ...s }) => s));
+  assert.equal(old!.paired.hybrid.status, 'inconclusive');
 });
