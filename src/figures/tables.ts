@@ -305,7 +305,7 @@ export function verdictRows(t: MarginTable, latex = false, atLoss = false): Verd
       agree: n === 0 ? '—' : `${v.agree}/${n}`,
       // In a table at a loss level, a missing family is one whose runs never reached the level.
       status: atLoss && v.status === 'no-family' ? 'no family member reached it' : STATUS_WORDS[v.status],
-      winner: `${w.row}${w.familyPresent ? (w.ownFamily ? ' (own family)' : ' (other family)') : ''}`,
+      winner: `${w.row}${w.familyPresent ? (w.twin ? ' (same steps as the family)' : w.ownFamily ? ' (own family)' : ' (other family)') : ''}`,
       reach: reachText(t, norm, latex),
     };
   });

@@ -147,14 +147,19 @@ export function runComposition(config: Readonly<Config>, name: string, depth: nu
 /**
  * What makes two optimizers of `config` take the same steps on a network of `depth` layers: the
  * per-layer rules, rates and momentum rule, and the aggregation where there is more than one layer
- * (every aggregation of a single layer is that layer, docs/science.md §12.2). At depth 1, Muon,
- * Muon-Signum and Muon-Adam are one optimizer (docs/science.md §3.1). null where the config no
- * longer resolves the name (an old results folder).
+ * (every aggregation of a single layer is that layer, docs/science.md §12.2). A layer with one row
+ * (the binary task's output) has one singular value, so there Frobenius, spectral, Schatten-p and
+ * row_l2 all take w/‖w‖₂, and col_l2 takes sign(w) as ℓ∞ does. At depth 1, Muon, Muon-Signum and
+ * Muon-Adam are one optimizer (docs/science.md §3.1). null where the config no longer resolves the
+ * name (an old results folder).
  */
 export function stepSignature(config: Readonly<Config>, name: string, depth: number): string | null {
   try {
     const c = runComposition(config, name, depth);
-    return JSON.stringify([c.rules.map((r) => r.id), c.rates, c.rules.length > 1 ? c.aggregate : null, c.momentum, c.momentum === 'lion' ? c.lionBeta2 : null]);
+    const outputs = config.data.task === 'parity' ? 1 : config.data.classes.length;
+    const oneRow = (l: number) => (l === depth - 1 ? outputs : config.model.width) === 1;
+    const rule = (id: string, l: number) => (!oneRow(l) ? id : /^(frobenius|spectral|schatten.*|row_l2)$/.test(id) ? 'frobenius' : id === 'col_l2' ? 'linf' : id);
+    return JSON.stringify([c.rules.map((r, l) => rule(r.id, l)), c.rates, c.rules.length > 1 ? c.aggregate : null, c.momentum, c.momentum === 'lion' ? c.lionBeta2 : null]);
   } catch {
     return null;
   }

@@ -88,7 +88,8 @@ export interface MarginTable {
   /** By row label. */
   cells: Record<string, Record<NormName, MarginCell>>;
   /** Per norm: the row with the largest mean, its optimizer, and whether it belongs to the norm's family. */
-  winners: Record<NormName, { row: string; optimizer: string; ownFamily: boolean; familyPresent: boolean }>;
+  /** `twin`: the row is outside the family but takes a member's steps (docs/science.md §10.3); absent otherwise. */
+  winners: Record<NormName, { row: string; optimizer: string; ownFamily: boolean; familyPresent: boolean; twin?: true }>;
   /** Per norm: the paired-by-seed verdict. */
   paired: Record<NormName, PairedVerdict>;
   /** How close the runs come to the exact optima (depth 1); null where no norm has one for every run of the group. */
@@ -224,6 +225,7 @@ export function marginTablesFrom(samples: readonly MarginSample[]): MarginTable[
             row: best.label,
             optimizer: best.optimizer,
             ownFamily: inFamily(best, norm) || twins[norm]!.has(best.label),
+            ...(twins[norm]!.has(best.label) ? { twin: true as const } : {}),
             familyPresent: rows.some((r) => inFamily(r, norm)),
           },
         ];

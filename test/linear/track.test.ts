@@ -150,6 +150,16 @@ test('at depth 1 Muon, Muon-Signum and Muon-Adam take the same steps: never each
   assert.equal(sig('muon'), sig('muon_adam'));
   assert.equal(sig('ngd'), sig('frob_max'), 'one layer: the aggregation does not matter');
   assert.notEqual(sig('muon'), sig('ngd'));
+  // One row (the binary task): spectral, Schatten-p and row_l2 take ngd's step w/‖w‖₂, col_l2 takes signum's.
+  const binary = resolveConfig(
+    { data: { task: 'parity' }, model: { depth: 1 }, train: { optimizers: ['ngd', 'signum', 'muon', { name: 's4', layers: { all: { schatten: 4 } } }, { name: 'cols', layers: { all: 'col_l2' } }] } },
+    'binary',
+  );
+  const bsig = (o: string) => stepSignature(binary, o, 1);
+  assert.equal(bsig('muon'), bsig('ngd'));
+  assert.equal(bsig('s4'), bsig('ngd'));
+  assert.equal(bsig('cols'), bsig('signum'));
+  assert.notEqual(sig('muon'), sig('ngd'), 'ten rows: Muon is not normalized GD');
   const deep = resolveConfig({ model: { depth: 2 } }, 'deep');
   assert.notEqual(stepSignature(deep, 'muon', 2), stepSignature(deep, 'muon_signum', 2));
   assert.equal(stepSignature(deep, 'no_such_optimizer', 2), null);
