@@ -146,7 +146,7 @@ test('tfjs-wasm: no tensor outlives an evaluation or a run (tf.memory() flat)', 
   const tfjs = await tfjsFactory('wasm');
   const { tf } = await loadBackend('wasm');
   const before = tf.memory().numTensors;
-  const config = spec9(30, { polar: 'exact' });
+  const config = spec9(10, { polar: 'exact' });
   const data = toyData(20, 784, 10, 1);
   const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2 });
   const init = initParams(shapes, 0.3, 0);
