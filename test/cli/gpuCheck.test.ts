@@ -22,8 +22,13 @@ test('gpu-check without a GPU: lists the engines, says there is no GPU and why, 
 });
 
 test('gpu-check --backend wasm: the whole check on a CPU backend, labelled as not a GPU; a bad --backend is a usage error', async () => {
-  // A short check (30 steps) keeps the test small; the default is 200.
-  const r = await runCli(['gpu-check', '--backend', 'wasm', '--digits', '300', '--width', '32', '--steps', '1', '--check-steps', '30', '--no-lockstep', '--idx', '/nonexistent/mnist']);
+  // A short check (10 steps) keeps the test small; the default is 200. The two usage errors run
+  // alongside it.
+  const [r, bad, zero] = await Promise.all([
+    runCli(['gpu-check', '--backend', 'wasm', '--digits', '300', '--width', '32', '--steps', '1', '--check-steps', '10', '--no-lockstep', '--idx', '/nonexistent/mnist']),
+    runCli(['gpu-check', '--backend', 'nonsense']),
+    runCli(['gpu-check', '--check-steps', '0']),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /note: wasm computes on a CPU, not a GPU/);
   for (const o of ['ngd', 'signum', 'adam', 'muon', 'muon_signum', 'muon_adam']) assert.match(r.stdout, new RegExp(`\\n  ${o} +largest relative margin difference \\S+ \\(log10 loss \\S+\\) ok`));
@@ -33,14 +38,12 @@ test('gpu-check --backend wasm: the whole check on a CPU backend, labelled as no
   const traffic = /Traffic per step and run: (\d+) B down, (\d+) B up\./.exec(r.stdout);
   assert.ok(traffic, r.stdout);
   for (const bytes of [Number(traffic[1]), Number(traffic[2])]) assert.ok(bytes >= 1200 && bytes <= 1200 + 256, traffic[0]);
-  assert.match(r.stdout, /30 steps, largest relative difference of the final margins\): ngd \S+, signum \S+, adam \S+, muon \S+, muon_signum \S+, muon_adam \S+ — all within 0\.001\./);
+  assert.match(r.stdout, /10 steps, largest relative difference of the final margins\): ngd \S+, signum \S+, adam \S+, muon \S+, muon_signum \S+, muon_adam \S+ — all within 0\.001\./);
   assert.match(r.stdout, /Not the paper's setting: 300 digits, width 32/);
   assert.match(r.stdout, /\(Not a GPU: tfjs-wasm\.\)/);
 
-  const bad = await runCli(['gpu-check', '--backend', 'nonsense']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^margin-bench: error: gpu-check: --backend: expected one of tensorflow-gpu, tensorflow, webgpu, wasm, cpu, got nonsense\n$/);
-  const zero = await runCli(['gpu-check', '--check-steps', '0']);
   assert.equal(zero.code, 2);
   assert.match(zero.stderr, /--check-steps expects a positive integer, got 0/);
 });

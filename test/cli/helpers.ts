@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHARD_ENV_NAMES } from '../../src/sweep/shard.js';
 
@@ -8,6 +10,27 @@ export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
 /** tsx by URL: `--import tsx` would resolve from the child's cwd, which may be a temp folder. */
 const TSX = import.meta.resolve('tsx');
+
+/**
+ * Whether dist/ was built from the sources as they are: each .ts file under src/ has its .js under
+ * dist/, written no earlier than the source was last changed (an edit or a checkout makes it stale).
+ */
+function distIsFresh(): boolean {
+  const src = join(REPO, 'src');
+  const sources = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  return sources.every((f) => {
+    const built = statSync(join(REPO, 'dist', f.replace(/\.ts$/, '.js')), { throwIfNoEntry: false });
+    return built !== undefined && built.mtimeMs >= statSync(join(src, f)).mtimeMs;
+  });
+}
+
+/**
+ * How a child runs the CLI: the built bin/margin-bench.js (what users run, and it starts without
+ * the TypeScript loader) when dist/ is fresh, else test/cli/entry.ts through tsx. MARGIN_BENCH_TEST_SOURCES=1
+ * always takes the sources.
+ */
+const CLI_ARGS: readonly string[] =
+  process.env.MARGIN_BENCH_TEST_SOURCES !== '1' && distIsFresh() ? [join(REPO, 'bin', 'margin-bench.js')] : ['--import', TSX, ENTRY];
 
 export interface CliResult {
   code: number | null;
@@ -40,7 +63,7 @@ export interface CliProcess {
 export function spawnCli(args: string[], opts: CliOptions = {}): CliProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
   for (const name of SHARD_ENV_NAMES) delete env[name];
-  const child = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], {
+  const child = spawn(process.execPath, [...CLI_ARGS, ...args], {
     cwd: opts.cwd ?? REPO,
     env: { ...env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

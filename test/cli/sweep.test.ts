@@ -90,22 +90,21 @@ test('status of a Slurm study before its merge: every array task of <dir>-shards
   rmSync(join(shards, 'shard-2', `${cut}.json`)); // its CSV stays: a run killed mid-way
   const held = (i: number) => (readJson(join(root, `shard-${i}`, 'sweep.json')).runs as string[]).length;
 
-  const early = await runCli(['status', study]);
+  const [early, asJson] = await Promise.all([runCli(['status', study]), runCli(['status', study, '--json'])]);
   assert.equal(early.code, 1, early.stderr);
   const lines = early.stdout.split('\n');
   assert.equal(lines[0], `${study}: not merged yet; 3 array tasks of a 6-run grid in ${shards}`);
   assert.equal(lines[1], `complete ${held(1) + held(2) - 1} · failed 0 · stale 0 · partial 1 · corrupt 0 · missing 0 · not started 1 tasks (${held(3)} runs)`);
   assert.deepEqual(lines.slice(2, 5), ['tasks not complete:', `  shard-2: ${held(2) > 1 ? `complete ${held(2) - 1} · ` : ''}partial 1 of ${held(2)} runs`, '  shard-3: not started']);
-  const json = JSON.parse((await runCli(['status', study, '--json'])).stdout) as { tasks: { started: boolean }[]; grid_runs: number };
+  const json = JSON.parse(asJson.stdout) as { tasks: { started: boolean }[]; grid_runs: number };
   assert.deepEqual([json.grid_runs, json.tasks.map((t) => t.started)], [6, [true, true, false]]);
 
   cpSync(join(root, 'shard-2'), join(shards, 'shard-2'), { recursive: true });
   cpSync(join(root, 'shard-3'), join(shards, 'shard-3'), { recursive: true });
-  const done = await runCli(['status', study]);
+  // … and, alongside, neither a results folder nor a study: the usual one line, exit 2.
+  const [done, none] = await Promise.all([runCli(['status', study]), runCli(['status', join(root, 'nothing')])]);
   ok(done, 'status when every task is complete');
   assert.match(done.stdout, /^complete 6 · .* · not started 0 tasks \(0 runs\)\nevery task complete: margin-bench merge /m);
-  // Neither a results folder nor a study: the usual one line, exit 2.
-  const none = await runCli(['status', join(root, 'nothing')]);
   assert.equal(none.code, 2);
 });
 

@@ -45,9 +45,9 @@ test('batched seeds: S parameter sets in one call give each set the float64 engi
 
 test('batched seeds: 3 seeds × 2 optimizers trained in lockstep end where the float64 engine does, run by run', async () => {
   const runtime = await loadBackend('wasm');
-  const config: Config = { ...DEFAULTS, train: { ...DEFAULTS.train, steps: 100 }, log: { n_log: 5 } };
+  const config: Config = { ...DEFAULTS, train: { ...DEFAULTS.train, steps: 40 }, log: { n_log: 5 } };
   const data = loadDataset(config.data);
-  const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2 });
+  const shapes = layerShapes({ inputDim: 784, width: 20, outputDim: 10, depth: 2 });
   const specs = [0, 1, 2].flatMap((seed) => (['ngd', 'muon'] as const).map((optimizer) => ({ activation: 'relu' as const, optimizer, beta: 0.9, seed })));
   const inits = specs.map((s) => initParams(shapes, 0.3, s.seed));
   const engine = new TfjsEngine(runtime, data, shapes, 'relu');
@@ -65,16 +65,16 @@ test('batched seeds: 3 seeds × 2 optimizers trained in lockstep end where the f
 test('run with train.batch_runs 3: 3 seeds × {ngd, muon} train as two batches; each run\'s files as if alone, margins at float64\'s (1e-3); a rerun skips them', async () => {
   const out = mkdtempSync(join(tmpdir(), 'mb-batch-'));
   try {
-    const args = ['run', 'configs/smoke.yaml', '--engine', 'tfjs', '--backend', 'wasm', '--only', 'ngd,muon', '--seeds', '0-2', '--set', 'train.steps=60',
-      '--set', 'train.betas=[0.9]', '--set', 'model.activations=[relu]', '--set', 'train.batch_runs=3', '--jobs', '2', '--out', out, '--no-progress'];
+    const args = ['run', 'configs/smoke.yaml', '--engine', 'tfjs', '--backend', 'wasm', '--only', 'ngd,muon', '--seeds', '0-2', '--set', 'train.steps=30',
+      '--set', 'model.width=20', '--set', 'train.betas=[0.9]', '--set', 'model.activations=[relu]', '--set', 'train.batch_runs=3', '--jobs', '2', '--out', out, '--no-progress'];
     const first = await runCli(args);
     assert.equal(first.code, 0, first.stderr);
     const finishedAt = (id: string) => (JSON.parse(readFileSync(join(out, `${id}.json`), 'utf8')) as RunSummary).finished_at;
     const ids = ['ngd', 'muon'].flatMap((o) => [0, 1, 2].map((seed) => `relu_${o}_b0.9_s${seed}`));
     const stamps = ids.map(finishedAt);
-    const config: Config = { ...DEFAULTS, train: { ...DEFAULTS.train, steps: 60 }, log: { n_log: 10 } };
+    const config: Config = { ...DEFAULTS, train: { ...DEFAULTS.train, steps: 30 }, log: { n_log: 10 } };
     const data = loadDataset(config.data);
-    const shapes = layerShapes({ inputDim: 784, width: 50, outputDim: 10, depth: 2 });
+    const shapes = layerShapes({ inputDim: 784, width: 20, outputDim: 10, depth: 2 });
     for (const optimizer of ['ngd', 'muon'] as const) {
       for (const seed of [0, 1, 2]) {
         const spec = { activation: 'relu' as const, optimizer, beta: 0.9, seed };
@@ -85,7 +85,7 @@ test('run with train.batch_runs 3: 3 seeds × {ngd, muon} train as two batches; 
         assert.equal(s.config.train.batch_runs, 3);
         assert.ok(existsSync(join(out, `${id}.csv`)), id);
         const want = (await trainOne(config, spec, F64_FACTORY.create(data, shapes, 'relu'), shapes, initParams(shapes, 0.3, seed))).rows.at(-1)!;
-        assert.equal(s.final!.step, 60);
+        assert.equal(s.final!.step, 30);
         assertMarginsClose(s.final!, want, 1e-3, id);
       }
     }

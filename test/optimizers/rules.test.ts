@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { resolveConfig } from '../../src/config/load.js';
 import { UsageError } from '../../src/errors.js';
 import type { LayerShape, Params } from '../../src/model/mlp.js';
+import { GramWorkspace } from '../../src/numerics/linalg.js';
 import { compositeDual, compositeLmo, compositeNorm, dot, resolveComposition, type Aggregate, type Composition } from '../../src/optimizers/compose.js';
 import { Optimizer } from '../../src/optimizers/registry.js';
 import { parseRule, RULES, type LayerRule } from '../../src/optimizers/rules/index.js';
@@ -22,10 +23,15 @@ const SHAPES: LayerShape[] = [
 const RULE_SPECS: unknown[] = ['frobenius', 'linf', 'spectral', 'l1', 'row_l2', 'col_l2', { schatten: 3 }, { schatten: 1.5 }, 'adam'];
 const rule = (spec: unknown) => parseRule(spec) as LayerRule;
 const work = () => ({ polar: 'exact' as const, polarWorkspace: null });
+/** One workspace for the brute-force loops (a rule makes a one-off one when given none, as the checks above the loops do). */
+const GRAM = new GramWorkspace(SHAPES);
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
 /** d/N(d): a point on the unit sphere of `r`. */
-const toSphere = (r: LayerRule, d: Float64Array, s: LayerShape) => d.map((x) => x / r.norm(d, s));
+const toSphere = (r: LayerRule, d: Float64Array, s: LayerShape) => {
+  const n = r.norm(d, s, GRAM);
+  return d.map((x) => x / n);
+};
 
 /** Every matrix with entries in {−1, 1}, then every ±e_k: the extreme points of the ℓ∞ and ℓ1 unit balls. */
 function signMatrices(n: number): Float64Array[] {
@@ -110,7 +116,7 @@ for (const aggregate of ['max', 'l2', 'sum'] as const) {
       close(compositeNorm(c, D, SHAPES), 1, 1e-12, `${aggregate}: N(D) = 1`);
       for (let k = 0; k < 2000; k++) {
         const x = SHAPES.map((s) => randomMatrix(s.out * s.in));
-        const n = compositeNorm(c, x, SHAPES);
+        const n = compositeNorm(c, x, SHAPES, GRAM);
         const v = x.reduce((acc, w, l) => acc + dot(m[l]!, w), 0) / n;
         assert.ok(v <= dual * (1 + 1e-12), `${aggregate}: a sampled unit step beats the lmo`);
       }
