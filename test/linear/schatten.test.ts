@@ -69,7 +69,7 @@ test('spectral with a rank-deficient dual optimum: four classes, two samples, γ
   assertClose(o.gamma, 1, 1e-6, 'γ*');
 });
 
-// Without the null-space recovery of the primal this set stops at a gap near 1e-5.
+// The smoothed nuclear-norm dual that spectral used before needed a null-space recovery of the primal here.
 test('spectral on a random multiclass set: certified, KKT conditions, and γ*_spectral ≥ γ*_S4 ≥ γ*_ℓ2', async () => {
   const data = randomSet(1, 20, 12, 4);
   const reduced = inDataSpan(data);
