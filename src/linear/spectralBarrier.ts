@@ -1,3 +1,4 @@
+import { SymmetricEigenSolver } from '../numerics/eigen.js';
 import { leftBasis } from './classBasis.js';
 import type { LinearNorm } from './norms.js';
 import { combine, marginCount, marginRows, margins, type MarginOperator } from './problem.js';
@@ -20,18 +21,19 @@ import type { DualSolve } from './schattenDual.js';
  * basis, so σ_max is unchanged) and the operator's r coordinates on the right; margin j is
  * u_jᵀ W x_i. Each Newton step solves one dense system of size C'r + 1 (Cholesky); τ grows by
  * `growth` after each centering. Starts from the direction of Σ λ_j A_j for the given λ (the ℓ2
- * multipliers), scaled inside the ball, else from W = 0.
+ * multipliers; else uniform), scaled inside the ball.
  *
- * It stops once the relative gap is at most `tolerance`, or after `maxIterations` Newton steps
- * (converged: false), or when rounding stops the path (no Newton step decreases f_τ): then it
- * reports the best certificate it reached, which is honest but may miss the tolerance.
+ * It stops once the relative gap is at most `tolerance`, or after `maxIterations` Hessian
+ * factorizations (converged: false), or when rounding stops the path (no step decreases f_τ): then
+ * it reports the best certificate it reached, which is honest but may miss the tolerance.
  */
-export function solveSpectralBarrier(op: MarginOperator, norm: LinearNorm, start: Float64Array | null = null, tolerance = 1e-7, maxIterations = 200): DualSolve {
+export function solveSpectralBarrier(op: MarginOperator, norm: LinearNorm, start: Float64Array | null = null, tolerance = 1e-9, maxIterations = 200): DualSolve {
   const { n, r, C, X } = op;
   const m = marginCount(op);
   const Cp = C === 1 ? 1 : C - 1;
   const left = leftBasis(C); // [C, C']
   const P = Cp * r; // W's entries; t is unknown P
+  const perSample = m / n;
   const u = new Float64Array(m * Cp); // [m, C']
   const sampleOf = new Int32Array(m);
   for (let j = 0; j < m; j++) {
@@ -68,7 +70,7 @@ export function solveSpectralBarrier(op: MarginOperator, norm: LinearNorm, start
         for (let c = 0; c < r; c++) acc += W[a * r + c]! * X[i * r + c]!;
         Wx[a] = acc;
       }
-      for (let j = i * (m / n); j < (i + 1) * (m / n); j++) {
+      for (let j = i * perSample; j < (i + 1) * perSample; j++) {
         let acc = 0;
         for (let a = 0; a < Cp; a++) acc += u[j * Cp + a]! * Wx[a]!;
         out[j] = acc;
@@ -78,12 +80,8 @@ export function solveSpectralBarrier(op: MarginOperator, norm: LinearNorm, start
   };
   /** I − W Wᵀ [C', C'] and its Cholesky factor, or null outside the open ball. */
   const ball = (W: Float64Array) => {
-    const R = new Float64Array(Cp * Cp);
-    for (let a = 0; a < Cp; a++) for (let b = a; b < Cp; b++) {
-      let acc = 0;
-      for (let c = 0; c < r; c++) acc += W[a * r + c]! * W[b * r + c]!;
-      R[a * Cp + b] = R[b * Cp + a] = (a === b ? 1 : 0) - acc;
-    }
+    const R = gram(W, Cp, r).map((v) => -v);
+    for (let a = 0; a < Cp; a++) R[a * Cp + a]! += 1;
     const L = cholesky(R, Cp);
     return L ? { R, L } : null;
   };
@@ -113,7 +111,9 @@ export function solveSpectralBarrier(op: MarginOperator, norm: LinearNorm, start
   // and t below every margin by their spread.
   const lambda0 = start ? Float64Array.from(start, (v) => Math.max(v, 0)) : new Float64Array(m).fill(1);
   const G0 = reduce(combine(op, lambda0));
-  const top = Math.sqrt(largestEigenvalue(gram(G0, Cp, r), Cp));
+  const eig = new SymmetricEigenSolver(Cp);
+  eig.solve(gram(G0, Cp, r));
+  const top = Math.sqrt(Math.max(eig.values[Cp - 1]!, 0));
   if (!(top > 0)) throw new Error('every margin has the zero gradient: nothing to separate');
   let W = G0.map((v) => (0.5 * v) / top);
   let t = (() => {
@@ -126,7 +126,6 @@ export function solveSpectralBarrier(op: MarginOperator, norm: LinearNorm, start
   // λ0 less t.
   const upper0 = norm.dual(combine(op, lambda0.map((v) => v / lambda0.reduce((acc, x) => acc + x, 0))), C, r);
   let tau = (m + Cp) / (upper0 - t);
-  const perSample = m / n;
 
   let best: { K: Float64Array; lower: number; upper: number; lambda: Float64Array } | null = null;
   const relGap = (c: { lower: number; upper: number }) => (c.upper - c.lower) / c.upper;
@@ -315,24 +314,11 @@ function gram(W: Float64Array, k: number, r: number): Float64Array {
   return S;
 }
 
-/** The largest eigenvalue of a symmetric positive semi-definite S [k, k], by power iteration to convergence. */
-function largestEigenvalue(S: Float64Array, k: number): number {
-  let v = new Float64Array(k).fill(1 / Math.sqrt(k));
-  let value = 0;
-  for (let it = 0; it < 500; it++) {
-    const w = new Float64Array(k);
-    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) w[a]! += S[a * k + b]! * v[b]!;
-    const nw = Math.sqrt(w.reduce((acc, x) => acc + x * x, 0));
-    if (nw === 0) return 0;
-    const next = nw;
-    v = w.map((x) => x / nw);
-    if (Math.abs(next - value) <= 1e-15 * next) return next;
-    value = next;
-  }
-  return value;
-}
-
-/** The lower Cholesky factor L (row-major, L Lᵀ = A) of a symmetric A [n, n], or null if A is not positive definite. */
+/**
+ * The lower Cholesky factor L (row-major, L Lᵀ = A) of a symmetric A [n, n], or null if A is not
+ * positive definite. Its own loop over flat rows rather than ml-matrix's CholeskyDecomposition,
+ * which took twice as long on the barrier's systems (C'r + 1 of about 900).
+ */
 export function cholesky(A: Float64Array, n: number): Float64Array | null {
   const L = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
