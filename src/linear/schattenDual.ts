@@ -6,7 +6,7 @@ import type { SolvedMargin } from './highs.js';
 import { leftBasis } from './classBasis.js';
 import { solveSpectralBarrier } from './spectralBarrier.js';
 
-/** What the dual Newton solver reports beyond the solution: its iterations, and whether it met the tolerance. */
+/** What the iterative solvers (the dual Newton method, the spectral barrier) report beyond the solution: their iterations, and whether they met the tolerance. */
 export interface DualSolve extends SolvedMargin {
   iterations: number;
   converged: boolean;
