@@ -56,7 +56,7 @@ export async function solveOptimum(data: LinearData, norm: LinearNorm): Promise<
   let solved: SolvedMargin & { iterations?: number; converged?: boolean };
   if (p !== null) {
     const warm = solveSchattenDual(reduced.op, 2, linearNorm('l2'));
-    solved = solveSchattenDual(reduced.op, p, norm, warm.lambda, p === Infinity ? 1e-7 : 1e-9, p === Infinity ? 400 : 200);
+    solved = solveSchattenDual(reduced.op, p, norm, warm.lambda, 1e-9, 200);
   } else if (norm.name === 'l2' || norm.name === 'linf' || norm.name === 'l1') {
     solved = await solveWithHighs(reduced.op, norm);
   } else {

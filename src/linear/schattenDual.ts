@@ -3,8 +3,10 @@ import { SymmetricEigenSolver } from '../numerics/eigen.js';
 import type { LinearNorm } from './norms.js';
 import { combine, marginCount, marginRows, margins, type MarginOperator } from './problem.js';
 import type { SolvedMargin } from './highs.js';
+import { leftBasis } from './classBasis.js';
+import { solveSpectralBarrier } from './spectralBarrier.js';
 
-/** What the dual Newton solver reports beyond the solution: its iterations, and whether it met the tolerance. */
+/** What the iterative solvers (the dual Newton method, the spectral barrier) report beyond the solution: their iterations, and whether they met the tolerance. */
 export interface DualSolve extends SolvedMargin {
   iterations: number;
   converged: boolean;
@@ -36,14 +38,17 @@ export interface DualSolve extends SolvedMargin {
  * given (the same problem at q = 2), else from the best multiple of the uniform λ.
  *
  * Every iterate certifies itself (§14.3): α = λ/Σλ gives the upper bound ‖G(α)‖_q ≥ γ*, and
- * W(λ)/‖W(λ)‖_p the lower bound min_j ⟨A_j, W⟩/‖W‖_p ≤ γ*; for the nuclear dual also the
- * recovered primal of `recover` (G's null space), and the best bounds of all iterates are kept. It stops once the relative gap is at most
- * `tolerance`, or after `maxIterations` with the best certificate seen (converged: false). The
- * dual is smooth where G has full row rank C', which the data give in practice; where it does
- * not the gap says so.
+ * W(λ)/‖W(λ)‖_p the lower bound min_j ⟨A_j, W⟩/‖W‖_p ≤ γ*; the best certificate seen is kept. It
+ * stops once the relative gap is at most `tolerance`, or after `maxIterations` with the best
+ * certificate seen (converged: false).
+ *
+ * p = ∞ (spectral, q = 1) is not smooth: the nuclear norm's optimum G* is typically of low rank
+ * (on MNIST digits, rank one), where ‖G‖_* has no gradient, so spectral is handed to the primal
+ * barrier method of src/linear/spectralBarrier.ts, started from the same λ.
  */
 export function solveSchattenDual(op: MarginOperator, p: number, norm: LinearNorm, start: Float64Array | null = null, tolerance = 1e-9, maxIterations = 200): DualSolve {
   if (!(p > 1)) throw new Error(`the Schatten dual solver needs p > 1 (∞: spectral), got ${p}`);
+  if (p === Infinity) return solveSpectralBarrier(op, norm, start, tolerance, maxIterations);
   const q = p === Infinity ? 1 : p / (p - 1);
   const { n, r, C } = op;
   const m = marginCount(op);
@@ -67,11 +72,9 @@ export function solveSchattenDual(op: MarginOperator, p: number, norm: LinearNor
     }
   }
   const eig = new SymmetricEigenSolver(Cp);
-  // The nuclear norm (q = 1) is smoothed as tr (S + μI)^{1/2}, μ → 0 over the stages below.
-  let mu = 0;
-  const h = (s: number) => (q === 2 ? s : (Math.max(s, 0) + mu) ** (q / 2));
-  const dh = (s: number) => (q === 2 ? 1 : (q / 2) * (Math.max(s, 0) + mu) ** (q / 2 - 1));
-  const ddh = (s: number) => (q === 2 ? 0 : (q / 2) * (q / 2 - 1) * (Math.max(s, 0) + mu) ** (q / 2 - 2));
+  const h = (s: number) => (q === 2 ? s : Math.max(s, 0) ** (q / 2));
+  const dh = (s: number) => (q === 2 ? 1 : (q / 2) * Math.max(s, 0) ** (q / 2 - 1));
+  const ddh = (s: number) => (q === 2 ? 0 : (q / 2) * (q / 2 - 1) * Math.max(s, 0) ** (q / 2 - 2));
 
   /** Everything at λ: the eigen-decomposition of S, g̃ per sample, ũ per margin, φ, F, ∇F. */
   const at = (lambda: Float64Array) => {
@@ -151,100 +154,6 @@ export function solveSchattenDual(op: MarginOperator, p: number, norm: LinearNor
     return { K: W.map((v) => v / nW), lower, upper, lambda: lambda.map((v) => v / pt.total) };
   };
 
-  /**
-   * The nuclear dual's optimum G* is often rank-deficient, and then W(λ) of a smoothed stage is
-   * poor on G's near-null space, where the primal optimum is W* = U_k V_kᵀ + U_⊥ Y P_⊥ with
-   * P_⊥ = I − V_k V_kᵀ and ‖Y‖₂ ≤ 1 free. The recovery: for each k, the top k singular pairs of
-   * G(λ) and the minimum-Frobenius Y that puts every margin with λ_j > 0 at the upper bound
-   * (complementary slackness), by the normal equations. Its certificate is computed as any
-   * other (on the W it builds, spectral norm included), so a poor guess only gives a poor bound.
-   */
-  const recover = (pt: Point, lambda: Float64Array, target: number) => {
-    const G = denseG(pt);
-    const top = lambda.reduce((acc, v) => Math.max(acc, v), 0);
-    const active: number[] = [];
-    for (let j = 0; j < m; j++) if (lambda[j]! > 1e-7 * top) active.push(j);
-    let out: ReturnType<typeof certify> | null = null;
-    // Eigenvalues of S ascend: the top k are the last k rows of Vt.
-    for (let k = 1; k <= Cp; k++) {
-      const Uk: number[] = [];
-      const Vk: Float64Array[] = [];
-      for (let e = Cp - k; e < Cp; e++) {
-        const sigma = Math.sqrt(pt.s[e]!);
-        if (!(sigma > 0)) continue;
-        Uk.push(e);
-        const v = new Float64Array(r);
-        for (let a = 0; a < Cp; a++) {
-          const ua = pt.Vt[e * Cp + a]!;
-          for (let c = 0; c < r; c++) v[c]! += (ua * G[a * r + c]!) / sigma;
-        }
-        Vk.push(v);
-      }
-      const perp = Array.from({ length: Cp - k }, (_, e) => e); // rows of Vt spanning U_⊥
-      const Wred = new Float64Array(Cp * r);
-      Uk.forEach((e, t) => {
-        for (let a = 0; a < Cp; a++) for (let c = 0; c < r; c++) Wred[a * r + c]! += pt.Vt[e * Cp + a]! * Vk[t]![c]!;
-      });
-      if (perp.length > 0 && active.length > 0) {
-        // Feature of margin j: (U_⊥ᵀ u_j) ⊗ (P_⊥ x_i), over (C' − k)·r entries; right side target − c_j.
-        const dim = perp.length * r;
-        const feats = active.map((j) => {
-          const i = sampleOf[j]!;
-          const x = op.X.subarray(i * r, (i + 1) * r);
-          const px = Float64Array.from(x);
-          for (const v of Vk) {
-            let dot = 0;
-            for (let c = 0; c < r; c++) dot += v[c]! * x[c]!;
-            for (let c = 0; c < r; c++) px[c]! -= dot * v[c]!;
-          }
-          const f = new Float64Array(dim);
-          perp.forEach((e, t) => {
-            let uu = 0;
-            for (let a = 0; a < Cp; a++) uu += pt.Vt[e * Cp + a]! * u[j * Cp + a]!;
-            for (let c = 0; c < r; c++) f[t * r + c] = uu * px[c]!;
-          });
-          return f;
-        });
-        const base = active.map((j) => {
-          const i = sampleOf[j]!;
-          let acc = 0;
-          for (let a = 0; a < Cp; a++) for (let c = 0; c < r; c++) acc += u[j * Cp + a]! * Wred[a * r + c]! * op.X[i * r + c]!;
-          return target - acc;
-        });
-        const f = active.length;
-        const H = new Float64Array(f * f);
-        for (let a = 0; a < f; a++) for (let b = a; b < f; b++) {
-          let acc = 0;
-          for (let e = 0; e < dim; e++) acc += feats[a]![e]! * feats[b]![e]!;
-          H[a * f + b] = H[b * f + a] = acc;
-        }
-        let solved: Float64Array | null = null;
-        try {
-          solved = newton(H, base);
-        } catch {
-          solved = null;
-        }
-        if (solved) {
-          const Y = new Float64Array(dim);
-          for (let a = 0; a < f; a++) for (let e = 0; e < dim; e++) Y[e]! += solved[a]! * feats[a]![e]!;
-          perp.forEach((e, t) => {
-            for (let a = 0; a < Cp; a++) for (let c = 0; c < r; c++) Wred[a * r + c]! += pt.Vt[e * Cp + a]! * Y[t * r + c]!;
-          });
-        }
-      }
-      const W = new Float64Array(C * r);
-      for (let row = 0; row < C; row++) for (let a = 0; a < Cp; a++) {
-        const la = left[row * Cp + a]!;
-        if (la !== 0) for (let c = 0; c < r; c++) W[row * r + c]! += la * Wred[a * r + c]!;
-      }
-      const nW = norm.norm(W, C, r);
-      if (!(nW > 0)) continue;
-      const lower = Math.min(...margins(op, W)) / nW;
-      if (out === null || lower > out.lower) out = { K: W.map((v) => v / nW), lower, upper: 0, lambda: new Float64Array(0) };
-    }
-    return out;
-  };
-
   // The start: the given multipliers (scaled), else uniform; then the best multiple c λ
   // (F(cλ) = ½ c² N² − c Σλ is minimal at c = Σλ / N²).
   let lambda = start ? Float64Array.from(start, (v) => Math.max(v, 0)) : new Float64Array(m).fill(1);
@@ -255,71 +164,44 @@ export function solveSchattenDual(op: MarginOperator, p: number, norm: LinearNor
 
   let best = certify(pt, lambda);
   const relGap = (c: { lower: number; upper: number }) => (c.upper - c.lower) / c.upper;
-  // Stages: one for q > 1; for the nuclear norm μ = 10^-2 … 10^-16 of S's largest eigenvalue.
-  const stages = q === 1 ? 15 : 1;
   let iterations = 0;
-  for (let stage = 0; stage < stages; stage++) {
-    if (q === 1) {
-      mu = 0;
-      mu = Math.max(...at(lambda).s) * 10 ** (-2 - stage);
+  while (iterations < maxIterations) {
+    iterations++;
+    // Bertsekas' ε-active set: at (or near) the bound with a positive gradient.
+    let dist = 0;
+    for (let j = 0; j < m; j++) dist += (lambda[j]! - Math.max(lambda[j]! - pt.grad[j]!, 0)) ** 2;
+    const eps = Math.min((1e-3 * pt.total) / m, Math.sqrt(dist));
+    const free: number[] = [];
+    for (let j = 0; j < m; j++) if (!(lambda[j]! <= eps && pt.grad[j]! > 0)) free.push(j);
+    const dir = new Float64Array(m);
+    const Hdiag = hessianDiagonalScale(pt, K, n);
+    for (let j = 0; j < m; j++) dir[j] = -pt.grad[j]! / Hdiag;
+    if (free.length > 0) {
+      const H = hessianOn(free, pt);
+      const step = newton(H, free.map((j) => -pt.grad[j]!));
+      free.forEach((j, k) => (dir[j] = step[k]!));
     }
-    pt = at(lambda);
-    for (let it = 1; it <= maxIterations && iterations < maxIterations; it++) {
-      iterations++;
-      // Bertsekas' ε-active set: at (or near) the bound with a positive gradient.
-      let dist = 0;
-      let stationarity = 0;
-      for (let j = 0; j < m; j++) {
-        const moveTo = lambda[j]! - Math.max(lambda[j]! - pt.grad[j]!, 0);
-        dist += moveTo ** 2;
-        stationarity = Math.max(stationarity, Math.abs(moveTo));
+    // Armijo along the projected arc λ(α) = [λ + α d]_+.
+    let alpha = 1;
+    let moved = false;
+    for (let tries = 0; tries < 50; tries++) {
+      const trial = lambda.map((v, j) => Math.max(v + alpha * dir[j]!, 0));
+      let decrease = 0;
+      for (let j = 0; j < m; j++) decrease += pt.grad[j]! * (trial[j]! - lambda[j]!);
+      const next = at(trial);
+      if (next.Nq > 0 && next.F <= pt.F + 1e-4 * decrease) {
+        lambda = trial;
+        pt = next;
+        moved = true;
+        break;
       }
-      const eps = Math.min((1e-3 * pt.total) / m, Math.sqrt(dist));
-      const free: number[] = [];
-      for (let j = 0; j < m; j++) if (!(lambda[j]! <= eps && pt.grad[j]! > 0)) free.push(j);
-      const dir = new Float64Array(m);
-      const Hdiag = hessianDiagonalScale(pt, K, n);
-      for (let j = 0; j < m; j++) dir[j] = -pt.grad[j]! / Hdiag;
-      if (free.length > 0) {
-        const H = hessianOn(free, pt);
-        const step = newton(H, free.map((j) => -pt.grad[j]!));
-        free.forEach((j, k) => (dir[j] = step[k]!));
-      }
-      // Armijo along the projected arc λ(α) = [λ + α d]_+.
-      let alpha = 1;
-      let moved = false;
-      const before = pt.F;
-      for (let tries = 0; tries < 50; tries++) {
-        const trial = lambda.map((v, j) => Math.max(v + alpha * dir[j]!, 0));
-        let decrease = 0;
-        for (let j = 0; j < m; j++) decrease += pt.grad[j]! * (trial[j]! - lambda[j]!);
-        const next = at(trial);
-        if (next.Nq > 0 && next.F <= pt.F + 1e-4 * decrease) {
-          lambda = trial;
-          pt = next;
-          moved = true;
-          break;
-        }
-        alpha /= 2;
-      }
-      const cert = certify(pt, lambda);
-      if (q === 1) {
-        // The upper bound is λ's; the lower bound the better of W(λ) and the recovered primal.
-        const rec = recover(pt, lambda, cert.upper);
-        if (rec && rec.lower > cert.lower) Object.assign(cert, { K: rec.K, lower: rec.lower });
-        if (cert.upper < best.upper || cert.lower > best.lower) {
-          // Bounds of different iterates combine: the smallest upper and the largest lower.
-          const merged = cert.upper < best.upper ? { ...cert } : { ...best };
-          if (cert.lower > best.lower) merged.K = cert.K, merged.lower = cert.lower;
-          else merged.K = best.K, merged.lower = best.lower;
-          best = merged;
-        }
-      } else if (relGap(cert) < relGap(best)) best = cert;
-      if (relGap(best) <= tolerance) return { ...best, iterations, converged: true };
-      // No step decreases F; or (a smoothed stage) the stage is solved to rounding: on to the next μ.
-      const top = lambda.reduce((a, v) => Math.max(a, v), 0);
-      if (!moved || (q === 1 && (stationarity <= 1e-11 * top || before - pt.F <= 1e-15 * Math.abs(pt.F)))) break;
+      alpha /= 2;
     }
+    const cert = certify(pt, lambda);
+    if (relGap(cert) < relGap(best)) best = cert;
+    if (relGap(best) <= tolerance) return { ...best, iterations, converged: true };
+    // No step decreases F: rounding.
+    if (!moved) break;
   }
   return { ...best, iterations, converged: relGap(best) <= tolerance };
 
@@ -401,21 +283,4 @@ function rotate(Y: Float64Array, rows: number, Vt: Float64Array, Cp: number): Fl
     out[i * Cp + e] = acc;
   }
   return out;
-}
-
-/**
- * An orthonormal basis [C, C'] of the vectors orthogonal to 1 (the Helmert basis), C' = C − 1; for
- * the binary task (C = 1) the single row [1].
- */
-export function leftBasis(C: number): Float64Array {
-  if (C === 1) return Float64Array.of(1);
-  const Cp = C - 1;
-  const P = new Float64Array(C * Cp);
-  for (let a = 0; a < Cp; a++) {
-    // Column a: (1, …, 1, −(a+1), 0, …) / √((a+1)(a+2)) over the first a + 2 entries.
-    const scale = 1 / Math.sqrt((a + 1) * (a + 2));
-    for (let row = 0; row <= a; row++) P[row * Cp + a] = scale;
-    P[(a + 1) * Cp + a] = -(a + 1) * scale;
-  }
-  return P;
 }
