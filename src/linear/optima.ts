@@ -46,8 +46,9 @@ function schattenP(name: string): number | null {
 
 /**
  * Solves the max-margin problem of docs/science.md §14.2 for one norm, certified (§14.3): l2, linf
- * and l1 by HiGHS; spectral and Schatten-p by the dual Newton solver (src/linear/schattenDual.ts),
- * started from its own solution of the q = 2 problem (the ℓ2 one, solved in one Newton step).
+ * and l1 by HiGHS; Schatten-p by the dual Newton solver (src/linear/schattenDual.ts), started from
+ * its own solution of the q = 2 problem (the ℓ2 one, solved in one Newton step); spectral by the
+ * primal barrier method it hands p = ∞ to (src/linear/spectralBarrier.ts).
  */
 export async function solveOptimum(data: LinearData, norm: LinearNorm): Promise<Optimum> {
   const start = performance.now();
@@ -73,7 +74,7 @@ export async function solveOptimum(data: LinearData, norm: LinearNorm): Promise<
     lower,
     upper,
     gap: (upper - lower) / upper,
-    solver: p !== null ? 'dual-newton' : norm.name === 'l2' ? 'highs-qp' : 'highs-lp',
+    solver: p === Infinity ? 'barrier-newton' : p !== null ? 'dual-newton' : norm.name === 'l2' ? 'highs-qp' : 'highs-lp',
     seconds: (performance.now() - start) / 1000,
     ...(solved.iterations !== undefined ? { iterations: solved.iterations, converged: solved.converged! } : {}),
     rows: C,
@@ -82,11 +83,14 @@ export async function solveOptimum(data: LinearData, norm: LinearNorm): Promise<
   };
 }
 
-/** The cache key of a dataset and a norm: sha256 of the inputs, the labels, the class count and the norm's name. */
+/** Raised whenever a solver changes what it returns, so that optima cached by an older one are solved again. */
+const SOLVERS_VERSION = 2;
+
+/** The cache key of a dataset and a norm: sha256 of the inputs, the labels, the class count, the norm's name and the solvers' version. */
 export function optimumKey(data: LinearData, norm: string): string {
   const x = new Uint8Array(data.X.buffer, data.X.byteOffset, data.X.byteLength);
   const y = new Uint8Array(data.y.buffer, data.y.byteOffset, data.y.byteLength);
-  return sha256Of(`${sha256Of(x)}:${sha256Of(y)}:${data.n}:${data.d}:${data.numClasses}:${norm}`).slice(0, 24);
+  return sha256Of(`${sha256Of(x)}:${sha256Of(y)}:${data.n}:${data.d}:${data.numClasses}:${norm}:${SOLVERS_VERSION}`).slice(0, 24);
 }
 
 /** Where optimaFor caches the optimum of a dataset and a norm. */
