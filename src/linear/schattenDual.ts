@@ -1,9 +1,9 @@
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { SymmetricEigenSolver } from '../numerics/eigen.js';
 import type { LinearNorm } from './norms.js';
-import { combine, marginCount, marginRows, margins, type MarginOperator } from './problem.js';
+import { combine, marginCount, margins, type MarginOperator } from './problem.js';
 import type { SolvedMargin } from './highs.js';
-import { leftBasis } from './classBasis.js';
+import { marginsInClassBasis } from './classBasis.js';
 import { solveSpectralBarrier } from './spectralBarrier.js';
 
 /** What the iterative solvers (the dual Newton method, the spectral barrier) report beyond the solution: their iterations, and whether they met the tolerance. */
@@ -49,19 +49,11 @@ export interface DualSolve extends SolvedMargin {
 export function solveSchattenDual(op: MarginOperator, p: number, norm: LinearNorm, start: Float64Array | null = null, tolerance = 1e-9, maxIterations = 200): DualSolve {
   if (!(p > 1)) throw new Error(`the Schatten dual solver needs p > 1 (∞: spectral), got ${p}`);
   if (p === Infinity) return solveSpectralBarrier(op, norm, start, tolerance, maxIterations);
-  const q = p === Infinity ? 1 : p / (p - 1);
+  const q = p / (p - 1);
   const { n, r, C } = op;
   const m = marginCount(op);
-  const Cp = C === 1 ? 1 : C - 1;
-  const left = leftBasis(C); // [C, C']
   // u_j [m, C'] and the sample of each margin.
-  const u = new Float64Array(m * Cp);
-  const sampleOf = new Int32Array(m);
-  for (let j = 0; j < m; j++) {
-    const { sample, rows } = marginRows(op, j);
-    sampleOf[j] = sample;
-    for (const [row, coef] of rows) for (let a = 0; a < Cp; a++) u[j * Cp + a]! += coef * left[row * Cp + a]!;
-  }
+  const { Cp, left, u, sampleOf } = marginsInClassBasis(op);
   const K = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let k = i; k < n; k++) {

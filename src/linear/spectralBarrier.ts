@@ -1,7 +1,7 @@
 import { SymmetricEigenSolver } from '../numerics/eigen.js';
-import { leftBasis } from './classBasis.js';
+import { marginsInClassBasis } from './classBasis.js';
 import type { LinearNorm } from './norms.js';
-import { combine, marginCount, marginRows, margins, type MarginOperator } from './problem.js';
+import { combine, marginCount, margins, type MarginOperator } from './problem.js';
 import type { DualSolve } from './schattenDual.js';
 
 /**
@@ -30,17 +30,9 @@ import type { DualSolve } from './schattenDual.js';
 export function solveSpectralBarrier(op: MarginOperator, norm: LinearNorm, start: Float64Array | null = null, tolerance = 1e-9, maxIterations = 200): DualSolve {
   const { n, r, C, X } = op;
   const m = marginCount(op);
-  const Cp = C === 1 ? 1 : C - 1;
-  const left = leftBasis(C); // [C, C']
+  const { Cp, left, u, sampleOf } = marginsInClassBasis(op); // u [m, C']
   const P = Cp * r; // W's entries; t is unknown P
   const perSample = m / n;
-  const u = new Float64Array(m * Cp); // [m, C']
-  const sampleOf = new Int32Array(m);
-  for (let j = 0; j < m; j++) {
-    const { sample, rows } = marginRows(op, j);
-    sampleOf[j] = sample;
-    for (const [row, coef] of rows) for (let a = 0; a < Cp; a++) u[j * Cp + a]! += coef * left[row * Cp + a]!;
-  }
 
   /** L W [C, r]: the reduced W in the operator's coordinates. */
   const lift = (W: Float64Array): Float64Array => {

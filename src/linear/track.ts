@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { Dataset } from '../data/dataset.js';
-import { cosOptColumn, loggedNorms, marginColumn, ratioColumn, type LoggedNorm } from '../metrics/normTable.js';
+import { cosOptColumn, loggedNorms, marginColumn, oneRowRule, ratioColumn, type LoggedNorm } from '../metrics/normTable.js';
 import type { Composition } from '../optimizers/compose.js';
 import { cosineToOptimum, optimaFor, type Optimum } from './optima.js';
 
@@ -33,13 +33,11 @@ export { cosOptColumn, ratioColumn };
  * col_l2 is ℓ∞. null where no solver applies (row_l2, col_l2 of a multiclass W).
  */
 export function linearBase(rule: string, rows: number): string | null {
-  if (rule === 'frobenius') return 'l2';
-  if (rule === 'adam') return 'linf';
-  if (rule === 'linf' || rule === 'l1') return rule;
-  if (rule === 'spectral' || /^schatten/.test(rule)) return rows === 1 ? 'l2' : rule;
-  if (rule === 'row_l2') return rows === 1 ? 'l2' : null;
-  if (rule === 'col_l2') return rows === 1 ? 'linf' : null;
-  return null;
+  const id = rows === 1 ? oneRowRule(rule) : rule;
+  if (id === 'frobenius') return 'l2';
+  if (id === 'adam') return 'linf';
+  if (id === 'linf' || id === 'l1' || id === 'spectral' || /^schatten/.test(id)) return id;
+  return null; // row_l2, col_l2 of a multiclass W
 }
 
 /** The linear norm and the rate of a logged norm at depth 1; null at other depths or without a solver. */

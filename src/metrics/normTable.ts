@@ -145,6 +145,16 @@ export function runComposition(config: Readonly<Config>, name: string, depth: nu
 }
 
 /**
+ * The rule a rule is on a layer with one row (one singular value): Frobenius for spectral,
+ * Schatten-p and row_l2 (each norm is ‖w‖₂, each step w/‖w‖₂), ℓ∞ for col_l2 (each column a
+ * scalar: max |w_j|, step sign(w)); any other rule itself.
+ */
+export function oneRowRule(id: string): string {
+  if (/^(spectral|schatten.*|row_l2)$/.test(id)) return 'frobenius';
+  return id === 'col_l2' ? 'linf' : id;
+}
+
+/**
  * What makes two optimizers of `config` take the same steps on a network of `depth` layers: the
  * per-layer rules, rates and momentum rule, and the aggregation where there is more than one layer
  * (every aggregation of a single layer is that layer, docs/science.md §12.2). A layer with one row
@@ -158,7 +168,7 @@ export function stepSignature(config: Readonly<Config>, name: string, depth: num
     const c = runComposition(config, name, depth);
     const outputs = config.data.task === 'parity' ? 1 : config.data.classes.length;
     const oneRow = (l: number) => (l === depth - 1 ? outputs : config.model.width) === 1;
-    const rule = (id: string, l: number) => (!oneRow(l) ? id : /^(frobenius|spectral|schatten.*|row_l2)$/.test(id) ? 'frobenius' : id === 'col_l2' ? 'linf' : id);
+    const rule = (id: string, l: number) => (oneRow(l) ? oneRowRule(id) : id);
     return JSON.stringify([c.rules.map((r, l) => rule(r.id, l)), c.rates, c.rules.length > 1 ? c.aggregate : null, c.momentum, c.momentum === 'lion' ? c.lionBeta2 : null]);
   } catch {
     return null;
